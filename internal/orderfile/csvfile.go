@@ -1,0 +1,201 @@
+package orderfile
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
+)
+
+// sniffSize is how much of a file is read to guess its encoding.
+const sniffSize = 64 << 10
+
+// Decode returns a reader of r's text as UTF-8: a UTF-8 byte order mark is
+// dropped, and a file that is not valid UTF-8 in its first 64 KiB is read as
+// GB18030 (a superset of GBK and GB2312, what Chinese Excel and the Taobao
+// seller center write). It returns the encoding it chose.
+func Decode(r io.Reader) (io.Reader, string, error) {
+	br := bufio.NewReaderSize(r, sniffSize)
+	head, err := br.Peek(sniffSize)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, "", err
+	}
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+		return br, "utf-8-bom", nil
+	}
+	if validUTF8Prefix(head, len(head) < sniffSize) {
+		return br, "utf-8", nil
+	}
+	return transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder()), "gb18030", nil
+}
+
+// validUTF8Prefix is utf8.Valid that forgives a rune cut off at the end of a
+// sniffed prefix (but not at the end of the whole file).
+func validUTF8Prefix(b []byte, whole bool) bool {
+	if utf8.Valid(b) {
+		return true
+	}
+	if whole {
+		return false
+	}
+	for i := 1; i <= 3 && i < len(b); i++ {
+		if utf8.Valid(b[:len(b)-i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// csvFile is a CSV reader over one decoded file that knows its header and the
+// file row of each record.
+type csvFile struct {
+	name   string
+	r      *csv.Reader
+	header []string
+	index  map[string]int // lower-cased, trimmed header → column
+	row    int            // file row of the last record read
+}
+
+func openCSV(name string, r io.Reader) (*csvFile, error) {
+	dr, _, err := Decode(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	cr := csv.NewReader(dr)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	cr.ReuseRecord = false
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, &RowError{File: name, Row: 1, Expected: "a header row"}
+	}
+	if err != nil {
+		return nil, csvError(name, err)
+	}
+	f := &csvFile{name: name, r: cr, header: header, index: make(map[string]int, len(header)), row: 1}
+	for i, h := range header {
+		k := normHeader(h)
+		if _, dup := f.index[k]; !dup && k != "" {
+			f.index[k] = i
+		}
+	}
+	return f, nil
+}
+
+func normHeader(h string) string {
+	return strings.ToLower(strings.TrimSpace(strings.Trim(h, "\ufeff\"")))
+}
+
+// col returns the index of the first of names present in the header, or -1.
+func (f *csvFile) col(names ...string) int {
+	for _, n := range names {
+		if i, ok := f.index[normHeader(n)]; ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// read returns the next record and its file row; io.EOF at the end. Blank
+// lines are skipped (encoding/csv does that already).
+func (f *csvFile) read() ([]string, int, error) {
+	rec, err := f.r.Read()
+	if err != nil {
+		if err == io.EOF {
+			return nil, 0, io.EOF
+		}
+		return nil, 0, csvError(f.name, err)
+	}
+	line, _ := f.r.FieldPos(0)
+	f.row = line
+	return rec, line, nil
+}
+
+func csvError(name string, err error) error {
+	if pe, ok := err.(*csv.ParseError); ok {
+		return &RowError{File: name, Row: pe.StartLine, Expected: "well-formed CSV (" + pe.Err.Error() + ")"}
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// cell returns column i of rec, cleaned, or "" when i < 0 or out of range.
+func cell(rec []string, i int) string {
+	if i < 0 || i >= len(rec) {
+		return ""
+	}
+	return CleanCell(rec[i])
+}
+
+// CleanCell undoes the ways spreadsheets and platforms protect values from
+// Excel: `="2847561039284756000"` and a leading `'` or tab become the bare
+// value; surrounding spaces go.
+func CleanCell(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, `="`) && strings.HasSuffix(s, `"`) && len(s) >= 3 {
+		s = s[2 : len(s)-1]
+	} else if strings.HasPrefix(s, "=") && len(s) > 1 && strings.IndexFunc(s[1:], func(r rune) bool { return r < '0' || r > '9' }) < 0 {
+		s = s[1:]
+	}
+	s = strings.TrimLeft(s, "'`\t")
+	return strings.TrimSpace(s)
+}
+
+// timeLayouts are the date-time spellings seen in shop exports, most
+// specific first. Layouts without a zone are read in the shop's zone.
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05 -0700",
+	"2006-01-02 15:04:05 -07:00",
+	"2006-01-02 15:04 -0700",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05",
+	"2006-01-02T15:04",
+	"2006-01-02 15:04",
+	"2006-01-02",
+	"2006/01/02 15:04:05",
+	"2006/01/02 15:04",
+	"2006/01/02",
+	"2006/1/2 15:04:05",
+	"2006/1/2 15:04",
+	"2006/1/2",
+	"2006-1-2 15:04:05",
+	"2006-1-2 15:04",
+	"2006-1-2",
+	"2006年1月2日 15:04:05",
+	"2006年1月2日 15:04",
+	"2006年1月2日",
+	"20060102",
+}
+
+// ParseTime reads a date or date-time in any of the spellings shop exports
+// use; one without a zone or offset is in loc.
+func ParseTime(s string, loc *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, fmt.Errorf("empty")
+	}
+	if strings.ContainsRune(s, '.') && !strings.ContainsAny(s, "TZ") {
+		// "2025-03-05 23:37:00.123" → drop fractional seconds.
+		if i := strings.IndexByte(s, '.'); i > 10 {
+			j := i + 1
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			s = s[:i] + s[j:]
+		}
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.ParseInLocation(l, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date", s)
+}
