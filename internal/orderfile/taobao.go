@@ -225,13 +225,16 @@ func (t *taobaoReader) record(rec []string, row int) (*Record, *RowError) {
 // is readable; since 2022 the seller center masks nicks (t**1) and offers a
 // per-shop OAID/OUID instead, so a masked or missing nick gives way to that
 // column when it has a value. A masked nick with no OUID stays the key as
-// exported: the importer does not match masked keys. A nick that is kept
-// leaves the OUID, if any, in Attrs.
+// exported: the importer does not match masked keys. Whichever of the two
+// is not the key stays in Attrs.
 func (t *taobaoReader) customerKey(r *Record, rec []string) {
 	nick, ouid := t.get(rec, "nick"), t.get(rec, "ouid")
 	switch {
 	case ouid != "" && (nick == "" || masked(nick)):
 		r.Customer.Key, r.Customer.KeyKind = ouid, KeyOUID
+		if nick != "" {
+			addAttr(r, t.f.header[t.cols["nick"]], nick)
+		}
 	default:
 		r.Customer.Key, r.Customer.KeyKind = nick, KeyBuyerNick
 		if ouid != "" {
