@@ -208,9 +208,9 @@ func (f *funcSource) next(n int) ([]*orderfile.Record, error) {
 	}
 	return out, nil
 }
-func (f *funcSource) rows() int               { return f.n }
-func (f *funcSource) bytes() (int64, int64)   { return 0, 0 }
-func (f *funcSource) rejected() int           { return 0 }
+func (f *funcSource) rows() int             { return f.n }
+func (f *funcSource) bytes() (int64, int64) { return 0, 0 }
+func (f *funcSource) rejected() int         { return 0 }
 
 type countingReader struct {
 	r  io.Reader

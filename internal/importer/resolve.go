@@ -273,4 +273,3 @@ WHERE shop_id = ? AND id = ?`, []any{shopID, from, shopID, from, shopID, from, s
 	r.sum.CustomersMerged++
 	return nil
 }
-

@@ -27,12 +27,12 @@ const batchSize = 2000
 
 // run is the state of one import transaction.
 type run struct {
-	s   *Service
-	tx  *store.Tx
-	sh  *shop.Shop
-	loc *time.Location
-	now int64
-	sum *Summary
+	s      *Service
+	tx     *store.Tx
+	sh     *shop.Shop
+	loc    *time.Location
+	now    int64
+	sum    *Summary
 	src    string // for merge records: "import:FILE"
 	format string
 
