@@ -8,7 +8,9 @@ import (
 	"time"
 )
 
-func at(y int, m time.Month, d, h, min, s int) time.Time { return time.Date(y, m, d, h, min, s, 0, cst) }
+func at(y int, m time.Month, d, h, min, s int) time.Time {
+	return time.Date(y, m, d, h, min, s, 0, cst)
+}
 
 func TestTaobaoUTF8(t *testing.T) {
 	path := filepath.Join("testdata", "taobao_utf8.csv")
