@@ -93,12 +93,13 @@ func newCalendar(end time.Time, loc *time.Location) *calendar {
 		}
 		c.cum[k] = cum
 	}
-	// New customers arrive with the festivals, and the shop grows: twice as
-	// many new customers a day at the end as at the start.
+	// New customers arrive with the festivals; more in the first months,
+	// as the shop gets known, while the base of returning customers builds
+	// up (orders still grow by half over the two years).
 	c.acq = make([]float64, n)
 	sum := 0.0
 	for i, w := range c.weight {
-		sum += w * (0.67 + 0.67*float64(i)/float64(n))
+		sum += w * (1.3 - 0.5*float64(i)/float64(n))
 		c.acq[i] = sum
 	}
 	for k := range 2 {

@@ -349,7 +349,7 @@ func buildCatalog() *catalog {
 				for k, i := range idx {
 					// Best sellers first: a Zipf-like popularity by rank.
 					w := 1 / math.Pow(float64(k+1), 0.85)
-					w *= math.Pow(prices[k]/median, exp)
+					w *= math.Pow(prices[k]/median, exp-0.35) // dear things sell less
 					w *= seasonMonth[c.products[i].season][m]
 					sum += w
 					cum[k] = sum

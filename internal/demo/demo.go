@@ -29,7 +29,6 @@ package demo
 
 import (
 	"cmp"
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -80,16 +79,16 @@ type Profile struct {
 //
 // Orders fall on the days from two years before End's date (the day after)
 // through End's date, in cfg.Location; when End is not midnight, orders on its
-// day stop at End. The number of orders is cfg.Orders, unless the customers
-// cannot place that many (more than about 15 per customer), in which case it
-// is as many as they do place.
+// day stop at End. The number of orders is cfg.Orders, unless that is more
+// than the customers will ever place (about 9 each), in which case it is as
+// many as they do place.
 func Generate(cfg Config, emit func(*orderfile.Record) error) error {
 	s, err := build(cfg)
 	if err != nil {
 		return err
 	}
 	r, _ := newRand(cfg.Seed, streamOrders, 0)
-	g := orderGen{shop: s, r: r, tbIDs: map[string]struct{}{}, dyIDs: map[string]struct{}{}, wxDay: -1}
+	g := orderGen{shop: s, r: r, tbKey: r.Uint64(), dyKey: r.Uint64(), wxDay: -1}
 	for i := range s.events {
 		if err := emit(g.order(i)); err != nil {
 			return err
@@ -120,12 +119,15 @@ func Profiles(cfg Config) []Profile {
 	return out
 }
 
-// The behaviour model's parameters (per operational day; see calendar).
+// The behaviour model's parameters (rates are per operational day; see
+// calendar). With the base rate calibrated to 3 orders a customer, they give
+// ~57% one-time buyers, ~31% with 2-5 orders, and a top 5% with 11-40 orders
+// who place a third of all orders.
 const (
-	rateShape = 0.55 // Gamma shape of the buying rate: small = heavy tail
-	dropA     = 1.1  // Beta(dropA, dropB) dropout after each order, mean ~0.29
-	dropB     = 2.7
-	maxOrders = 40 // nobody orders more often than this in two years
+	rateShape = 0.5 // Gamma shape of the buying rate: small = heavy tail
+	dropA     = 0.5 // Beta(dropA, dropB) dropout after each order: mean 0.38,
+	dropB     = 0.8 // U-shaped, so most either leave at once or stay for long
+	maxOrders = 40  // nobody orders more often than this in two years
 
 	crossShare = 0.15 // customers who buy on two channels under one phone
 )
@@ -147,6 +149,7 @@ type person struct {
 	persona  uint8
 	level    uint8 // price level
 	phone    string
+	masked   string // phone as the platforms show it
 	email    string
 	addr     [2]address
 	naddr    uint8
@@ -207,10 +210,45 @@ func build(cfg Config) (*shop, error) {
 	s.simulate(s.calibrate(), true)
 	s.trim()
 	s.identities()
-	slices.SortStableFunc(s.events, func(a, b event) int {
-		return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.person, b.person))
-	})
+	s.sortEvents()
 	return s, nil
+}
+
+// sortEvents puts the events in order of time: bucketed by day, then sorted
+// within the day. Events that compare equal are identical, so the order is
+// fully determined.
+func (s *shop) sortEvents() {
+	start := make([]int, len(s.cal.days)+1)
+	for _, e := range s.events {
+		start[e.day+1]++
+	}
+	for d := range s.cal.days {
+		start[d+1] += start[d]
+	}
+	sorted := make([]event, len(s.events))
+	next := slices.Clone(start[:len(start)-1])
+	for _, e := range s.events {
+		sorted[next[e.day]] = e
+		next[e.day]++
+	}
+	for d := range s.cal.days {
+		slices.SortFunc(sorted[start[d]:start[d+1]], func(a, b event) int {
+			if a.at != b.at {
+				return cmp.Compare(a.at, b.at)
+			}
+			if a.person != b.person {
+				return cmp.Compare(a.person, b.person)
+			}
+			if a.first != b.first {
+				if a.first {
+					return -1
+				}
+				return 1
+			}
+			return cmp.Compare(a.ch, b.ch)
+		})
+	}
+	s.events = sorted
 }
 
 var classCum = cumulative(classShare)
@@ -333,8 +371,6 @@ func (s *shop) trim() {
 // Tables for weighted draws, built once.
 var (
 	surnameCum    = syllableCum(surnames)
-	femaleCum     = syllableCum(femaleGiven)
-	maleCum       = syllableCum(maleGiven)
 	personaCum    = cumulative(mapSlice(personas, func(p persona) float64 { return p.share }))
 	interestCum   = mapSlice(personas, func(p persona) []float64 { return cumulative(p.interest[:]) })
 	provinceCum   = cumulative(mapSlice(provinces, func(p province) float64 { return p.pop }))
@@ -372,10 +408,12 @@ func (s *shop) identities() {
 	if repeaters > 0 {
 		cross = min(1, crossShare*float64(len(s.persons))/float64(repeaters))
 	}
-	used := map[string]struct{}{} // phones, emails, and keys, which cannot collide across kinds
-	unique := func(make func() string) string {
+	// Phones, emails and nicks are drawn from small spaces and must not repeat;
+	// opaque ids are 126 random bits and cannot.
+	used := make(map[string]struct{}, 2*len(s.persons))
+	unique := func(draw func() string) string {
 		for {
-			v := make()
+			v := draw()
 			if _, ok := used[v]; !ok {
 				used[v] = struct{}{}
 				return v
@@ -394,24 +432,25 @@ func (s *shop) identities() {
 		pe.birthday = time.Date(end.Year()-age, end.Month(), end.Day()-1-r.IntN(365), 0, 0, 0, 0, s.cfg.Location)
 
 		sn := surnames[pick(r, surnameCum)]
-		given, gcum := maleGiven, maleCum
-		if pe.female {
-			given, gcum = femaleGiven, femaleCum
+		given := maleGiven2
+		switch one := r.Float64() < 0.28; {
+		case pe.female && one:
+			given = femaleGiven1
+		case pe.female:
+			given = femaleGiven2
+		case one:
+			given = maleGiven1
 		}
-		g1 := given[pick(r, gcum)]
-		pe.name = sn.han + g1.han
-		py := []string{sn.pinyin, g1.pinyin}
-		if r.Float64() < 0.72 {
-			g2 := given[pick(r, gcum)]
-			pe.name += g2.han
-			py = append(py, g2.pinyin)
-		}
+		gn := given[r.IntN(len(given))]
+		pe.name = sn.han + gn.han
+		py := append([]string{sn.pinyin}, gn.pinyin...)
 		birthYear := pe.birthday.Year()
 
 		pe.phone = unique(func() string {
 			b := []byte(mobilePrefixes[pick(r, prefixCum)].p)
 			return string(digits(r, b, 8))
 		})
+		pe.masked = guanxi.MaskPhone(pe.phone)
 		if r.Float64() < 0.28 {
 			pe.email = unique(func() string { return email(r, py, birthYear) })
 		}
@@ -441,18 +480,18 @@ func (s *shop) identities() {
 			switch pe.ch[c] {
 			case chTaobao, chTmall:
 				if pe.ch[c] == chTmall && r.Float64() < 0.25 {
-					pe.key[c], pe.kind[c] = unique(func() string { return opaque(r, "AAF", 21) }), orderfile.KeyOMID
+					pe.key[c], pe.kind[c] = opaque(r, "AAF", 21), orderfile.KeyOMID
 					continue
 				}
 				if nick == "" {
-					nick = unique(func() string { return buyerNick(r, py, birthYear) })
+					nick = unique(func() string { return buyerNick(r, py, birthYear, pe.female) })
 				}
 				pe.key[c], pe.kind[c] = nick, orderfile.KeyBuyerNick
 			case chDouyin:
-				pe.key[c], pe.kind[c] = unique(func() string { return opaque(r, "AAH", 21) }), orderfile.KeyOUID
+				pe.key[c], pe.kind[c] = opaque(r, "AAH", 21), orderfile.KeyOUID
 			case chWechat:
-				pe.key[c], pe.kind[c] = unique(func() string { return opaque(r, "o6_bm", 23) }), orderfile.KeyOpenID
-				pe.unionid = unique(func() string { return opaque(r, "oX3Jd", 23) })
+				pe.key[c], pe.kind[c] = opaque(r, "o6_bm", 23), orderfile.KeyOpenID
+				pe.unionid = opaque(r, "oX3Jd", 23)
 			}
 		}
 
@@ -487,6 +526,13 @@ func (s *shop) identities() {
 				sec = sec * cal.lastSec / 86400
 			}
 			e.at = int64(e.day)*86400 + sec
+		}
+		// Orders of one day go in the order they were drawn: put the times
+		// in order (only times of the same day ever swap).
+		for j := 1; j < len(evs); j++ {
+			for k := j; k > 0 && evs[k].at < evs[k-1].at; k-- {
+				evs[k].at, evs[k-1].at = evs[k-1].at, evs[k].at
+			}
 		}
 	}
 }
@@ -537,27 +583,44 @@ func homeAddress(r *rand.Rand) address {
 	p := pick(r, provinceCum)
 	pr := &provinces[p]
 	c := pr.cities[pick(r, cityCum[p])]
-	prov := pr.name
-	head := prov + c.name
-	if prov == c.name {
-		head = prov
-	}
-	full := fmt.Sprintf("%s%s%d号%s%d栋%d单元%d%02d室", head, streets[r.IntN(len(streets))], 1+r.IntN(600),
-		compounds[r.IntN(len(compounds))], 1+r.IntN(30), 1+r.IntN(4), 1+r.IntN(32), 1+r.IntN(4))
-	return address{prov: prov, city: c.name, full: full, remote: pr.remote}
+	b := addressHead(make([]byte, 0, 96), pr.name, c.name, r)
+	b = append(b, compounds[r.IntN(len(compounds))]...)
+	b = strconv.AppendInt(b, int64(1+r.IntN(30)), 10)
+	b = append(b, "栋"...)
+	b = strconv.AppendInt(b, int64(1+r.IntN(4)), 10)
+	b = append(b, "单元"...)
+	b = strconv.AppendInt(b, int64(1+r.IntN(32)), 10)
+	b = appendPadded(b, 1+r.IntN(4), 2)
+	b = append(b, "室"...)
+	return address{prov: pr.name, city: c.name, full: string(b), remote: pr.remote}
 }
 
 func officeAddress(r *rand.Rand, home address) address {
-	head := home.prov + home.city
-	if home.prov == home.city {
-		head = home.prov
+	b := addressHead(make([]byte, 0, 96), home.prov, home.city, r)
+	b = append(b, offices[r.IntN(len(offices))]...)
+	b = strconv.AppendInt(b, int64(2+r.IntN(40)), 10)
+	b = append(b, "层"...)
+	return address{prov: home.prov, city: home.city, full: string(b), remote: home.remote}
+}
+
+// addressHead appends province, city (once for a municipality), street and
+// number.
+func addressHead(b []byte, prov, city string, r *rand.Rand) []byte {
+	b = append(b, prov...)
+	if city != prov {
+		b = append(b, city...)
 	}
-	full := fmt.Sprintf("%s%s%d号%s%d层", head, streets[r.IntN(len(streets))], 1+r.IntN(600), offices[r.IntN(len(offices))], 2+r.IntN(40))
-	return address{prov: home.prov, city: home.city, full: full, remote: home.remote}
+	b = append(b, streets[r.IntN(len(streets))]...)
+	b = strconv.AppendInt(b, int64(1+r.IntN(600)), 10)
+	return append(b, "号"...)
 }
 
 // buyerNick makes a Taobao member name in one of the styles people choose.
-func buyerNick(r *rand.Rand, py []string, birthYear int) string {
+func buyerNick(r *rand.Rand, py []string, birthYear int, female bool) string {
+	english := englishMale
+	if female {
+		english = englishFemale
+	}
 	full := ""
 	for _, s := range py {
 		full += s
@@ -567,7 +630,7 @@ func buyerNick(r *rand.Rand, py []string, birthYear int) string {
 		case 0:
 			return strconv.Itoa(birthYear)
 		case 1:
-			return fmt.Sprintf("%02d", birthYear%100)
+			return string(appendPadded(nil, birthYear%100, 2))
 		case 2:
 			return strconv.Itoa(r.IntN(100))
 		default:
@@ -584,9 +647,9 @@ func buyerNick(r *rand.Rand, py []string, birthYear int) string {
 	case u < 0.40:
 		return string(digits(r, []byte("tb"), 9+r.IntN(2)))
 	case u < 0.55:
-		return "tb_" + englishNames[r.IntN(len(englishNames))] + num()
+		return "tb_" + english[r.IntN(len(english))] + num()
 	case u < 0.68:
-		e := englishNames[r.IntN(len(englishNames))]
+		e := english[r.IntN(len(english))]
 		if r.IntN(2) == 0 {
 			return e + "_" + py[0]
 		}

@@ -3,6 +3,7 @@ package demo
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
@@ -13,8 +14,10 @@ import (
 type orderGen struct {
 	*shop
 	r     *rand.Rand
-	tbIDs map[string]struct{} // Taobao and Tmall share one order number space
-	dyIDs map[string]struct{}
+	tbKey uint64 // Taobao and Tmall share one order number space
+	tbSeq uint64
+	dyKey uint64
+	dySeq uint64
 	wxDay int32 // day of the last WeChat order number, for its sequence
 	wxSeq int
 }
@@ -105,7 +108,7 @@ func (g *orderGen) order(i int) *orderfile.Record {
 	// Platforms mask the buyer's phone; a WeChat mini-program has it whole.
 	c.Phone = pe.phone
 	if ch != chWechat && r.Float64() >= 0.3 {
-		c.Phone = guanxi.MaskPhone(pe.phone)
+		c.Phone = pe.masked
 	}
 	if pe.email != "" && (ch == chWechat || r.Float64() < 0.4) {
 		c.Email = pe.email
@@ -145,7 +148,6 @@ func (g *orderGen) basket(pe *person, month uint8, promo uint8) []orderfile.Line
 		size = 1 + pick(r, promoBasketCum)
 	}
 	var chosen [4]int
-	n := 0
 	productOf := func(c int) int {
 		return cat.lines[c][pick(r, cat.pick[c][pe.level][month])]
 	}
@@ -154,7 +156,7 @@ func (g *orderGen) basket(pe *person, month uint8, promo uint8) []orderfile.Line
 	} else {
 		chosen[0] = productOf(pick(r, interestCum[pe.persona]))
 	}
-	n = 1
+	n := 1
 	for try := 0; n < size && try < 8; try++ {
 		var p int
 		u := r.Float64()
@@ -191,6 +193,10 @@ func (g *orderGen) basket(pe *person, month uint8, promo uint8) []orderfile.Line
 				q = 3
 			default:
 				q = 4 + int64(r.IntN(3))
+			}
+		} else if pr.price >= 20000 {
+			if u > 0.97 {
+				q = 2
 			}
 		} else {
 			switch {
@@ -295,34 +301,42 @@ func partialRefund(r *rand.Rand, rec *orderfile.Record) guanxi.Money {
 
 // orderID returns a new order number in the platform's format: 19 digits on
 // Taobao and Tmall, 19 digits from 4, 5 or 6 on Douyin, WX + date + sequence
-// on the mini-program.
+// on the mini-program. Numbers are a keyed permutation of a counter, so they
+// look random and never repeat.
 func (g *orderGen) orderID(ch uint8, day int32, placed time.Time) string {
-	r := g.r
+	b := make([]byte, 0, 19)
 	switch ch {
 	case chWechat:
 		if day != g.wxDay {
 			g.wxDay, g.wxSeq = day, 0
 		}
 		g.wxSeq++
-		b := make([]byte, 0, 16)
 		b = append(b, "WX"...)
 		b = placed.AppendFormat(b, "20060102")
 		return string(appendPadded(b, g.wxSeq, 6))
 	case chDouyin:
-		return newID(r, g.dyIDs, "456")
+		g.dySeq++
+		return string(strconv.AppendUint(b, 4e18+permute(g.dyKey, g.dySeq, 3e18), 10))
 	default:
-		return newID(r, g.tbIDs, "1234")
+		g.tbSeq++
+		return string(strconv.AppendUint(b, 1e18+permute(g.tbKey, g.tbSeq, 4e18), 10))
 	}
 }
 
-func newID(r *rand.Rand, seen map[string]struct{}, first string) string {
+// permute maps x < limit ≤ 2^62 to a number below limit, a different one for
+// each x: a four-round Feistel network on 62 bits keyed by key, walked until
+// it lands below limit.
+func permute(key, x, limit uint64) uint64 {
+	const half = 31
+	const mask = 1<<half - 1
 	for {
-		b := make([]byte, 0, 19)
-		b = append(b, first[r.IntN(len(first))])
-		id := string(digits(r, b, 18))
-		if _, ok := seen[id]; !ok {
-			seen[id] = struct{}{}
-			return id
+		l, r := x>>half, x&mask
+		for round := range uint64(4) {
+			l, r = r, l^(splitmix(r^key^round<<40)&mask)
+		}
+		x = l<<half | r
+		if x < limit {
+			return x
 		}
 	}
 }

@@ -33,36 +33,85 @@ var surnames = []syllable{
 	{"欧阳", "ouyang", 0.5}, {"上官", "shangguan", 0.1}, {"司马", "sima", 0.1},
 }
 
-var femaleGiven = []syllable{
-	{"芳", "fang", 3}, {"娜", "na", 2}, {"敏", "min", 3}, {"静", "jing", 3}, {"丽", "li", 3},
-	{"艳", "yan", 2}, {"娟", "juan", 2}, {"霞", "xia", 2}, {"秀", "xiu", 1}, {"婷", "ting", 3},
-	{"雪", "xue", 2}, {"琳", "lin", 2}, {"欣", "xin", 3}, {"悦", "yue", 2}, {"怡", "yi", 3},
-	{"佳", "jia", 3}, {"梦", "meng", 2}, {"雨", "yu", 3}, {"萱", "xuan", 2}, {"诗", "shi", 2},
-	{"涵", "han", 2}, {"晴", "qing", 2}, {"倩", "qian", 2}, {"颖", "ying", 2}, {"露", "lu", 1},
-	{"瑶", "yao", 2}, {"蕾", "lei", 1}, {"玲", "ling", 2}, {"燕", "yan", 2}, {"红", "hong", 2},
-	{"慧", "hui", 2}, {"晓", "xiao", 3}, {"思", "si", 3}, {"彤", "tong", 2}, {"可", "ke", 2},
-	{"心", "xin", 2}, {"妍", "yan", 2}, {"然", "ran", 2}, {"琪", "qi", 2}, {"月", "yue", 2},
-	{"嘉", "jia", 2}, {"子", "zi", 2}, {"紫", "zi", 1}, {"梓", "zi", 2}, {"若", "ruo", 1},
-	{"清", "qing", 1}, {"婉", "wan", 1}, {"楠", "nan", 2}, {"淑", "shu", 1}, {"桂", "gui", 1},
+// givenName is a given name with the pinyin of each character, for nicks
+// and email addresses.
+type givenName struct {
+	han    string
+	pinyin []string
 }
 
-var maleGiven = []syllable{
-	{"伟", "wei", 3}, {"强", "qiang", 2}, {"磊", "lei", 3}, {"军", "jun", 2}, {"洋", "yang", 2},
-	{"勇", "yong", 2}, {"杰", "jie", 3}, {"涛", "tao", 2}, {"明", "ming", 3}, {"超", "chao", 2},
-	{"刚", "gang", 1}, {"平", "ping", 1}, {"辉", "hui", 2}, {"鹏", "peng", 2}, {"华", "hua", 2},
-	{"飞", "fei", 2}, {"鑫", "xin", 2}, {"波", "bo", 2}, {"斌", "bin", 2}, {"宇", "yu", 3},
-	{"浩", "hao", 3}, {"凯", "kai", 2}, {"健", "jian", 2}, {"俊", "jun", 2}, {"帆", "fan", 2},
-	{"帅", "shuai", 1}, {"旭", "xu", 2}, {"宁", "ning", 1}, {"龙", "long", 2}, {"林", "lin", 1},
-	{"博", "bo", 2}, {"文", "wen", 3}, {"晨", "chen", 2}, {"轩", "xuan", 2}, {"睿", "rui", 2},
-	{"泽", "ze", 2}, {"子", "zi", 2}, {"天", "tian", 2}, {"一", "yi", 2}, {"志", "zhi", 2},
-	{"建", "jian", 2}, {"国", "guo", 2}, {"海", "hai", 2}, {"峰", "feng", 2}, {"亮", "liang", 2},
-	{"成", "cheng", 2}, {"东", "dong", 2}, {"毅", "yi", 1}, {"嘉", "jia", 2}, {"豪", "hao", 2},
+// Common given names, two characters and one.
+var femaleGiven2 = []givenName{
+	{"欣怡", []string{"xin", "yi"}}, {"梓涵", []string{"zi", "han"}}, {"诗涵", []string{"shi", "han"}},
+	{"雨涵", []string{"yu", "han"}}, {"子涵", []string{"zi", "han"}}, {"佳怡", []string{"jia", "yi"}},
+	{"可欣", []string{"ke", "xin"}}, {"思涵", []string{"si", "han"}}, {"晓雪", []string{"xiao", "xue"}},
+	{"婷婷", []string{"ting", "ting"}}, {"丽娟", []string{"li", "juan"}}, {"秀英", []string{"xiu", "ying"}},
+	{"桂英", []string{"gui", "ying"}}, {"玉兰", []string{"yu", "lan"}}, {"美玲", []string{"mei", "ling"}},
+	{"静怡", []string{"jing", "yi"}}, {"雨欣", []string{"yu", "xin"}}, {"梦琪", []string{"meng", "qi"}},
+	{"佳琪", []string{"jia", "qi"}}, {"欣妍", []string{"xin", "yan"}}, {"雅婷", []string{"ya", "ting"}},
+	{"晓燕", []string{"xiao", "yan"}}, {"丽华", []string{"li", "hua"}}, {"海燕", []string{"hai", "yan"}},
+	{"春梅", []string{"chun", "mei"}}, {"红梅", []string{"hong", "mei"}}, {"慧敏", []string{"hui", "min"}},
+	{"文静", []string{"wen", "jing"}}, {"倩倩", []string{"qian", "qian"}}, {"丹丹", []string{"dan", "dan"}},
+	{"佳慧", []string{"jia", "hui"}}, {"思雨", []string{"si", "yu"}}, {"若曦", []string{"ruo", "xi"}},
+	{"一诺", []string{"yi", "nuo"}}, {"语桐", []string{"yu", "tong"}}, {"紫萱", []string{"zi", "xuan"}},
+	{"梓萱", []string{"zi", "xuan"}}, {"心怡", []string{"xin", "yi"}}, {"嘉怡", []string{"jia", "yi"}},
+	{"佳颖", []string{"jia", "ying"}}, {"雪梅", []string{"xue", "mei"}}, {"晓丽", []string{"xiao", "li"}},
+	{"秀兰", []string{"xiu", "lan"}}, {"淑华", []string{"shu", "hua"}}, {"婉清", []string{"wan", "qing"}},
+	{"诗琪", []string{"shi", "qi"}}, {"梦瑶", []string{"meng", "yao"}}, {"欣然", []string{"xin", "ran"}},
+	{"舒婷", []string{"shu", "ting"}}, {"艳红", []string{"yan", "hong"}}, {"小红", []string{"xiao", "hong"}},
+	{"晓琳", []string{"xiao", "lin"}}, {"雅琪", []string{"ya", "qi"}}, {"思琪", []string{"si", "qi"}},
+	{"佳欣", []string{"jia", "xin"}}, {"雨桐", []string{"yu", "tong"}}, {"美琪", []string{"mei", "qi"}},
+	{"晓敏", []string{"xiao", "min"}}, {"丽萍", []string{"li", "ping"}}, {"金凤", []string{"jin", "feng"}},
 }
 
-// englishNames appear in Taobao nicks such as tb_lily88.
-var englishNames = []string{"lily", "lucy", "amy", "coco", "vivian", "cherry", "grace", "kevin", "jack", "tony",
-	"leo", "eric", "jason", "alex", "sunny", "momo", "yoyo", "nana", "kiki", "candy", "jenny", "tina", "david",
-	"peter", "sam", "max", "ivy", "eva", "zoe", "mia", "bella", "echo", "summer", "daisy", "ryan", "allen"}
+var femaleGiven1 = []givenName{
+	{"芳", []string{"fang"}}, {"娜", []string{"na"}}, {"敏", []string{"min"}}, {"静", []string{"jing"}},
+	{"丽", []string{"li"}}, {"艳", []string{"yan"}}, {"娟", []string{"juan"}}, {"霞", []string{"xia"}},
+	{"婷", []string{"ting"}}, {"雪", []string{"xue"}}, {"琳", []string{"lin"}}, {"颖", []string{"ying"}},
+	{"倩", []string{"qian"}}, {"洁", []string{"jie"}}, {"玲", []string{"ling"}}, {"燕", []string{"yan"}},
+	{"慧", []string{"hui"}}, {"萍", []string{"ping"}}, {"红", []string{"hong"}}, {"瑶", []string{"yao"}},
+	{"璐", []string{"lu"}}, {"莉", []string{"li"}},
+}
+
+var maleGiven2 = []givenName{
+	{"浩然", []string{"hao", "ran"}}, {"子轩", []string{"zi", "xuan"}}, {"宇轩", []string{"yu", "xuan"}},
+	{"俊杰", []string{"jun", "jie"}}, {"浩宇", []string{"hao", "yu"}}, {"志强", []string{"zhi", "qiang"}},
+	{"建华", []string{"jian", "hua"}}, {"建国", []string{"jian", "guo"}}, {"国强", []string{"guo", "qiang"}},
+	{"海涛", []string{"hai", "tao"}}, {"文杰", []string{"wen", "jie"}}, {"晓东", []string{"xiao", "dong"}},
+	{"晓明", []string{"xiao", "ming"}}, {"志伟", []string{"zhi", "wei"}}, {"俊熙", []string{"jun", "xi"}},
+	{"博文", []string{"bo", "wen"}}, {"一鸣", []string{"yi", "ming"}}, {"天宇", []string{"tian", "yu"}},
+	{"明轩", []string{"ming", "xuan"}}, {"子豪", []string{"zi", "hao"}}, {"梓轩", []string{"zi", "xuan"}},
+	{"思远", []string{"si", "yuan"}}, {"嘉豪", []string{"jia", "hao"}}, {"晨阳", []string{"chen", "yang"}},
+	{"宇航", []string{"yu", "hang"}}, {"鹏飞", []string{"peng", "fei"}}, {"振华", []string{"zhen", "hua"}},
+	{"立新", []string{"li", "xin"}}, {"永强", []string{"yong", "qiang"}}, {"建军", []string{"jian", "jun"}},
+	{"伟强", []string{"wei", "qiang"}}, {"海波", []string{"hai", "bo"}}, {"家豪", []string{"jia", "hao"}},
+	{"鑫磊", []string{"xin", "lei"}}, {"泽宇", []string{"ze", "yu"}}, {"睿泽", []string{"rui", "ze"}},
+	{"子墨", []string{"zi", "mo"}}, {"文博", []string{"wen", "bo"}}, {"俊豪", []string{"jun", "hao"}},
+	{"浩轩", []string{"hao", "xuan"}}, {"志明", []string{"zhi", "ming"}}, {"少华", []string{"shao", "hua"}},
+	{"春雷", []string{"chun", "lei"}}, {"德明", []string{"de", "ming"}}, {"建平", []string{"jian", "ping"}},
+	{"卫东", []string{"wei", "dong"}}, {"金龙", []string{"jin", "long"}}, {"志刚", []string{"zhi", "gang"}},
+	{"旭东", []string{"xu", "dong"}}, {"小龙", []string{"xiao", "long"}}, {"俊宇", []string{"jun", "yu"}},
+	{"明辉", []string{"ming", "hui"}}, {"建伟", []string{"jian", "wei"}}, {"宏伟", []string{"hong", "wei"}},
+	{"子健", []string{"zi", "jian"}}, {"家乐", []string{"jia", "le"}},
+}
+
+var maleGiven1 = []givenName{
+	{"伟", []string{"wei"}}, {"强", []string{"qiang"}}, {"磊", []string{"lei"}}, {"军", []string{"jun"}},
+	{"洋", []string{"yang"}}, {"勇", []string{"yong"}}, {"杰", []string{"jie"}}, {"涛", []string{"tao"}},
+	{"明", []string{"ming"}}, {"超", []string{"chao"}}, {"刚", []string{"gang"}}, {"平", []string{"ping"}},
+	{"辉", []string{"hui"}}, {"鹏", []string{"peng"}}, {"华", []string{"hua"}}, {"飞", []string{"fei"}},
+	{"鑫", []string{"xin"}}, {"波", []string{"bo"}}, {"斌", []string{"bin"}}, {"宇", []string{"yu"}},
+	{"浩", []string{"hao"}}, {"凯", []string{"kai"}}, {"健", []string{"jian"}}, {"俊", []string{"jun"}},
+	{"帆", []string{"fan"}}, {"亮", []string{"liang"}}, {"峰", []string{"feng"}}, {"毅", []string{"yi"}},
+}
+
+// English names appear in Taobao nicks such as tb_lily88.
+var (
+	englishFemale = []string{"lily", "lucy", "amy", "coco", "vivian", "cherry", "grace", "sunny", "momo", "yoyo", "nana",
+		"kiki", "candy", "jenny", "tina", "ivy", "eva", "zoe", "mia", "bella", "echo", "summer", "daisy", "cici"}
+	englishMale = []string{"kevin", "jack", "tony", "leo", "eric", "jason", "alex", "david", "peter", "sam", "max",
+		"ryan", "allen", "frank", "henry", "jerry", "tom", "mike", "bruce", "lucas"}
+)
 
 // Parts of the playful Chinese nicks (爱吃西瓜的兔子).
 var (
