@@ -17,7 +17,7 @@ CREATE TABLE shop_counters (
     name    TEXT    NOT NULL,
     next_id INTEGER NOT NULL,
     PRIMARY KEY (shop_id, name)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE users (
     id            INTEGER PRIMARY KEY,
@@ -36,7 +36,7 @@ CREATE TABLE shop_members (
     role       TEXT    NOT NULL CHECK (role IN ('admin', 'agent', 'care', 'analyst')),
     created_at INTEGER NOT NULL,
     PRIMARY KEY (shop_id, user_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX shop_members_user ON shop_members (user_id);
 
 CREATE TABLE sessions (
@@ -68,7 +68,7 @@ CREATE TABLE customers (
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL,
     PRIMARY KEY (shop_id, id)
-);
+) WITHOUT ROWID;
 CREATE INDEX customers_name ON customers (shop_id, name);
 CREATE INDEX customers_phone ON customers (shop_id, phone);
 
@@ -82,7 +82,7 @@ CREATE TABLE customer_consents (
     at          INTEGER NOT NULL,
     PRIMARY KEY (shop_id, customer_id, channel, purpose),
     FOREIGN KEY (shop_id, customer_id) REFERENCES customers (shop_id, id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 
 CREATE TABLE customer_identities (
     shop_id     INTEGER NOT NULL,
@@ -93,7 +93,7 @@ CREATE TABLE customer_identities (
     created_at  INTEGER NOT NULL,
     PRIMARY KEY (shop_id, platform, kind, value),
     FOREIGN KEY (shop_id, customer_id) REFERENCES customers (shop_id, id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 CREATE INDEX customer_identities_customer ON customer_identities (shop_id, customer_id);
 
 -- Sufficient statistics per customer, kept current by every import and
@@ -110,7 +110,7 @@ CREATE TABLE customer_stats (
     updated_at        INTEGER NOT NULL,
     PRIMARY KEY (shop_id, customer_id),
     FOREIGN KEY (shop_id, customer_id) REFERENCES customers (shop_id, id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 
 CREATE TABLE products (
     shop_id    INTEGER NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
@@ -123,7 +123,7 @@ CREATE TABLE products (
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (shop_id, id),
     UNIQUE (shop_id, sku)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE orders (
     shop_id      INTEGER NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
@@ -149,7 +149,7 @@ CREATE TABLE orders (
     PRIMARY KEY (shop_id, id),
     UNIQUE (shop_id, platform, external_id),
     FOREIGN KEY (shop_id, customer_id) REFERENCES customers (shop_id, id)
-);
+) WITHOUT ROWID;
 CREATE INDEX orders_customer ON orders (shop_id, customer_id);
 CREATE INDEX orders_placed ON orders (shop_id, placed_at);
 
@@ -166,7 +166,7 @@ CREATE TABLE order_lines (
     amount     INTEGER NOT NULL,
     PRIMARY KEY (shop_id, order_id, line_no),
     FOREIGN KEY (shop_id, order_id) REFERENCES orders (shop_id, id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 
 -- Interactions other than orders (which the timeline reads from orders):
 -- notes, messages, tickets, visits, merges, imports.
@@ -181,7 +181,7 @@ CREATE TABLE timeline_events (
     data        TEXT    NOT NULL DEFAULT '{}',
     PRIMARY KEY (shop_id, id),
     FOREIGN KEY (shop_id, customer_id) REFERENCES customers (shop_id, id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 CREATE INDEX timeline_events_customer ON timeline_events (shop_id, customer_id, occurred_at);
 
 CREATE TABLE customer_merges (
@@ -195,7 +195,7 @@ CREATE TABLE customer_merges (
     PRIMARY KEY (shop_id, id),
     FOREIGN KEY (shop_id, survivor_id) REFERENCES customers (shop_id, id),
     FOREIGN KEY (shop_id, merged_id) REFERENCES customers (shop_id, id)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE import_runs (
     shop_id           INTEGER NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
@@ -212,7 +212,7 @@ CREATE TABLE import_runs (
     customers_merged  INTEGER NOT NULL,
     rejected          INTEGER NOT NULL,
     PRIMARY KEY (shop_id, id)
-);
+) WITHOUT ROWID;
 
 -- +goose Down
 DROP TABLE import_runs;

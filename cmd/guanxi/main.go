@@ -1,0 +1,366 @@
+// Command guanxi is the Guanxi CRM: one binary that serves the web workspace
+// and runs the operator commands (import, export, backup, restore, users).
+// Each subcommand parses its flags and makes one call into internal/app.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/guanxi-crm/guanxi/internal/app"
+)
+
+const usage = `Guanxi (关系) — a self-hosted CRM for e-commerce shops.
+
+Usage:
+  guanxi serve   [--db DSN] [--addr :8080] [--demo]
+  guanxi import  [--db DSN] --shop CODE --format generic|taobao|shopify [--map col=header,…] [--skip-bad] [--json] FILE...
+  guanxi export  [--db DSN] --shop CODE customers|orders --out FILE(.csv|.xlsx) [--bom]
+  guanxi backup  [--db DSN] --out FILE
+  guanxi restore [--db DSN] FILE
+  guanxi user    create|list|set-password|grant [--db DSN] …
+  guanxi version
+
+DSN is sqlite:PATH (default sqlite:guanxi.db) or a postgres:// URL; GUANXI_DB
+sets the default. Run 'guanxi COMMAND --help' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// errUsage marks a mistake in the command line: exit code 2.
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
+		"serve": cmdServe, "import": cmdImport, "export": cmdExport, "backup": cmdBackup,
+		"restore": cmdRestore, "user": cmdUser, "version": cmdVersion,
+	}
+	name := args[0]
+	if name == "help" || name == "-h" || name == "--help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cmd, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(stderr, "guanxi: unknown command %q\n\n%s", name, usage)
+		return 2
+	}
+	err := cmd(ctx, args[1:], stdin, stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	// Errors carry their context (file, row, column) in their text.
+	fmt.Fprintf(stderr, "guanxi %s: %v\n", name, err)
+	return 1
+}
+
+// newFlags returns a flag set that prints its help to stdout and reports
+// mistakes as errUsage.
+func newFlags(name, synopsis string, stdout, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: guanxi %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return flag.ErrHelp
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	return nil
+}
+
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", app.DSNFromEnv(), "database: sqlite:PATH or postgres://… (env GUANXI_DB)")
+}
+
+func logFlags(fs *flag.FlagSet) (level, format *string) {
+	return fs.String("log-level", "info", "log level: debug, info, warn, error"),
+		fs.String("log-format", "text", "log format: text or json")
+}
+
+func open(ctx context.Context, dsn string, stderr io.Writer, level, format string) (*app.App, error) {
+	return app.Open(ctx, app.Config{DB: dsn, LogLevel: level, LogFormat: format, LogOut: stderr})
+}
+
+func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "serve [--db DSN] [--addr :8080] [--demo]", stdout, stderr)
+	db := dbFlag(fs)
+	addr := fs.String("addr", envOr("GUANXI_ADDR", ":8080"), "address to listen on (env GUANXI_ADDR)")
+	demo := fs.Bool("demo", false, "on an empty database, create the demo shop with generated data and an admin login")
+	secure := fs.Bool("secure-cookies", os.Getenv("GUANXI_SECURE_COOKIES") == "1", "mark cookies Secure (when served over HTTPS; env GUANXI_SECURE_COOKIES=1)")
+	level, format := logFlags(fs)
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	a, err := open(ctx, *db, stderr, *level, *format)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *demo {
+		if err := a.SeedDemo(ctx, os.Getenv("GUANXI_ADMIN_PASSWORD"), stdout); err != nil {
+			return err
+		}
+	}
+	return a.Serve(ctx, app.ServerConfig{Addr: *addr, SecureCookies: *secure, Ready: func(addr string) {
+		host := addr
+		if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
+			host = "localhost" + host[strings.LastIndexByte(host, ':'):]
+		}
+		fmt.Fprintf(stdout, "Guanxi is running: open http://%s/ (Ctrl-C to stop)\n", host)
+	}})
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func cmdImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("import", "import [--db DSN] --shop CODE --format generic|taobao|shopify [flags] FILE...", stdout, stderr)
+	db := dbFlag(fs)
+	var cfg app.ImportConfig
+	fs.StringVar(&cfg.Shop, "shop", "", "shop code (created if it does not exist)")
+	fs.StringVar(&cfg.Format, "format", "generic", "file format: generic, taobao or shopify")
+	fs.StringVar(&cfg.Map, "map", "", "generic format: map columns to the file's headers, e.g. order_id=InvoiceNo,order_date=InvoiceDate")
+	fs.BoolVar(&cfg.SkipBad, "skip-bad", false, "import the good rows and write rejected rows with reasons to FILE.rejected.csv")
+	fs.StringVar(&cfg.Rejects, "rejects", "", "with --skip-bad and one FILE: where to write rejected rows")
+	fs.BoolVar(&cfg.JSON, "json", false, "print each summary line as a JSON object")
+	fs.StringVar(&cfg.ShopName, "shop-name", "", "name of a shop created by this import")
+	fs.StringVar(&cfg.Currency, "currency", "CNY", "currency of a shop created by this import")
+	fs.StringVar(&cfg.Timezone, "timezone", "Asia/Shanghai", "time zone of a shop created by this import (times without a zone are read in it)")
+	noProgress := fs.Bool("no-progress", false, "no progress bar even on a terminal")
+	level, format := logFlags(fs)
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	cfg.Files = fs.Args()
+	if cfg.Shop == "" || len(cfg.Files) == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if f, ok := stderr.(*os.File); ok && !*noProgress && term.IsTerminal(int(f.Fd())) {
+		cfg.Progress = stderr
+	}
+	a, err := open(ctx, *db, stderr, *level, *format)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Import(ctx, cfg, stdout)
+}
+
+func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("export", "export [--db DSN] --shop CODE customers|orders --out FILE(.csv|.xlsx) [--bom]", stdout, stderr)
+	db := dbFlag(fs)
+	shopCode := fs.String("shop", "", "shop code")
+	out := fs.String("out", "", "output file: .csv or .xlsx")
+	bom := fs.Bool("bom", false, "CSV: start with a UTF-8 byte order mark, so Excel reads Chinese correctly")
+	level, format := logFlags(fs)
+	if err := parse(fs, reorder(args), stdout); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *shopCode == "" || *out == "" {
+		fs.Usage()
+		return errUsage
+	}
+	a, err := open(ctx, *db, stderr, *level, *format)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Export(ctx, *shopCode, fs.Arg(0), *out, *bom, stdout)
+}
+
+// reorder moves flags before positional arguments, so that both
+// `export customers --out f.csv` and `export --out f.csv customers` work.
+func reorder(args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") {
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) && !isBoolFlag(a) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	return append(flags, pos...)
+}
+
+func isBoolFlag(a string) bool {
+	switch strings.TrimLeft(a, "-") {
+	case "bom", "json", "skip-bad", "demo", "h", "help", "no-progress", "password-stdin", "secure-cookies":
+		return true
+	}
+	return false
+}
+
+func cmdBackup(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("backup", "backup [--db DSN] --out FILE", stdout, stderr)
+	db := dbFlag(fs)
+	out := fs.String("out", "", "archive to write (.tar.gz: portable across engines; .db on SQLite: a ready-to-open snapshot)")
+	level, format := logFlags(fs)
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	if *out == "" {
+		fs.Usage()
+		return errUsage
+	}
+	a, err := open(ctx, *db, stderr, *level, *format)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Backup(ctx, *out, stdout)
+}
+
+func cmdRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("restore", "restore [--db DSN] FILE", stdout, stderr)
+	db := dbFlag(fs)
+	level, format := logFlags(fs)
+	if err := parse(fs, reorder(args), stdout); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	a, err := open(ctx, *db, stderr, *level, *format)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Restore(ctx, fs.Arg(0), stdout)
+}
+
+func cmdVersion(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("version", "version", stdout, stderr)
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(stdout, "guanxi %s\n", app.Version)
+	return err
+}
+
+const userUsage = `Usage:
+  guanxi user create [--db DSN] --username NAME [--name DISPLAY] [--shop CODE --role admin|agent|care|analyst] [--password-stdin]
+  guanxi user list [--db DSN]
+  guanxi user set-password [--db DSN] --username NAME [--password-stdin]
+  guanxi user grant [--db DSN] --username NAME --shop CODE --role ROLE
+
+Without --password-stdin the password is asked for on the terminal.
+`
+
+func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, userUsage)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	sub := args[0]
+	fs := newFlags("user "+sub, "user "+sub+" [flags]", stdout, stderr)
+	db := dbFlag(fs)
+	username := fs.String("username", "", "user name to sign in with")
+	display := fs.String("name", "", "display name")
+	shopCode := fs.String("shop", "", "shop code")
+	role := fs.String("role", "admin", "role in the shop: admin, agent, care or analyst")
+	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	level, format := logFlags(fs)
+	if err := parse(fs, args[1:], stdout); err != nil {
+		return err
+	}
+	needName := sub != "list"
+	if needName && *username == "" {
+		fs.Usage()
+		return errUsage
+	}
+	readPassword := func() (string, error) {
+		if *pwStdin {
+			line, err := bufio.NewReader(stdin).ReadString('\n')
+			if err != nil && line == "" {
+				return "", fmt.Errorf("read password from stdin: %w", err)
+			}
+			return strings.TrimRight(line, "\r\n"), nil
+		}
+		f, ok := stdin.(*os.File)
+		if !ok || !term.IsTerminal(int(f.Fd())) {
+			return "", fmt.Errorf("no terminal to ask for the password: use --password-stdin")
+		}
+		fmt.Fprint(stderr, "Password: ")
+		pw, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		return string(pw), err
+	}
+	a, err := open(ctx, *db, stderr, *level, *format)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	switch sub {
+	case "create":
+		pw, err := readPassword()
+		if err != nil {
+			return err
+		}
+		return a.CreateUser(ctx, *username, *display, pw, *shopCode, *role, stdout)
+	case "set-password":
+		pw, err := readPassword()
+		if err != nil {
+			return err
+		}
+		return a.SetPassword(ctx, *username, pw, stdout)
+	case "grant":
+		if *shopCode == "" {
+			return fmt.Errorf("--shop is required")
+		}
+		return a.GrantRole(ctx, *username, *shopCode, *role, stdout)
+	case "list":
+		return a.ListUsers(ctx, stdout)
+	}
+	fmt.Fprint(stderr, userUsage)
+	return errUsage
+}

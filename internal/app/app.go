@@ -1,0 +1,111 @@
+// Package app wires Guanxi together: configuration, the store, the domain
+// services, the demo shop and the HTTP server. cmd/guanxi calls into it and
+// holds no logic of its own. An *App is safe for concurrent use.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/importer"
+	"github.com/guanxi-crm/guanxi/internal/shop"
+	"github.com/guanxi-crm/guanxi/internal/store"
+)
+
+// Version is set at build time with -ldflags "-X …/internal/app.Version=v1.2.3".
+var Version = "dev"
+
+// DefaultDSN is the database used when neither --db nor GUANXI_DB says.
+const DefaultDSN = "sqlite:guanxi.db"
+
+// DSNFromEnv returns GUANXI_DB, or DefaultDSN.
+func DSNFromEnv() string {
+	if v := strings.TrimSpace(os.Getenv("GUANXI_DB")); v != "" {
+		return v
+	}
+	return DefaultDSN
+}
+
+// Config is what an operator can set.
+type Config struct {
+	DB        string // sqlite:PATH or postgres://…
+	LogLevel  string // debug, info, warn, error
+	LogFormat string // text or json
+	LogOut    io.Writer
+}
+
+// App is an open Guanxi: its database and services.
+type App struct {
+	DB       *store.DB
+	Log      *slog.Logger
+	Clock    guanxi.Clock
+	Shops    *shop.Service
+	Auth     *auth.Service
+	Importer *importer.Service
+}
+
+// NewLogger returns the structured logger the config asks for.
+func NewLogger(cfg Config) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cmpOr(cfg.LogLevel, "info"))); err != nil {
+		level = slog.LevelInfo
+	}
+	out := cfg.LogOut
+	if out == nil {
+		out = os.Stderr
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(out, opts))
+	}
+	return slog.New(slog.NewTextHandler(out, opts))
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Open opens the database (migrating it) and builds the services.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.DB == "" {
+		cfg.DB = DSNFromEnv()
+	}
+	log := NewLogger(cfg)
+	db, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	clock := guanxi.SystemClock{}
+	return &App{
+		DB:       db,
+		Log:      log,
+		Clock:    clock,
+		Shops:    shop.NewService(db, clock),
+		Auth:     auth.NewService(db, clock),
+		Importer: importer.NewService(db, clock, log),
+	}, nil
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Shop returns the shop with the code or a clear error.
+func (a *App) Shop(ctx context.Context, code string) (*shop.Shop, error) {
+	if code == "" {
+		return nil, guanxi.Errorf(guanxi.EINVALID, "--shop is required")
+	}
+	sh, err := a.Shops.ByCode(ctx, code)
+	if err != nil {
+		return nil, fmt.Errorf("shop %q: %w", code, err)
+	}
+	return sh, nil
+}

@@ -1,0 +1,194 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ServerConfig is how the HTTP server listens.
+type ServerConfig struct {
+	Addr          string // :8080
+	SecureCookies bool   // set when served over HTTPS (directly or behind a proxy)
+	// Ready, when set, receives the address actually listened on.
+	Ready func(addr string)
+}
+
+// Serve runs the HTTP server until ctx is done, then shuts down gracefully,
+// letting requests in flight finish for up to 15 seconds.
+func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
+	h, err := a.Handler(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	a.Log.Info("listening", "addr", ln.Addr().String(), "db", a.DB.Dialect, "version", Version)
+	if cfg.Ready != nil {
+		cfg.Ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Handler returns the whole HTTP handler: operator endpoints and the UI.
+func (a *App) Handler(cfg ServerConfig) (http.Handler, error) {
+	mux := http.NewServeMux()
+	m := &metrics{start: time.Now(), codes: map[int]*atomic.Int64{}}
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) { a.writeMetrics(w, m) })
+	if err := a.registerUI(mux, cfg); err != nil {
+		return nil, err
+	}
+	return a.observe(mux, m), nil
+}
+
+// healthz answers 200 when the database answers, 503 otherwise.
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	v, err := a.DB.SchemaVersion(ctx)
+	if err == nil {
+		err = a.DB.Ping(ctx)
+	}
+	if err != nil {
+		a.Log.Warn("health check failed", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, `{"status":"unavailable","db":%q}`+"\n", string(a.DB.Dialect))
+		return
+	}
+	fmt.Fprintf(w, `{"status":"ok","db":%q,"schema":%d,"version":%q}`+"\n", string(a.DB.Dialect), v, Version)
+}
+
+// metrics are the figures /metrics exposes in Prometheus' text format.
+type metrics struct {
+	start    time.Time
+	mu       sync.Mutex
+	codes    map[int]*atomic.Int64
+	inflight atomic.Int64
+	durSum   atomic.Int64 // microseconds
+	durCount atomic.Int64
+}
+
+func (m *metrics) count(code int) {
+	m.mu.Lock()
+	c, ok := m.codes[code]
+	if !ok {
+		c = &atomic.Int64{}
+		m.codes[code] = c
+	}
+	m.mu.Unlock()
+	c.Add(1)
+}
+
+func (a *App) writeMetrics(w http.ResponseWriter, m *metrics) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	fmt.Fprintf(w, "# HELP guanxi_http_requests_total HTTP requests by status code.\n# TYPE guanxi_http_requests_total counter\n")
+	m.mu.Lock()
+	for code, c := range m.codes {
+		fmt.Fprintf(w, "guanxi_http_requests_total{code=\"%d\"} %d\n", code, c.Load())
+	}
+	m.mu.Unlock()
+	fmt.Fprintf(w, "# HELP guanxi_http_request_duration_seconds Time spent serving requests.\n# TYPE guanxi_http_request_duration_seconds summary\n")
+	fmt.Fprintf(w, "guanxi_http_request_duration_seconds_sum %s\n", strconv.FormatFloat(float64(m.durSum.Load())/1e6, 'f', 6, 64))
+	fmt.Fprintf(w, "guanxi_http_request_duration_seconds_count %d\n", m.durCount.Load())
+	fmt.Fprintf(w, "# TYPE guanxi_http_requests_in_flight gauge\nguanxi_http_requests_in_flight %d\n", m.inflight.Load())
+	read, write := a.DB.Stats()
+	fmt.Fprintf(w, "# TYPE guanxi_db_open_connections gauge\nguanxi_db_open_connections{pool=\"read\"} %d\nguanxi_db_open_connections{pool=\"write\"} %d\n", read.OpenConnections, write.OpenConnections)
+	fmt.Fprintf(w, "# TYPE guanxi_db_wait_count_total counter\nguanxi_db_wait_count_total{pool=\"read\"} %d\nguanxi_db_wait_count_total{pool=\"write\"} %d\n", read.WaitCount, write.WaitCount)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(w, "# TYPE go_goroutines gauge\ngo_goroutines %d\n", runtime.NumGoroutine())
+	fmt.Fprintf(w, "# TYPE go_memstats_heap_alloc_bytes gauge\ngo_memstats_heap_alloc_bytes %d\n", ms.HeapAlloc)
+	fmt.Fprintf(w, "# TYPE guanxi_uptime_seconds gauge\nguanxi_uptime_seconds %d\n", int64(time.Since(m.start).Seconds()))
+	fmt.Fprintf(w, "# TYPE guanxi_build_info gauge\nguanxi_build_info{version=%q,db=%q} 1\n", Version, string(a.DB.Dialect))
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// observe logs each request once and counts it for /metrics; a panic in a
+// handler becomes a logged 500, not a dead connection.
+func (a *App) observe(next http.Handler, m *metrics) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		m.inflight.Add(1)
+		defer func() {
+			m.inflight.Add(-1)
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				a.Log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
+				if sw.code == 0 {
+					http.Error(sw, "internal error", http.StatusInternalServerError)
+				}
+			}
+			d := time.Since(start)
+			code := sw.code
+			if code == 0 {
+				code = http.StatusOK
+			}
+			m.count(code)
+			m.durSum.Add(d.Microseconds())
+			m.durCount.Add(1)
+			if r.URL.Path != "/healthz" && r.URL.Path != "/metrics" {
+				a.Log.Info("http", "method", r.Method, "path", r.URL.Path, "status", code, "ms", float64(d.Microseconds())/1000)
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}

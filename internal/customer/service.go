@@ -1,0 +1,330 @@
+package customer
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/store"
+)
+
+// Service reads customers: search, profile, identities, consent and stats.
+// Every method takes the shop first and passes it as the first argument of
+// every query, so no read can cross into another shop.
+type Service struct {
+	db *store.DB
+}
+
+// NewService returns a Service on db.
+func NewService(db *store.DB) *Service { return &Service{db: db} }
+
+// Customer is one person's profile in a shop.
+type Customer struct {
+	ID       int64
+	Name     string
+	Gender   string // "", "f" or "m"
+	Birthday string // YYYY-MM-DD or ""
+	Phone    string // for display: normalised, or masked by the platform that exported it
+	Email    string
+	Province string
+	City     string
+	Address  string
+	Tags     []string
+	// MergedInto is the surviving customer when this one was merged away
+	// (following merges of merges), else 0. Callers show the survivor.
+	MergedInto int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Identity is one way a customer is known: a platform id, a nick, a phone.
+type Identity struct {
+	Platform  string // "" for phone and email, the same on every platform
+	Kind      string // customer_id, buyer_nick, ouid, omid, openid, unionid, phone, email
+	Value     string
+	CreatedAt time.Time
+}
+
+// Consent is a customer's answer for one channel and purpose.
+type Consent struct {
+	Channel string // sms, email, wechat, phone
+	Purpose string
+	Granted bool
+	Source  string
+	At      time.Time
+}
+
+// Filter narrows a search. Query matches a name prefix, a phone in any
+// spelling (exactly, once normalised), an e-mail (exactly, ignoring case),
+// the prefix of a platform id or buyer nick, or a customer id.
+type Filter struct {
+	Query    string
+	Province *string
+	Limit    int // default 50, at most 500
+	Offset   int
+}
+
+// Row is one customer in a search result, with their statistics.
+type Row struct {
+	ID       int64
+	Name     string
+	Phone    string
+	Email    string
+	Province string
+	City     string
+	Stats    Stats
+}
+
+// Page is one page of a search: the rows and how many match in all.
+type Page struct {
+	Customers []Row
+	Total     int
+	Limit     int
+	Offset    int
+}
+
+// Default and largest page sizes of Search.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+// maxRune is above every code point, so name >= p AND name < p+maxRune is
+// "name starts with p" in a binary (C) collation, as a range an index serves.
+const maxRune = "\U0010FFFF"
+
+// Search returns the shop's live (not merged-away) customers that match the
+// filter, most recent purchase first (those who never bought last), and the
+// number that match. Every predicate is served by an index: a range on
+// customers(shop_id, name), equality on customers(shop_id, phone), the
+// primary key, and ranges or equality on the customer_identities key.
+func (s *Service) Search(ctx context.Context, shopID int64, f Filter) (Page, error) {
+	p := Page{Limit: f.Limit, Offset: max(f.Offset, 0)}
+	if p.Limit <= 0 {
+		p.Limit = DefaultLimit
+	}
+	p.Limit = min(p.Limit, MaxLimit)
+
+	q := strings.TrimSpace(f.Query)
+	from, where := `customers c`, `c.shop_id = ? AND c.merged_into IS NULL`
+	args := []any{shopID}
+	if q != "" {
+		hits, hargs, err := s.matches(ctx, shopID, q)
+		if err != nil {
+			return p, err
+		}
+		from = `(` + hits + `) h JOIN customers c ON c.shop_id = h.shop_id AND c.id = h.id`
+		where = `c.merged_into IS NULL`
+		args = hargs
+	}
+	if f.Province != nil {
+		where += ` AND c.province = ?`
+		args = append(args, *f.Province)
+	}
+
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, args...).Scan(&p.Total); err != nil {
+		return p, fmt.Errorf("customer: search %q in shop %d: count: %w", q, shopID, err)
+	}
+	if p.Total == 0 || p.Offset >= p.Total {
+		return p, nil
+	}
+	rows, err := s.db.Query(ctx, `SELECT c.id, c.name, c.phone, c.email, c.province, c.city,
+       COALESCE(s.first_purchase_at, 0), COALESCE(s.last_purchase_at, 0), COALESCE(s.purchase_days, 0),
+       COALESCE(s.orders_count, 0), COALESCE(s.total_spent, 0), COALESCE(s.refunded, 0)
+FROM `+from+`
+LEFT JOIN customer_stats s ON s.shop_id = c.shop_id AND s.customer_id = c.id
+WHERE `+where+`
+ORDER BY COALESCE(s.last_purchase_at, 0) DESC, c.id DESC
+LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
+	if err != nil {
+		return p, fmt.Errorf("customer: search %q in shop %d: %w", q, shopID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Row
+		st := &r.Stats
+		if err := rows.Scan(&r.ID, &r.Name, &r.Phone, &r.Email, &r.Province, &r.City,
+			&st.FirstPurchaseAt, &st.LastPurchaseAt, &st.PurchaseDays, &st.Orders, &st.TotalSpent, &st.Refunded); err != nil {
+			return p, fmt.Errorf("customer: search %q in shop %d: %w", q, shopID, err)
+		}
+		st.CustomerID = r.ID
+		p.Customers = append(p.Customers, r)
+	}
+	if err := rows.Err(); err != nil {
+		return p, fmt.Errorf("customer: search %q in shop %d: %w", q, shopID, err)
+	}
+	return p, nil
+}
+
+// matches returns a query yielding (shop_id, id) of every customer the text
+// q may mean, as a UNION of index lookups, and its arguments (the shop
+// first).
+func (s *Service) matches(ctx context.Context, shopID int64, q string) (string, []any, error) {
+	var parts []string
+	var args []any
+	add := func(sql string, a ...any) {
+		parts = append(parts, sql)
+		args = append(args, a...)
+	}
+	add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND name >= ? AND name < ?`, shopID, q, q+maxRune)
+	if phone := guanxi.NormalizePhone(q); phone != "" {
+		add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND phone = ?`, shopID, phone)
+		add(`SELECT shop_id, customer_id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'phone' AND value = ?`, shopID, phone)
+	}
+	if email := guanxi.NormalizeEmail(q); email != "" {
+		add(`SELECT shop_id, customer_id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'email' AND value = ?`, shopID, email)
+	}
+	if id, err := strconv.ParseInt(q, 10, 64); err == nil && id > 0 && q[0] != '+' {
+		add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND id = ?`, shopID, id)
+	}
+	kinds, err := s.platformKinds(ctx, shopID)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, k := range kinds {
+		add(`SELECT shop_id, customer_id FROM customer_identities WHERE shop_id = ? AND platform = ? AND kind = ? AND value >= ? AND value < ?`,
+			shopID, k[0], k[1], q, q+maxRune)
+	}
+	return strings.Join(parts, "\nUNION\n"), args, nil
+}
+
+// platformKinds lists the (platform, kind) pairs of the shop's platform
+// identities (not phones and e-mails, whose platform is ""), by a loose
+// index scan: one index seek per pair, however many identities there are.
+func (s *Service) platformKinds(ctx context.Context, shopID int64) ([][2]string, error) {
+	var out [][2]string
+	platform := ""
+	for {
+		var next sql.NullString
+		if err := s.db.QueryRow(ctx, `SELECT MIN(platform) FROM customer_identities WHERE shop_id = ? AND platform > ?`,
+			shopID, platform).Scan(&next); err != nil {
+			return nil, fmt.Errorf("customer: identity platforms of shop %d: %w", shopID, err)
+		}
+		if !next.Valid {
+			return out, nil
+		}
+		platform = next.String
+		kind := ""
+		for {
+			var k sql.NullString
+			if err := s.db.QueryRow(ctx, `SELECT MIN(kind) FROM customer_identities WHERE shop_id = ? AND platform = ? AND kind > ?`,
+				shopID, platform, kind).Scan(&k); err != nil {
+				return nil, fmt.Errorf("customer: identity kinds of shop %d: %w", shopID, err)
+			}
+			if !k.Valid {
+				break
+			}
+			kind = k.String
+			out = append(out, [2]string{platform, kind})
+		}
+	}
+}
+
+// Get returns the customer, or an ENOTFOUND error when the shop has no such
+// customer. A merged-away customer is returned with MergedInto set to the
+// survivor.
+func (s *Service) Get(ctx context.Context, shopID, id int64) (*Customer, error) {
+	var c Customer
+	var tags string
+	var merged sql.NullInt64
+	var created, updated int64
+	err := s.db.QueryRow(ctx, `SELECT id, name, gender, birthday, phone, email, province, city, address, tags, merged_into, created_at, updated_at
+FROM customers WHERE shop_id = ? AND id = ?`, shopID, id).
+		Scan(&c.ID, &c.Name, &c.Gender, &c.Birthday, &c.Phone, &c.Email, &c.Province, &c.City, &c.Address, &tags, &merged, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, guanxi.Errorf(guanxi.ENOTFOUND, "customer %d not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("customer: get %d in shop %d: %w", id, shopID, err)
+	}
+	c.CreatedAt, c.UpdatedAt = time.Unix(created, 0), time.Unix(updated, 0)
+	if tags != "" && tags != "[]" {
+		// A malformed tags value shows as no tags rather than hiding the customer.
+		_ = json.Unmarshal([]byte(tags), &c.Tags)
+	}
+	// Follow merges of merges to the customer that survives; the bound
+	// guards against a cycle in bad data.
+	for hops := 0; merged.Valid && hops < 16; hops++ {
+		c.MergedInto = merged.Int64
+		err := s.db.QueryRow(ctx, `SELECT merged_into FROM customers WHERE shop_id = ? AND id = ?`, shopID, merged.Int64).Scan(&merged)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("customer: survivor of %d in shop %d: %w", id, shopID, err)
+		}
+	}
+	return &c, nil
+}
+
+// Identities lists the customer's identities by platform, kind and value.
+func (s *Service) Identities(ctx context.Context, shopID, id int64) ([]Identity, error) {
+	rows, err := s.db.Query(ctx, `SELECT platform, kind, value, created_at FROM customer_identities
+WHERE shop_id = ? AND customer_id = ? ORDER BY platform, kind, value`, shopID, id)
+	if err != nil {
+		return nil, fmt.Errorf("customer: identities of %d in shop %d: %w", id, shopID, err)
+	}
+	defer rows.Close()
+	var out []Identity
+	for rows.Next() {
+		var i Identity
+		var at int64
+		if err := rows.Scan(&i.Platform, &i.Kind, &i.Value, &at); err != nil {
+			return nil, fmt.Errorf("customer: identities of %d in shop %d: %w", id, shopID, err)
+		}
+		i.CreatedAt = time.Unix(at, 0)
+		out = append(out, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("customer: identities of %d in shop %d: %w", id, shopID, err)
+	}
+	return out, nil
+}
+
+// Consents lists the customer's consent answers by channel and purpose.
+func (s *Service) Consents(ctx context.Context, shopID, id int64) ([]Consent, error) {
+	rows, err := s.db.Query(ctx, `SELECT channel, purpose, granted, source, at FROM customer_consents
+WHERE shop_id = ? AND customer_id = ? ORDER BY channel, purpose`, shopID, id)
+	if err != nil {
+		return nil, fmt.Errorf("customer: consents of %d in shop %d: %w", id, shopID, err)
+	}
+	defer rows.Close()
+	var out []Consent
+	for rows.Next() {
+		var c Consent
+		var at int64
+		if err := rows.Scan(&c.Channel, &c.Purpose, &c.Granted, &c.Source, &at); err != nil {
+			return nil, fmt.Errorf("customer: consents of %d in shop %d: %w", id, shopID, err)
+		}
+		c.At = time.Unix(at, 0)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("customer: consents of %d in shop %d: %w", id, shopID, err)
+	}
+	return out, nil
+}
+
+// Stats returns the customer's statistics; a customer with no statistics
+// row (one who never ordered) has zero statistics, not an error.
+func (s *Service) Stats(ctx context.Context, shopID, id int64) (Stats, error) {
+	st := Stats{CustomerID: id}
+	var first, last sql.NullInt64
+	err := s.db.QueryRow(ctx, `SELECT first_purchase_at, last_purchase_at, purchase_days, orders_count, total_spent, refunded
+FROM customer_stats WHERE shop_id = ? AND customer_id = ?`, shopID, id).
+		Scan(&first, &last, &st.PurchaseDays, &st.Orders, &st.TotalSpent, &st.Refunded)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("customer: stats of %d in shop %d: %w", id, shopID, err)
+	}
+	st.FirstPurchaseAt, st.LastPurchaseAt = first.Int64, last.Int64
+	return st, nil
+}

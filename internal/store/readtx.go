@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+)
+
+// ReadTx is a read-only transaction: every query in it sees one snapshot of
+// the database, whatever writers commit meanwhile. It is not safe for
+// concurrent use.
+type ReadTx struct {
+	tx *sql.Tx
+	db *DB
+}
+
+// Dialect returns the engine the transaction runs on.
+func (tx *ReadTx) Dialect() Dialect { return tx.db.Dialect }
+
+// Query runs a query in the transaction.
+func (tx *ReadTx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, tx.db.Rebind(q), args...)
+}
+
+// QueryRow runs a single-row query in the transaction.
+func (tx *ReadTx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.db.Rebind(q), args...)
+}
+
+// View runs fn in a read-only transaction on the read pool and returns fn's
+// error. The snapshot is taken when View starts: on SQLite a read
+// transaction on one read connection (WAL keeps it stable while the writer
+// commits), on PostgreSQL REPEATABLE READ READ ONLY. Long views are fine for
+// writers on both engines; on SQLite they hold back WAL checkpoints until
+// they end.
+func (db *DB) View(ctx context.Context, fn func(tx *ReadTx) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.Dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	sqlTx, err := db.read.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("store: begin read: %w", err)
+	}
+	defer func() { _ = sqlTx.Rollback() }()
+	// Both engines take the snapshot at the first read, not at BEGIN: read
+	// now, so the snapshot is the moment View was called.
+	var n int64
+	if err := sqlTx.QueryRowContext(ctx, `SELECT COUNT(*) FROM goose_db_version`).Scan(&n); err != nil {
+		return fmt.Errorf("store: begin read: %w", err)
+	}
+	return fn(&ReadTx{tx: sqlTx, db: db})
+}
+
+// VacuumInto writes a consistent, compacted copy of a SQLite database to
+// path, which must not exist or be empty. It runs on a connection of its own
+// (the read pool is query-only, which VACUUM INTO refuses), reading a
+// snapshot, so writers carry on meanwhile. It fails on PostgreSQL.
+func (db *DB) VacuumInto(ctx context.Context, path string) error {
+	if db.Dialect != SQLite {
+		return fmt.Errorf("store: VACUUM INTO needs SQLite, not %s", db.Dialect)
+	}
+	file := SQLitePath(db.DSN)
+	if file == "" {
+		file = "guanxi.db" // as openSQLite
+	}
+	src, err := filepath.Abs(file)
+	if err != nil {
+		return fmt.Errorf("store: vacuum into %s: %w", path, err)
+	}
+	conn, err := sql.Open("sqlite", "file:"+src+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("store: vacuum into %s: %w", path, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("store: vacuum into %s: %w", path, err)
+	}
+	return nil
+}
