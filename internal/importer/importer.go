@@ -146,8 +146,6 @@ type fileSource struct {
 	total   int64
 	skipBad bool
 	rejects []*orderfile.RowError
-	nrecs   int
-	lastRow int
 }
 
 func (f *fileSource) next(n int) ([]*orderfile.Record, error) {
@@ -167,20 +165,12 @@ func (f *fileSource) next(n int) ([]*orderfile.Record, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.nrecs++
-		f.lastRow = rec.Row
 		out = append(out, rec)
 	}
 	return out, nil
 }
 
-// rows counts data rows read: the reader's own count when it keeps one.
-func (f *fileSource) rows() int {
-	if rc, ok := f.rd.(interface{ RowsRead() int }); ok {
-		return rc.RowsRead()
-	}
-	return max(f.nrecs, f.lastRow-1)
-}
+func (f *fileSource) rows() int { return f.rd.RowsRead() }
 
 func (f *fileSource) bytes() (int64, int64) { return f.cr.n(), f.total }
 func (f *fileSource) rejected() int         { return len(f.rejects) }

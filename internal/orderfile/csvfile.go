@@ -62,6 +62,7 @@ type csvFile struct {
 	header []string
 	index  map[string]int // lower-cased, trimmed header → column
 	row    int            // file row of the last record read
+	rows   int            // data rows read so far, malformed ones included
 }
 
 func openCSV(name string, r io.Reader) (*csvFile, error) {
@@ -112,12 +113,17 @@ func (f *csvFile) read() ([]string, int, error) {
 		if err == io.EOF {
 			return nil, 0, io.EOF
 		}
+		f.rows++
 		return nil, 0, csvError(f.name, err)
 	}
+	f.rows++
 	line, _ := f.r.FieldPos(0)
 	f.row = line
 	return rec, line, nil
 }
+
+// RowsRead returns how many data rows have been read, bad ones included.
+func (f *csvFile) RowsRead() int { return f.rows }
 
 func csvError(name string, err error) error {
 	if pe, ok := err.(*csv.ParseError); ok {

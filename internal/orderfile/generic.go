@@ -369,3 +369,6 @@ func allDigits(s string) bool {
 	}
 	return true
 }
+
+// RowsRead is the number of data rows read so far.
+func (g *genericReader) RowsRead() int { return g.f.RowsRead() }

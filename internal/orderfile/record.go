@@ -119,6 +119,8 @@ type Reader interface {
 	Next() (*Record, error)
 	// Header is the file's header row as it stands, for a rejects file.
 	Header() []string
+	// RowsRead is the number of data rows read so far.
+	RowsRead() int
 }
 
 // RowError says which cell of which row of which file is wrong and why.

@@ -399,3 +399,6 @@ func (a shopifyAddress) String() string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// RowsRead is the number of data rows read so far.
+func (s *shopifyReader) RowsRead() int { return s.f.RowsRead() }

@@ -462,3 +462,6 @@ func cityPrefix(s string) string {
 }
 
 func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\u3000' }
+
+// RowsRead is the number of data rows read so far.
+func (t *taobaoReader) RowsRead() int { return t.f.RowsRead() }
