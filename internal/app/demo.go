@@ -109,4 +109,3 @@ func pull(ctx context.Context, gen func(emit func(*orderfile.Record) error) erro
 
 // randomPassword returns 26 random base32 characters (130 bits).
 func randomPassword() string { return rand.Text() }
-
