@@ -552,6 +552,19 @@ func (r *run) finish(ctx context.Context, format, name string) error {
 	if err := customer.RecomputeStats(ctx, r.tx, r.sh.ID, slices.Sorted(maps.Keys(r.dirty)), r.now); err != nil {
 		return err
 	}
+	// Hand back ids reserved but not used, so ids stay dense across imports.
+	// Nobody else can have reserved ids meanwhile: the shop is locked.
+	for _, b := range []struct {
+		blk  *idBlock
+		name string
+	}{{&r.custIDs, "customers"}, {&r.orderIDs, "orders"}, {&r.prodIDs, "products"}} {
+		if b.blk.next < b.blk.end {
+			if _, err := r.tx.Exec(ctx, `UPDATE shop_counters SET next_id = ? WHERE shop_id = ? AND name = ? AND next_id = ?`,
+				b.blk.next, r.sh.ID, b.name, b.blk.end); err != nil {
+				return fmt.Errorf("release ids: %w", err)
+			}
+		}
+	}
 	id, err := r.tx.NextIDs(ctx, r.sh.ID, "import_runs", 1)
 	if err != nil {
 		return err

@@ -107,7 +107,7 @@ func newGeneric(name string, r io.Reader, opt Options) (*genericReader, error) {
 	}
 	for _, req := range []string{"order_id", "order_date", "customer_id"} {
 		if _, ok := g.cols[req]; !ok {
-			return nil, &RowError{File: name, Row: 1, Expected: fmt.Sprintf("a %s column in the header (found %s)", req, strings.Join(f.header, ", "))}
+			return nil, &RowError{File: name, Row: 1, Expected: fmt.Sprintf("the column %s in the header (found %s)", req, strings.Join(f.header, ", "))}
 		}
 	}
 	_, hasAmount := g.cols["amount"]
@@ -157,7 +157,7 @@ func (g *genericReader) Next() (*Record, error) {
 			return nil, err
 		}
 		id := g.get(rec, "order_id")
-		if g.pending != nil && id == g.pending.OrderID {
+		if g.pending != nil && id == g.pending.OrderID && g.platform(rec) == g.pending.Platform {
 			g.pendingRows = append(g.pendingRows, rec)
 			if g.pendingErr == nil {
 				g.pendingErr = g.addLine(g.pending, rec, row)
@@ -200,15 +200,21 @@ func (g *genericReader) start(rec []string, row int) {
 	}
 }
 
+// platform is the row's platform column, lower-cased, or "generic".
+func (g *genericReader) platform(rec []string) string {
+	if p := g.get(rec, "platform"); p != "" {
+		return strings.ToLower(p)
+	}
+	return "generic"
+}
+
 // header reads the order-level columns from the order's first row.
 func (g *genericReader) header(r *Record, rec []string, row int) *RowError {
 	r.OrderID = g.get(rec, "order_id")
 	if r.OrderID == "" {
 		return g.bad(row, rec, "order_id", "an order id")
 	}
-	if p := g.get(rec, "platform"); p != "" {
-		r.Platform = strings.ToLower(p)
-	}
+	r.Platform = g.platform(rec)
 	t, err := ParseTime(g.get(rec, "order_date"), g.opt.Location)
 	if err != nil {
 		return g.bad(row, rec, "order_date", "an ISO 8601 date or date-time such as 2025-11-11 or 2025-11-11T20:15:00+08:00")

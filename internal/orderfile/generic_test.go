@@ -243,7 +243,7 @@ func TestGenericHeaderErrors(t *testing.T) {
 		want     string
 	}{
 		{"empty file", "", Options{}, "a header row"},
-		{"no order_id", "order_date,customer_id,amount\n", Options{}, "a order_id column"},
+		{"no order_id", "order_date,customer_id,amount\n", Options{}, "the column order_id in the header"},
 		{"no amount", "order_id,order_date,customer_id,quantity\n", Options{}, "an amount column"},
 		{"mapped header missing", "order_id,order_date,customer_id,amount\n", Options{Map: map[string]string{"amount": "Total"}}, `a column "Total"`},
 	}

@@ -1,0 +1,492 @@
+package backup_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/backup"
+	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/importer"
+	"github.com/guanxi-crm/guanxi/internal/shop"
+	"github.com/guanxi-crm/guanxi/internal/store"
+	"github.com/guanxi-crm/guanxi/internal/store/storetest"
+)
+
+var clock = guanxi.FixedClock(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
+
+var ctx = context.Background()
+
+// allTables are the tables a backup holds, for the checks below.
+var allTables = []string{"shops", "shop_counters", "users", "shop_members", "sessions", "customers", "customer_consents",
+	"customer_identities", "customer_stats", "products", "orders", "order_lines", "timeline_events", "customer_merges", "import_runs"}
+
+func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
+	t.Helper()
+	sh := &shop.Shop{Code: code, Name: "店 " + code}
+	if err := shop.NewService(db, clock).Create(ctx, sh); err != nil {
+		t.Fatal(err)
+	}
+	return sh
+}
+
+func importFiles(t testing.TB, db *store.DB, sh *shop.Shop, files ...string) {
+	t.Helper()
+	svc := importer.NewService(db, clock, slog.New(slog.DiscardHandler))
+	for _, f := range files {
+		if _, err := svc.ImportFile(ctx, sh, f, importer.Options{Format: "generic"}); err != nil {
+			t.Fatalf("import %s: %v", f, err)
+		}
+	}
+}
+
+func exec(t *testing.T, db *store.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(ctx, q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// fixture fills db with two shops of imported orders plus a row in every
+// other table, with NULLs, empty strings, JSON and awkward text.
+func fixture(t *testing.T, db *store.DB) {
+	t.Helper()
+	s1, s2 := newShop(t, db, "s1"), newShop(t, db, "s2")
+	importFiles(t, db, s1, "testdata/orders.csv", "testdata/lines.csv", "testdata/merge.csv")
+	importFiles(t, db, s2, "testdata/orders.csv")
+	exec(t, db, `INSERT INTO users (username, display_name, password_hash, disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		"admin", "管理员", "$argon2id$v=19$x", false, 1, 2)
+	exec(t, db, `INSERT INTO users (username, password_hash, disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		"old", "", true, 3, 4)
+	var uid int64
+	if err := db.QueryRow(ctx, `SELECT id FROM users WHERE username = 'admin'`).Scan(&uid); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, db, `INSERT INTO shop_members (shop_id, user_id, role, created_at) VALUES (?, ?, 'admin', 5)`, s1.ID, uid)
+	exec(t, db, `INSERT INTO sessions (id, user_id, csrf_token, created_at, expires_at, user_agent) VALUES (?, ?, ?, 6, 7, ?)`,
+		"Zz", uid, "tok", "Mozilla \"5.0\"\n\ttab")
+	exec(t, db, `INSERT INTO sessions (id, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, 6, 7)`, "a_", uid, "tok2")
+	var cid int64
+	if err := db.QueryRow(ctx, `SELECT customer_id FROM orders WHERE shop_id = ? AND external_id = 'A1'`, s1.ID).Scan(&cid); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, db, `UPDATE customers SET tags = ?, attrs = ?, birthday = '', gender = 'f' WHERE shop_id = ? AND id = ?`,
+		`["vip", "新客"]`, `{"note": "a\nb", "n": -0, "big": 12345678901234567890, "e": 1.5e3}`, s1.ID, cid)
+	exec(t, db, `INSERT INTO customer_consents (shop_id, customer_id, channel, granted, source, at) VALUES (?, ?, 'sms', ?, '', 8)`, s1.ID, cid, true)
+	exec(t, db, `INSERT INTO customer_consents (shop_id, customer_id, channel, granted, source, at) VALUES (?, ?, 'email', ?, 'ui', 9)`, s1.ID, cid, false)
+	exec(t, db, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, actor_id, title, data) VALUES (?, 1, ?, 'note', 10, NULL, '', ?)`,
+		s1.ID, cid, `{"z": null, "b": 1.50, "a": [1e2, "x\u00e9"]}`)
+	exec(t, db, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, actor_id, title) VALUES (?, 2, ?, 'call', 11, ?, '回访')`,
+		s1.ID, cid, uid)
+}
+
+// counts returns the row count of every table.
+func counts(t *testing.T, db *store.DB) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	for _, tb := range allTables {
+		var n int64
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM `+tb).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out[tb] = n
+	}
+	return out
+}
+
+// sums returns money totals that must survive a restore.
+func sums(t *testing.T, db *store.DB) [3]int64 {
+	t.Helper()
+	var s [3]int64
+	err := db.QueryRow(ctx, `SELECT (SELECT COALESCE(SUM(amount), 0) FROM orders), (SELECT COALESCE(SUM(total_spent), 0) FROM customer_stats),
+(SELECT COALESCE(SUM(content_hash % 1000), 0) FROM orders)`).Scan(&s[0], &s[1], &s[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+type tableSum struct {
+	Rows int64
+	Sum  string
+}
+
+func checksums(m backup.Manifest) map[string]tableSum {
+	out := map[string]tableSum{}
+	for _, tb := range m.Tables {
+		out[tb.Name] = tableSum{tb.Rows, tb.SHA256}
+	}
+	return out
+}
+
+// other opens an empty database on the other engine (skipping without
+// PostgreSQL).
+func other(t *testing.T, d store.Dialect) *store.DB {
+	if d == store.Postgres {
+		return storetest.SQLite(t)
+	}
+	return storetest.Postgres(t)
+}
+
+func same(t *testing.T, d store.Dialect) *store.DB {
+	if d == store.Postgres {
+		return storetest.Postgres(t)
+	}
+	return storetest.SQLite(t)
+}
+
+// assertRestored checks target holds what source held, by counts, sums and
+// the checksums of a backup of target.
+func assertRestored(t *testing.T, source, target *store.DB, m backup.Manifest) {
+	t.Helper()
+	if a, b := counts(t, source), counts(t, target); !reflect.DeepEqual(a, b) {
+		t.Errorf("row counts differ:\nsource %v\ntarget %v", a, b)
+	}
+	if a, b := sums(t, source), sums(t, target); a != b {
+		t.Errorf("sums differ: source %v, target %v", a, b)
+	}
+	again, err := backup.Backup(ctx, target, filepath.Join(t.TempDir(), "again.tar.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := checksums(m), checksums(again); !reflect.DeepEqual(a, b) {
+		t.Errorf("checksums differ:\nbackup   %v\nrestored %v", a, b)
+	}
+	assertStatsConsistent(t, target)
+}
+
+func TestBackupRestore(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		fixture(t, db)
+		path := filepath.Join(t.TempDir(), "guanxi-backup.tar.gz")
+		m, err := backup.Backup(ctx, db, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Format != backup.FormatVersion || m.Dialect != db.Dialect || m.SchemaVersion < 1 || len(m.Tables) != len(allTables) {
+			t.Fatalf("manifest %+v", m)
+		}
+		for i, tb := range m.Tables {
+			if tb.Name != allTables[i] || tb.Rows == 0 || len(tb.SHA256) != 64 {
+				t.Errorf("manifest table %d: %s, %d rows, sha %q (the fixture should fill every table)", i, tb.Name, tb.Rows, tb.SHA256)
+			}
+		}
+		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("backup file: %v, %v; want mode 0600", st, err)
+		}
+		if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*")); len(left) > 0 {
+			t.Errorf("temporary files left: %v", left)
+		}
+
+		t.Run("same engine", func(t *testing.T) {
+			target := same(t, db.Dialect)
+			rm, err := backup.Restore(ctx, target, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(checksums(rm), checksums(m)) {
+				t.Errorf("Restore returned another manifest")
+			}
+			assertRestored(t, db, target, m)
+			// New rows do not collide with restored ids.
+			s3 := newShop(t, target, "s3")
+			if s3.ID <= 2 {
+				t.Errorf("new shop got id %d, which a restored shop has", s3.ID)
+			}
+			exec(t, target, `INSERT INTO users (username, password_hash, created_at, updated_at) VALUES ('new', '', 1, 1)`)
+			importFiles(t, target, s3, "testdata/orders.csv")
+			var sh *shop.Shop
+			if sh, err = shop.NewService(target, clock).ByCode(ctx, "s1"); err != nil {
+				t.Fatal(err)
+			}
+			importFiles(t, target, sh, "testdata/lines.csv") // ids continue from the restored counters
+		})
+		t.Run("other engine", func(t *testing.T) {
+			target := other(t, db.Dialect)
+			if _, err := backup.Restore(ctx, target, path); err != nil {
+				t.Fatal(err)
+			}
+			assertRestored(t, db, target, m)
+			newShop(t, target, "s3")
+		})
+	})
+}
+
+func TestSQLiteSnapshot(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		fixture(t, db)
+		path := filepath.Join(t.TempDir(), "snap.db")
+		m, err := backup.Backup(ctx, db, path)
+		if db.Dialect == store.Postgres {
+			if guanxi.ErrorCode(err) != guanxi.EINVALID {
+				t.Fatalf("a .db backup of PostgreSQL: %v, want an invalid error", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Rows() == 0 || len(m.Tables) != len(allTables) {
+			t.Fatalf("manifest %+v", m)
+		}
+		// The snapshot is a ready-to-use database.
+		snap, err := store.Open(ctx, "sqlite:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := counts(t, db), counts(t, snap); !reflect.DeepEqual(a, b) {
+			t.Errorf("snapshot counts %v, want %v", b, a)
+		}
+		snap.Close()
+		// And Restore reads it, into either engine.
+		for _, target := range []func(testing.TB) *store.DB{storetest.SQLite, storetest.Postgres} {
+			t.Run("restore", func(t *testing.T) {
+				tdb := target(t)
+				rm, err := backup.Restore(ctx, tdb, path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(checksums(rm), checksums(m)) {
+					t.Errorf("manifests differ:\nsnapshot %v\nrestore  %v", checksums(m), checksums(rm))
+				}
+				assertRestored(t, db, tdb, m)
+			})
+		}
+	})
+}
+
+func TestRestoreRefusesData(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		fixture(t, db)
+		path := filepath.Join(t.TempDir(), "b.tar.gz")
+		if _, err := backup.Backup(ctx, db, path); err != nil {
+			t.Fatal(err)
+		}
+		before := counts(t, db)
+		_, err := backup.Restore(ctx, db, path)
+		if guanxi.ErrorCode(err) != guanxi.ECONFLICT || !strings.Contains(err.Error(), "already holds data") {
+			t.Errorf("restore into itself: %v, want a conflict", err)
+		}
+		target := same(t, db.Dialect)
+		newShop(t, target, "only")
+		if _, err := backup.Restore(ctx, target, path); guanxi.ErrorCode(err) != guanxi.ECONFLICT {
+			t.Errorf("restore into a database with a shop: %v, want a conflict", err)
+		}
+		if after := counts(t, db); !reflect.DeepEqual(before, after) {
+			t.Errorf("a refused restore changed the database: %v → %v", before, after)
+		}
+	})
+}
+
+func TestCorruptArchive(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		fixture(t, db)
+		dir := t.TempDir()
+		path := filepath.Join(dir, "b.tar.gz")
+		if _, err := backup.Backup(ctx, db, path); err != nil {
+			t.Fatal(err)
+		}
+		good, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		target := same(t, db.Dialect)
+		bad := filepath.Join(dir, "bad.tar.gz")
+		try := func(name string, b []byte) {
+			t.Helper()
+			if err := os.WriteFile(bad, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := backup.Restore(ctx, target, bad)
+			if guanxi.ErrorCode(err) != guanxi.EINVALID || !strings.Contains(err.Error(), bad) {
+				t.Errorf("%s: %v, want an invalid error naming the file", name, err)
+			}
+			for tb, n := range counts(t, target) {
+				if n != 0 {
+					t.Fatalf("%s: the failed restore left %d rows in %s", name, n, tb)
+				}
+			}
+		}
+		for _, at := range []int{20, len(good) / 4, len(good) / 2, 3 * len(good) / 4, len(good) - 30, len(good) - 6, len(good) - 2} {
+			b := append([]byte(nil), good...)
+			b[at] ^= 0x55
+			try(fmt.Sprintf("byte %d of %d flipped", at, len(good)), b)
+		}
+		try("cut short", good[:len(good)*2/3])
+		try("a damaged SQLite file", append([]byte("SQLite format 3\x00"), good...))
+		foreign := filepath.Join(dir, "foreign.db")
+		if raw, err := sql.Open("sqlite", foreign); err != nil {
+			t.Fatal(err)
+		} else {
+			_, err := raw.Exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)`)
+			raw.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, _ := os.ReadFile(foreign)
+		try("a SQLite database not of Guanxi", b)
+		try("not a backup", []byte("order_id,order_date\n"))
+		try("empty", nil)
+		// The target is still usable: the good archive restores.
+		if _, err := backup.Restore(ctx, target, path); err != nil {
+			t.Fatalf("restore after the failures: %v", err)
+		}
+	})
+}
+
+func TestBackupRefusesUnknownTable(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		exec(t, db, `CREATE TABLE loyalty_points (shop_id BIGINT NOT NULL, id BIGINT NOT NULL, PRIMARY KEY (shop_id, id))`)
+		_, err := backup.Backup(ctx, db, filepath.Join(t.TempDir(), "b.tar.gz"))
+		if err == nil || !strings.Contains(err.Error(), "loyalty_points") {
+			t.Errorf("backup with a table the list misses: %v", err)
+		}
+	})
+}
+
+// TestBackupWhileImporting takes backups while another goroutine keeps
+// importing, and checks each restores to a consistent state: every import
+// wholly in or wholly out, stats equal to a recomputation.
+func TestBackupWhileImporting(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		sh := newShop(t, db, "busy")
+		dir := t.TempDir()
+		importFiles(t, db, sh, generate(t, dir, 0, 300))
+		svc := importer.NewService(db, clock, slog.New(slog.DiscardHandler))
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		imports := 0
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 1; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				// New orders of recurring customers (stats updated, some
+				// merged); every third round re-imports an older file.
+				f := generate(t, dir, i, 200)
+				if i%3 == 0 {
+					f = filepath.Join(dir, fmt.Sprintf("gen%d.csv", i/3))
+				}
+				if _, err := svc.ImportFile(ctx, sh, f, importer.Options{Format: "generic"}); err != nil {
+					t.Errorf("import beside the backup: %v", err)
+					return
+				}
+				imports++
+			}
+		}()
+		var paths []string
+		for i := range 3 {
+			time.Sleep(time.Duration(i*150) * time.Millisecond)
+			p := filepath.Join(dir, fmt.Sprintf("b%d.tar.gz", i))
+			if _, err := backup.Backup(ctx, db, p); err != nil {
+				close(done)
+				wg.Wait()
+				t.Fatal(err)
+			}
+			paths = append(paths, p)
+		}
+		close(done)
+		wg.Wait()
+		t.Logf("%d imports ran beside the backups", imports)
+		for _, p := range paths {
+			target := same(t, db.Dialect)
+			if _, err := backup.Restore(ctx, target, p); err != nil {
+				t.Fatal(err)
+			}
+			var orders, created int64
+			if err := target.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM orders), (SELECT SUM(orders_created) FROM import_runs)`).Scan(&orders, &created); err != nil {
+				t.Fatal(err)
+			}
+			if orders != created {
+				t.Errorf("%s: %d orders but the import runs created %d: a torn snapshot", filepath.Base(p), orders, created)
+			}
+			assertStatsConsistent(t, target)
+		}
+	})
+}
+
+// generate writes an orders file of n orders; customers recur across files
+// and share phones, so imports update and merge customers.
+func generate(t *testing.T, dir string, file, n int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("order_id,order_date,customer_id,amount,status,refunded_amount,phone\n")
+	statuses := []string{"paid", "completed", "shipped", "partially_refunded", "cancelled", "refunded"}
+	for i := range n {
+		k := file*97 + i
+		refunded := ""
+		if statuses[k%len(statuses)] == "partially_refunded" {
+			refunded = "1.00"
+		}
+		fmt.Fprintf(&b, "G%d-%d,2025-%02d-%02dT%02d:00:00+08:00,K%d,%d.%02d,%s,%s,1390000%04d\n",
+			file, i, 1+k%12, 1+k%28, k%24, k%300, 5+k%200, k%100, statuses[k%len(statuses)], refunded, k%210)
+	}
+	p := filepath.Join(dir, fmt.Sprintf("gen%d.csv", file))
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		t.Error(err) // not Fatal: it runs on the importing goroutine too
+	}
+	return p
+}
+
+// assertStatsConsistent checks every shop's stored customer stats equal a
+// recomputation from the orders.
+func assertStatsConsistent(t *testing.T, db *store.DB) {
+	t.Helper()
+	shops, err := shop.NewService(db, clock).List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range shops {
+		read := func() map[int64]customer.Stats {
+			rows, err := db.Query(ctx, `SELECT customer_id, COALESCE(first_purchase_at, 0), COALESCE(last_purchase_at, 0), purchase_days,
+orders_count, total_spent, refunded FROM customer_stats WHERE shop_id = ?`, sh.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			out := map[int64]customer.Stats{}
+			for rows.Next() {
+				var s customer.Stats
+				if err := rows.Scan(&s.CustomerID, &s.FirstPurchaseAt, &s.LastPurchaseAt, &s.PurchaseDays, &s.Orders, &s.TotalSpent, &s.Refunded); err != nil {
+					t.Fatal(err)
+				}
+				out[s.CustomerID] = s
+			}
+			return out
+		}
+		before := read()
+		var ids []int64
+		rows, err := db.Query(ctx, `SELECT id FROM customers WHERE shop_id = ?`, sh.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := db.Update(ctx, func(tx *store.Tx) error { return customer.RecomputeStats(ctx, tx, sh.ID, ids, 1) }); err != nil {
+			t.Fatal(err)
+		}
+		if after := read(); !reflect.DeepEqual(before, after) {
+			t.Errorf("shop %s: stored stats differ from a recomputation:\nstored     %v\nrecomputed %v", sh.Code, before, after)
+		}
+	}
+}

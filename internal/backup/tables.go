@@ -1,0 +1,196 @@
+package backup
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/guanxi-crm/guanxi/internal/store"
+)
+
+// table is one table a backup holds.
+type table struct {
+	name string
+	// json lists the columns holding JSON documents (JSONB on PostgreSQL,
+	// TEXT on SQLite): they are compared and stored in canonical form, since
+	// PostgreSQL rewrites JSONB text.
+	json []string
+}
+
+// tables lists every table of the schema that a backup holds, parents
+// before children, so rows restore in foreign-key order. goose_db_version
+// belongs to the target's migrations and is never copied. A new table goes
+// here; Backup refuses a schema with a table this list misses, and a test
+// fails.
+var tables = []table{
+	{name: "shops"},
+	{name: "shop_counters"},
+	{name: "users"},
+	{name: "shop_members"},
+	{name: "sessions"},
+	{name: "customers", json: []string{"tags", "attrs"}},
+	{name: "customer_consents"},
+	{name: "customer_identities"},
+	{name: "customer_stats"},
+	{name: "products"},
+	{name: "orders", json: []string{"attrs"}},
+	{name: "order_lines"},
+	{name: "timeline_events", json: []string{"data"}},
+	{name: "customer_merges"},
+	{name: "import_runs"},
+}
+
+// skipped are the schema's tables that a backup leaves out on purpose.
+var skipped = []string{"goose_db_version"}
+
+func tableByName(name string) (table, bool) {
+	for _, t := range tables {
+		if t.name == name {
+			return t, true
+		}
+	}
+	return table{}, false
+}
+
+// querier is a read or write transaction.
+type querier interface {
+	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// Column types in a manifest: how a value is read, encoded and written.
+const (
+	typeInt  = "int"
+	typeText = "text"
+	typeBool = "bool"
+	typeJSON = "json"
+)
+
+// Column is one column of a backed-up table.
+type Column struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // int, text, bool or json
+}
+
+// schemaTables lists the tables of the database's schema, sorted.
+func schemaTables(ctx context.Context, q querier, d store.Dialect) ([]string, error) {
+	query := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`
+	if d == store.Postgres {
+		query = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+	}
+	rows, err := q.Query(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("list tables: %w", err)
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out, rows.Err()
+}
+
+// checkTables fails when the schema has a table the backup does not know,
+// which a backup would silently leave out, or lacks one it expects.
+func checkTables(ctx context.Context, q querier, d store.Dialect) error {
+	have, err := schemaTables(ctx, q, d)
+	if err != nil {
+		return err
+	}
+	for _, n := range have {
+		if _, ok := tableByName(n); !ok && !slices.Contains(skipped, n) {
+			return fmt.Errorf("table %s is not in the backup's table list (internal/backup/tables.go)", n)
+		}
+	}
+	for _, t := range tables {
+		if !slices.Contains(have, t.name) {
+			return fmt.Errorf("the schema has no table %s", t.name)
+		}
+	}
+	return nil
+}
+
+// tableColumns returns a table's columns in their defined order, with their
+// backup types, and its primary key columns in key order.
+func tableColumns(ctx context.Context, q querier, d store.Dialect, t table) (cols []Column, key []string, err error) {
+	type col struct {
+		name, typ string
+		pk        int
+	}
+	var raw []col
+	query := `SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid`
+	if d == store.Postgres {
+		query = `SELECT c.column_name, c.data_type,
+       COALESCE((SELECT k.ordinal_position FROM information_schema.table_constraints tc
+                 JOIN information_schema.key_column_usage k
+                   ON k.constraint_schema = tc.constraint_schema AND k.constraint_name = tc.constraint_name
+                 WHERE tc.table_schema = c.table_schema AND tc.table_name = c.table_name
+                   AND tc.constraint_type = 'PRIMARY KEY' AND k.column_name = c.column_name), 0)
+FROM information_schema.columns c
+WHERE c.table_schema = current_schema() AND c.table_name = ?
+ORDER BY c.ordinal_position`
+	}
+	rows, err := q.Query(ctx, query, t.name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("columns of %s: %w", t.name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c col
+		if err := rows.Scan(&c.name, &c.typ, &c.pk); err != nil {
+			return nil, nil, fmt.Errorf("columns of %s: %w", t.name, err)
+		}
+		raw = append(raw, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("columns of %s: %w", t.name, err)
+	}
+	if len(raw) == 0 {
+		return nil, nil, fmt.Errorf("table %s does not exist", t.name)
+	}
+	for _, c := range raw {
+		typ, ok := columnType(c.typ)
+		switch listed := slices.Contains(t.json, c.name); {
+		case !ok:
+			return nil, nil, fmt.Errorf("column %s.%s has type %s, which backups do not support yet", t.name, c.name, c.typ)
+		case listed && typ == typeText:
+			typ = typeJSON
+		case listed != (typ == typeJSON):
+			return nil, nil, fmt.Errorf("column %s.%s has type %s: list it as JSON in internal/backup/tables.go or not", t.name, c.name, c.typ)
+		}
+		cols = append(cols, Column{Name: c.name, Type: typ})
+	}
+	slices.SortStableFunc(raw, func(a, b col) int { return a.pk - b.pk })
+	for _, c := range raw {
+		if c.pk > 0 {
+			key = append(key, c.name)
+		}
+	}
+	if len(key) == 0 {
+		return nil, nil, fmt.Errorf("table %s has no primary key, so its rows have no defined order", t.name)
+	}
+	return cols, key, nil
+}
+
+// columnType maps a declared SQL type to a backup type.
+func columnType(sqlType string) (string, bool) {
+	s := strings.ToLower(sqlType)
+	switch {
+	case strings.Contains(s, "int"):
+		return typeInt, true
+	case strings.Contains(s, "bool"):
+		return typeBool, true
+	case s == "jsonb" || s == "json":
+		return typeJSON, true
+	case strings.Contains(s, "text"), strings.Contains(s, "char"), strings.Contains(s, "clob"):
+		return typeText, true
+	}
+	return "", false
+}
