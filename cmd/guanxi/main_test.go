@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/guanxi-crm/guanxi/internal/store/storetest"
+)
+
+const fixture = "../../internal/importer/testdata/orders.csv"
+
+// guanxi runs the command in-process, as the binary would, and returns its
+// exit code, stdout and stderr.
+func guanxi(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errOut := guanxi(t, "", args...)
+	if code != 0 {
+		t.Fatalf("guanxi %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+type summary struct {
+	Rows             int `json:"rows"`
+	OrdersCreated    int `json:"orders_created"`
+	OrdersUpdated    int `json:"orders_updated"`
+	CustomersCreated int `json:"customers_created"`
+	CustomersMerged  int `json:"customers_merged"`
+	Rejected         int `json:"rejected"`
+}
+
+func importJSON(t *testing.T, db string, args ...string) summary {
+	t.Helper()
+	out := mustRun(t, append([]string{"import", "--db", db, "--shop", "s1", "--json"}, args...)...)
+	var s summary
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &s); err != nil {
+		t.Fatalf("--json line %q: %v", out, err)
+	}
+	return s
+}
+
+func TestCLI(t *testing.T) {
+	dbs := map[string]func(t *testing.T) string{
+		"sqlite": func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "g.db") },
+		"postgres": func(t *testing.T) string {
+			dsn, drop := storetest.NewSchema(t, storetest.PostgresURL(t))
+			t.Cleanup(drop)
+			return dsn
+		},
+	}
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			dir := t.TempDir()
+			db := dbs[engine](t)
+			first := importJSON(t, db, fixture)
+			if first != (summary{Rows: 9, OrdersCreated: 9, CustomersCreated: 4}) {
+				t.Fatalf("first import %+v", first)
+			}
+			if again := importJSON(t, db, fixture); again.OrdersCreated != 0 || again.OrdersUpdated != 0 {
+				t.Fatalf("re-import %+v", again)
+			}
+			// The orders export is the generic format: it imports into an
+			// empty database as the same orders and customers.
+			orders := filepath.Join(dir, "orders.csv")
+			mustRun(t, "export", "--db", db, "--shop", "s1", "orders", "--out", orders)
+			other := dbs[engine](t)
+			back := importJSON(t, other, orders)
+			if back.OrdersCreated != 9 || back.CustomersCreated != 4 {
+				t.Errorf("export imported back: %+v", back)
+			}
+			if c1, c2 := exportCSV(t, db, "customers", dir), exportCSV(t, other, "customers", dir); !equalCustomers(c1, c2) {
+				t.Errorf("customers differ after the round trip:\n%v\n%v", c1, c2)
+			}
+			// Backup, then restore into an empty database: same customers.
+			arch := filepath.Join(dir, "b.tar.gz")
+			mustRun(t, "backup", "--db", db, "--out", arch)
+			restored := dbs[engine](t)
+			if out := mustRun(t, "restore", "--db", restored, arch); !strings.Contains(out, "verified") {
+				t.Errorf("restore said %q", out)
+			}
+			if c1, c3 := exportCSV(t, db, "customers", dir), exportCSV(t, restored, "customers", dir); !equalCustomers(c1, c3) {
+				t.Errorf("customers differ after restore")
+			}
+			if code, _, errOut := guanxi(t, "", "restore", "--db", restored, arch); code != 1 || !strings.Contains(errOut, "empty") && !strings.Contains(errOut, "holds data") && !strings.Contains(errOut, "not empty") {
+				t.Errorf("restore into a full database: exit %d, %s", code, errOut)
+			}
+			// Users.
+			if code, _, errOut := guanxi(t, "s3cret-pass\n", "user", "create", "--db", db, "--username", "li", "--shop", "s1", "--role", "agent", "--password-stdin"); code != 0 {
+				t.Fatalf("user create: %s", errOut)
+			}
+			if out := mustRun(t, "user", "list", "--db", db); !strings.Contains(out, "s1:agent") {
+				t.Errorf("user list: %s", out)
+			}
+			if code, _, errOut := guanxi(t, "short\n", "user", "set-password", "--db", db, "--username", "li", "--password-stdin"); code != 1 || !strings.Contains(errOut, "at least") {
+				t.Errorf("short password: exit %d %s", code, errOut)
+			}
+		})
+	}
+}
+
+func exportCSV(t *testing.T, db, what, dir string) [][]string {
+	t.Helper()
+	p := filepath.Join(dir, what+"-export.csv")
+	mustRun(t, "export", "--db", db, "--shop", "s1", what, "--out", p)
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// equalCustomers compares customer exports ignoring created_at, which is
+// the time of the import.
+func equalCustomers(a, b [][]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	skip := -1
+	for i, h := range a[0] {
+		if h == "created_at" {
+			skip = i
+		}
+	}
+	for i := range a {
+		if len(a[i]) != len(b[i]) {
+			return false
+		}
+		for j := range a[i] {
+			if j != skip && a[i][j] != b[i][j] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func TestCLIErrors(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "g.db")
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte("order_id,order_date,customer_id,amount\nX1,2025-01-01,C1,10\nX2,2025-01-02,C2,ten\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"bogus"}, 2, "unknown command"},
+		{[]string{"import", "--db", db, fixture}, 2, "Usage"},
+		{[]string{"import", "--db", db, "--shop", "s1", bad}, 1, `bad.csv: row 3, column "amount": got "ten", expected an amount`},
+		{[]string{"import", "--db", db, "--shop", "s1", "--format", "excel", bad}, 1, "unknown format"},
+		{[]string{"import", "--db", db, "--shop", "s1", "--map", "nonsense=X", bad}, 1, "not a column"},
+		{[]string{"export", "--db", db, "--shop", "s1", "orders", "--out", filepath.Join(t.TempDir(), "x.pdf")}, 1, ".csv"},
+		{[]string{"export", "--db", db, "--shop", "nope", "orders", "--out", filepath.Join(t.TempDir(), "x.csv")}, 1, "not found"},
+	} {
+		code, out, errOut := guanxi(t, "", tc.args...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("guanxi %s: exit %d, want %d with %q; got\n%s%s", strings.Join(tc.args, " "), code, tc.code, tc.want, out, errOut)
+		}
+	}
+	// The failed import left nothing behind, and --skip-bad imports the rest.
+	s := importJSON(t, db, "--skip-bad", bad)
+	if s.OrdersCreated != 1 || s.Rejected != 1 {
+		t.Errorf("--skip-bad: %+v", s)
+	}
+	if code, out, _ := guanxi(t, "", "--help"); code != 0 || !strings.Contains(out, "guanxi serve") {
+		t.Errorf("--help: %d %s", code, out)
+	}
+	for _, c := range []string{"serve", "import", "export", "backup", "restore", "version"} {
+		if code, out, _ := guanxi(t, "", c, "--help"); code != 0 || !strings.Contains(out, "Usage: guanxi "+c) {
+			t.Errorf("%s --help: exit %d\n%s", c, code, out)
+		}
+	}
+	if code, out, _ := guanxi(t, "", "user", "--help"); code != 0 || !strings.Contains(out, "set-password") {
+		t.Errorf("user --help: exit %d\n%s", code, out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to write from the server goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServer runs `guanxi serve` in-process on a free port and returns its
+// base URL and a function that stops it and returns the exit code.
+func startServer(t *testing.T, env map[string]string, args ...string) (string, func() int) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), strings.NewReader(""), &out, &errOut)
+	}()
+	re := regexp.MustCompile(`http://[0-9.:]+`)
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		if u := re.FindString(out.String()); u != "" {
+			return u, func() int {
+				cancel()
+				select {
+				case c := <-done:
+					return c
+				case <-time.After(20 * time.Second):
+					t.Fatal("server did not shut down within 20s")
+					return -1
+				}
+			}
+		}
+		select {
+		case c := <-done:
+			t.Fatalf("serve exited with %d:\n%s%s", c, out.String(), errOut.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	cancel()
+	t.Fatalf("serve did not start:\n%s%s", out.String(), errOut.String())
+	return "", nil
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeHealthMetricsShutdown(t *testing.T) {
+	base, stop := startServer(t, nil, "--db", "sqlite:"+filepath.Join(t.TempDir(), "g.db"))
+	if code, body := get(t, base+"/healthz"); code != 200 || !strings.Contains(body, `"status":"ok"`) {
+		t.Errorf("/healthz: %d %s", code, body)
+	}
+	if code, body := get(t, base+"/metrics"); code != 200 || !strings.Contains(body, "guanxi_http_requests_total") || !strings.Contains(body, "guanxi_db_open_connections") {
+		t.Errorf("/metrics: %d %s", code, body)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("graceful shutdown exited %d", code)
+	}
+}
