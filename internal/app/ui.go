@@ -2,9 +2,26 @@ package app
 
 import (
 	"net/http"
+
+	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/order"
+	"github.com/guanxi-crm/guanxi/internal/ui"
 )
 
 // registerUI mounts the web workspace.
 func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
+	web, err := ui.New(ui.Config{
+		Auth:          a.Auth,
+		Shops:         a.Shops,
+		Customers:     customer.NewService(a.DB),
+		Orders:        order.NewService(a.DB),
+		Log:           a.Log,
+		Clock:         a.Clock,
+		SecureCookies: cfg.SecureCookies,
+	})
+	if err != nil {
+		return err
+	}
+	web.Register(mux)
 	return nil
 }

@@ -1,11 +1,13 @@
 package customer
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,10 +47,9 @@ type Customer struct {
 
 // Identity is one way a customer is known: a platform id, a nick, a phone.
 type Identity struct {
-	Platform  string // "" for phone and email, the same on every platform
-	Kind      string // customer_id, buyer_nick, ouid, omid, openid, unionid, phone, email
-	Value     string
-	CreatedAt time.Time
+	Platform string // "" for phone and email, the same on every platform
+	Kind     string // customer_id, buyer_nick, ouid, omid, openid, unionid, phone, email
+	Value    string
 }
 
 // Consent is a customer's answer for one channel and purpose.
@@ -265,8 +266,12 @@ FROM customers WHERE shop_id = ? AND id = ?`, shopID, id).
 
 // Identities lists the customer's identities by platform, kind and value.
 func (s *Service) Identities(ctx context.Context, shopID, id int64) ([]Identity, error) {
-	rows, err := s.db.Query(ctx, `SELECT platform, kind, value, created_at FROM customer_identities
-WHERE shop_id = ? AND customer_id = ? ORDER BY platform, kind, value`, shopID, id)
+	// The columns are those of customer_identities_customer (with the key),
+	// so the index answers alone; sorted here, not in SQL, since an ORDER BY
+	// or another column tempts SQLite without statistics to walk the whole
+	// shop's identities in key order instead.
+	rows, err := s.db.Query(ctx, `SELECT platform, kind, value FROM customer_identities
+WHERE shop_id = ? AND customer_id = ?`, shopID, id)
 	if err != nil {
 		return nil, fmt.Errorf("customer: identities of %d in shop %d: %w", id, shopID, err)
 	}
@@ -274,16 +279,17 @@ WHERE shop_id = ? AND customer_id = ? ORDER BY platform, kind, value`, shopID, i
 	var out []Identity
 	for rows.Next() {
 		var i Identity
-		var at int64
-		if err := rows.Scan(&i.Platform, &i.Kind, &i.Value, &at); err != nil {
+		if err := rows.Scan(&i.Platform, &i.Kind, &i.Value); err != nil {
 			return nil, fmt.Errorf("customer: identities of %d in shop %d: %w", id, shopID, err)
 		}
-		i.CreatedAt = time.Unix(at, 0)
 		out = append(out, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("customer: identities of %d in shop %d: %w", id, shopID, err)
 	}
+	slices.SortFunc(out, func(a, b Identity) int {
+		return cmp.Or(cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Value, b.Value))
+	})
 	return out, nil
 }
 

@@ -1,0 +1,197 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/guanxi-crm/guanxi/internal/store/storetest"
+)
+
+// chromium is Debian's browser, which CI installs (apt-get install chromium).
+const chromium = "/usr/bin/chromium"
+
+// TestBrowser drives a real Chromium through the pages as a person would:
+// sign in through the form, search with the live search box, open a
+// customer, see their orders, switch to English. It saves screenshots in
+// $GUANXI_TEST_ARTEFACTS (default a temporary folder) and fails on any error
+// the page logs, such as a Content-Security-Policy violation.
+func TestBrowser(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %s is missing: the browser test must run in CI (apt-get install -y chromium)", chromium)
+		}
+		t.Skipf("%s is missing: apt-get install -y chromium to run the browser test", chromium)
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	artefacts := os.Getenv("GUANXI_TEST_ARTEFACTS")
+	if artefacts == "" {
+		artefacts = t.TempDir()
+	}
+	if err := os.MkdirAll(artefacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, storetest.SQLite(t))
+
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("force-color-profile", "srgb"),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
+	defer cancel()
+	// Start the browser on the context without a deadline (a deadline on the
+	// first Run would bound the browser's life), then bound the steps.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", chromium, err)
+	}
+	var mu sync.Mutex
+	var pageErrors []string
+	console := chromedp.Console(ctx) // subscribed from here on
+	go func() {
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Type == chromedp.ConsoleError {
+				mu.Lock()
+				pageErrors = append(pageErrors, m.String()+" ("+m.URL+")")
+				mu.Unlock()
+			}
+		}
+	}()
+	ctx, cancelSteps := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelSteps()
+
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			png, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return fmt.Errorf("screenshot %s: %w", name, err)
+			}
+			path := filepath.Join(artefacts, name+".png")
+			t.Logf("screenshot %s", path)
+			return os.WriteFile(path, png, 0o644)
+		})
+	}
+	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	poll := func(what, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond),
+			chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+	}
+
+	// A shop page sends us to sign in, and back afterwards.
+	step("open the customer list signed out",
+		chromedp.Navigate(e.srv.URL+"/s/a/customers"),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		shot("01-login"),
+	)
+	step("sign in",
+		chromedp.SendKeys(chromedp.CSS("#username"), "alice"),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS(`form.login-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#q")),
+	)
+	if got := text("#results"); !strings.Contains(got, "王芳") || !strings.Contains(got, "李雷") {
+		t.Fatalf("customer list after sign-in:\n%s", got)
+	}
+	step("screenshot the list", shot("02-customers"))
+
+	// Live search: typing filters the table without a page load.
+	poll("htmx to load", `typeof htmx === "object"`)
+	step("type a search", chromedp.SendKeys(chromedp.CSS("#q"), "李"))
+	poll("live search results", `(() => { const r = document.querySelector('#results').innerText;
+		return r.includes('李雷') && !r.includes('王芳') && location.search.includes('q=') })()`)
+	step("screenshot the search", shot("03-search"))
+
+	step("open the customer",
+		chromedp.Click(chromedp.CSS(`#results table a`)),
+		chromedp.WaitVisible(chromedp.CSS("#orders")),
+	)
+	orders := text("#orders")
+	for _, want := range []string{"A1003", "羊毛围巾 灰色", "¥256.00", "已发货"} {
+		if !strings.Contains(orders, want) {
+			t.Errorf("orders table lacks %q:\n%s", want, orders)
+		}
+	}
+	if h1 := text("h1"); h1 != "李雷" {
+		t.Errorf("customer page heading %q", h1)
+	}
+	step("screenshot the customer", shot("04-customer"))
+
+	// A customer with several orders and lines, for the record.
+	step("open 王芳",
+		chromedp.Navigate(e.srv.URL+fmt.Sprintf("/s/a/customers/%d", e.customerID(t, e.shopA, "王芳"))),
+		chromedp.WaitVisible(chromedp.CSS("#orders")),
+		shot("05-customer-orders"),
+	)
+
+	step("switch to English",
+		chromedp.Click(chromedp.CSS(`form.lang button[value=en]`)),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang=en]`)),
+		chromedp.WaitVisible(chromedp.CSS("#orders")),
+	)
+	if got := text("#h-orders"); got != "Orders" {
+		t.Errorf("English orders heading %q", got)
+	}
+	if got := text("nav.side"); !strings.Contains(got, "Customers") {
+		t.Errorf("English navigation %q", got)
+	}
+	step("screenshot in English", shot("06-customer-en"))
+
+	// The same pages on a phone.
+	step("phone layout",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(e.srv.URL+"/s/a/customers"),
+		chromedp.WaitVisible(chromedp.CSS("#q")),
+		shot("07-phone-customers"),
+		chromedp.Navigate(e.srv.URL+fmt.Sprintf("/s/a/customers/%d", e.customerID(t, e.shopA, "王芳"))),
+		chromedp.WaitVisible(chromedp.CSS("#orders")),
+		shot("08-phone-customer"),
+	)
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, m := range pageErrors {
+		t.Errorf("the page logged an error: %s", m)
+	}
+}

@@ -1,0 +1,83 @@
+package ui
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/guanxi-crm/guanxi/internal/customer"
+)
+
+// pageSize is how many customers a list page shows.
+const pageSize = 50
+
+// customerListPage is a page of the customer list.
+type customerListPage struct {
+	Query    string
+	Page     customer.Page
+	From, To int    // 1-based positions of the first and last row shown
+	Prev     string // URL of the previous page, "" on the first
+	Next     string // URL of the next page, "" on the last
+}
+
+// customerList shows the shop's customers, searched by ?q= (a name prefix,
+// phone, nick, e-mail or id), most recent buyers first. An htmx request from
+// the search box gets only the results table.
+func (u *UI) customerList(w http.ResponseWriter, r *http.Request, rq *request) {
+	qs := r.URL.Query()
+	q := strings.TrimSpace(qs.Get("q"))
+	if len([]rune(q)) > 100 {
+		q = string([]rune(q)[:100])
+	}
+	page, _ := strconv.Atoi(qs.Get("page"))
+	page = max(page, 1)
+	f := customer.Filter{Query: q, Limit: pageSize, Offset: (page - 1) * pageSize}
+	if qs.Has("province") {
+		p := qs.Get("province")
+		f.Province = &p
+	}
+	res, err := u.cfg.Customers.Search(r.Context(), rq.shop.ID, f)
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
+	p := &customerListPage{Query: q, Page: res}
+	if n := len(res.Customers); n > 0 {
+		p.From, p.To = res.Offset+1, res.Offset+n
+	}
+	link := func(page int) string {
+		v := url.Values{}
+		if q != "" {
+			v.Set("q", q)
+		}
+		if f.Province != nil {
+			v.Set("province", *f.Province)
+		}
+		if page > 1 {
+			v.Set("page", strconv.Itoa(page))
+		}
+		if len(v) == 0 {
+			return r.URL.Path
+		}
+		return r.URL.Path + "?" + v.Encode()
+	}
+	if page > 1 {
+		p.Prev = link(page - 1)
+	}
+	if res.Offset+len(res.Customers) < res.Total {
+		p.Next = link(page + 1)
+	}
+	block := ""
+	if isFragment(r, "results") {
+		block = "results"
+	}
+	u.render(w, r, rq, http.StatusOK, "customer_list", block, u.view(r, rq, "customers", p))
+}
+
+// isFragment reports whether r is an htmx request that swaps the element
+// with the id target (and not a history restore, which wants the page).
+func isFragment(r *http.Request, target string) bool {
+	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-History-Restore-Request") != "true" &&
+		r.Header.Get("HX-Target") == target
+}

@@ -1,0 +1,47 @@
+package ui
+
+import (
+	"net/http"
+
+	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/i18n"
+)
+
+// loginSubmit checks the username and password and starts a session. Every
+// failure shows the same message, so the page does not tell whether the
+// username exists. Cross-origin posts of this form are refused by secure.
+func (u *UI) loginSubmit(w http.ResponseWriter, r *http.Request, rq *request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	username, password := r.PostFormValue("username"), r.PostFormValue("password")
+	p := &loginPage{Next: localPath(r.PostFormValue("next")), Username: username}
+	if lang := r.PostFormValue("lang"); i18n.Supported(lang) {
+		rq.locale, p.Lang = lang, lang
+	}
+	user, err := u.cfg.Auth.Authenticate(r.Context(), username, password)
+	if guanxi.ErrorCode(err) == guanxi.EUNAUTH {
+		u.log.Info("sign-in refused", "username", username, "ip", clientIP(r))
+		p.Error = i18n.T(rq.locale, "login.failed")
+		u.renderLogin(w, r, rq, http.StatusUnauthorized, p)
+		return
+	}
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
+	if rq.token != "" {
+		// A new sign-in replaces the browser's old session.
+		_ = u.cfg.Auth.EndSession(r.Context(), rq.token)
+	}
+	token, err := u.cfg.Auth.NewSession(r.Context(), user.ID, r.UserAgent(), clientIP(r))
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
+	if p.Lang != "" && p.Lang != user.Locale {
+		if err := u.cfg.Auth.SetLocale(r.Context(), user.ID, p.Lang); err != nil {
+			u.log.Warn("keep the language chosen at sign-in", "user", user.ID, "err", err)
+		}
+	}
+	u.setSessionCookie(w, token, u.cfg.Auth.SessionTTL)
+	http.Redirect(w, r, firstOf(p.Next, "/"), http.StatusSeeOther)
+}

@@ -1,0 +1,114 @@
+// Package ui serves Guanxi's web pages: server-rendered html/template pages
+// with small htmx interactions, signed in with a session cookie, every
+// state-changing form carrying the session's CSRF token, and every shop page
+// checked against the user's role in that shop on the server. Handlers only
+// translate HTTP to service calls and errors to pages; the SQL lives in the
+// domain packages. A *UI holds no per-request state and is safe for
+// concurrent use.
+package ui
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/order"
+	"github.com/guanxi-crm/guanxi/internal/shop"
+	"github.com/guanxi-crm/guanxi/web"
+)
+
+// Config is what the pages need.
+type Config struct {
+	Auth      *auth.Service
+	Shops     *shop.Service
+	Customers *customer.Service
+	Orders    *order.Service
+	Log       *slog.Logger // nil discards
+	Clock     guanxi.Clock // nil is the system clock
+	// SecureCookies marks cookies Secure; set it whenever users reach the
+	// server over HTTPS (directly or through a proxy).
+	SecureCookies bool
+}
+
+// UI is the web interface. Mount it with Register.
+type UI struct {
+	cfg    Config
+	log    *slog.Logger
+	clock  guanxi.Clock
+	pages  map[string]*template.Template
+	static fs.FS
+	assets map[string]string // file under static/ → its URL with a content hash
+	cop    *http.CrossOriginProtection
+}
+
+// SessionCookie is the name of the cookie that holds the session token.
+const SessionCookie = "guanxi_session"
+
+// pageNames are the templates under web/templates, each parsed with layout.html.
+var pageNames = []string{"login", "shops", "customer_list", "customer_show", "error"}
+
+// New parses the embedded templates and returns the UI, or an error when a
+// service is missing or a template does not parse.
+func New(cfg Config) (*UI, error) {
+	if cfg.Auth == nil || cfg.Shops == nil || cfg.Customers == nil || cfg.Orders == nil {
+		return nil, errors.New("ui: Config needs Auth, Shops, Customers and Orders")
+	}
+	u := &UI{cfg: cfg, log: cfg.Log, clock: cfg.Clock, pages: map[string]*template.Template{}}
+	if u.log == nil {
+		u.log = slog.New(slog.DiscardHandler)
+	}
+	if u.clock == nil {
+		u.clock = guanxi.SystemClock{}
+	}
+	static, err := fs.Sub(web.Static, "static")
+	if err != nil {
+		return nil, fmt.Errorf("ui: static files: %w", err)
+	}
+	u.static = static
+	if u.assets, err = hashAssets(static); err != nil {
+		return nil, err
+	}
+	for _, name := range pageNames {
+		t, err := template.New(name).ParseFS(web.Templates, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("ui: template %s: %w", name, err)
+		}
+		u.pages[name] = t
+	}
+	u.cop = http.NewCrossOriginProtection()
+	u.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.fail(w, r, u.newRequest(r), guanxi.Errorf(guanxi.EFORBIDDEN, "cross-origin request refused"))
+	}))
+	return u, nil
+}
+
+// hashAssets maps every static file to a URL carrying a hash of its content,
+// so browsers may cache it for good and still see a new version at once.
+func hashAssets(static fs.FS) (map[string]string, error) {
+	out := map[string]string{}
+	err := fs.WalkDir(static, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(path, ".md") {
+			return err // notes such as vendor/README.md are not served
+		}
+		b, err := fs.ReadFile(static, path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		out[path] = "/static/" + path + "?v=" + hex.EncodeToString(sum[:6])
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ui: static files: %w", err)
+	}
+	return out, nil
+}
