@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -276,4 +278,52 @@ func TestServeHealthMetricsShutdown(t *testing.T) {
 	if code := stop(); code != 0 {
 		t.Errorf("graceful shutdown exited %d", code)
 	}
+}
+
+// TestServeDemo is the quick start: `guanxi serve --demo` on an empty
+// database, then a new user signs in and sees the demo shop's customers.
+func TestServeDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates the demo shop")
+	}
+	db := "sqlite:" + filepath.Join(t.TempDir(), "g.db")
+	base, stop := startServer(t, map[string]string{"GUANXI_ADMIN_PASSWORD": "demo-password-1"}, "--db", db, "--demo")
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(base+"/login", url.Values{"username": {"admin"}, "password": {"demo-password-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/s/demo/customers" {
+		t.Fatalf("after sign-in: %d at %s\n%.500s", resp.StatusCode, resp.Request.URL, body)
+	}
+	rows := strings.Count(string(body), "/s/demo/customers/")
+	if rows < 20 {
+		t.Errorf("the customer list links %d customers, want a page of them", rows)
+	}
+	// A customer page with orders.
+	m := regexp.MustCompile(`/s/demo/customers/(\d+)`).FindStringSubmatch(string(body))
+	if m == nil {
+		t.Fatal("no customer link")
+	}
+	resp, err = c.Get(base + m[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "¥") {
+		t.Errorf("customer page: %d\n%.500s", resp.StatusCode, page)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("shutdown exit %d", code)
+	}
+	// A second start keeps the demo shop as it is.
+	base, stop = startServer(t, nil, "--db", db, "--demo")
+	if code, _ := get(t, base+"/healthz"); code != 200 {
+		t.Errorf("restart: /healthz %d", code)
+	}
+	stop()
 }
