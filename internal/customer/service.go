@@ -113,6 +113,9 @@ func (s *Service) Search(ctx context.Context, shopID int64, f Filter) (Page, err
 	p.Limit = min(p.Limit, MaxLimit)
 
 	q := strings.TrimSpace(f.Query)
+	if q == "" && f.Province == nil {
+		return s.recent(ctx, shopID, p)
+	}
 	from, where := `customers c`, `c.shop_id = ? AND c.merged_into IS NULL`
 	args := []any{shopID}
 	if q != "" {
@@ -146,21 +149,49 @@ LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return p, fmt.Errorf("customer: search %q in shop %d: %w", q, shopID, err)
 	}
+	return p, scanRows(rows, &p, q, shopID)
+}
+
+// recent lists every live customer, most recent buyer first, walking the
+// customer_stats_recent index one page at a time: every live customer has
+// exactly one stats row (imports and merges keep it so).
+func (s *Service) recent(ctx context.Context, shopID int64, p Page) (Page, error) {
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM customer_stats WHERE shop_id = ?`, shopID).Scan(&p.Total); err != nil {
+		return p, fmt.Errorf("customer: list shop %d: count: %w", shopID, err)
+	}
+	if p.Total == 0 || p.Offset >= p.Total {
+		return p, nil
+	}
+	rows, err := s.db.Query(ctx, `SELECT c.id, c.name, c.phone, c.email, c.province, c.city,
+       COALESCE(s.first_purchase_at, 0), COALESCE(s.last_purchase_at, 0), s.purchase_days,
+       s.orders_count, s.total_spent, s.refunded
+FROM customer_stats s
+JOIN customers c ON c.shop_id = s.shop_id AND c.id = s.customer_id
+WHERE s.shop_id = ?
+ORDER BY s.last_purchase_at DESC NULLS LAST, s.customer_id DESC
+LIMIT ? OFFSET ?`, shopID, p.Limit, p.Offset)
+	if err != nil {
+		return p, fmt.Errorf("customer: list shop %d: %w", shopID, err)
+	}
+	return p, scanRows(rows, &p, "", shopID)
+}
+
+func scanRows(rows *sql.Rows, p *Page, q string, shopID int64) error {
 	defer rows.Close()
 	for rows.Next() {
 		var r Row
 		st := &r.Stats
 		if err := rows.Scan(&r.ID, &r.Name, &r.Phone, &r.Email, &r.Province, &r.City,
 			&st.FirstPurchaseAt, &st.LastPurchaseAt, &st.PurchaseDays, &st.Orders, &st.TotalSpent, &st.Refunded); err != nil {
-			return p, fmt.Errorf("customer: search %q in shop %d: %w", q, shopID, err)
+			return fmt.Errorf("customer: search %q in shop %d: %w", q, shopID, err)
 		}
 		st.CustomerID = r.ID
 		p.Customers = append(p.Customers, r)
 	}
 	if err := rows.Err(); err != nil {
-		return p, fmt.Errorf("customer: search %q in shop %d: %w", q, shopID, err)
+		return fmt.Errorf("customer: search %q in shop %d: %w", q, shopID, err)
 	}
-	return p, nil
+	return nil
 }
 
 // matches returns a query yielding (shop_id, id) of every customer the text

@@ -179,8 +179,18 @@ func (s *Service) run(ctx context.Context, sh *shop.Shop, name string, opt Optio
 		return Summary{File: name, Rows: int(readCount.Load())}, err
 	}
 	progress(true)
+	if sum.OrdersCreated+sum.OrdersUpdated >= analyzeAfter {
+		// Statistics are a hint: a failure here leaves the import intact.
+		if err := s.db.Analyze(ctx); err != nil {
+			s.log.Warn("analyze after import", "err", err)
+		}
+	}
 	return sum, nil
 }
+
+// analyzeAfter is how many changed orders make an import refresh the
+// planner's statistics.
+const analyzeAfter = 1000
 
 func (s *Service) newRun(ctx context.Context, tx *store.Tx, sh *shop.Shop, name string, sum *Summary) (*run, error) {
 	r := &run{

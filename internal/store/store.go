@@ -218,3 +218,22 @@ func (tx *Tx) NextIDs(ctx context.Context, shopID int64, name string, n int64) (
 	}
 	return next - n, nil
 }
+
+// Analyze refreshes the planner's statistics after a bulk change, so that
+// queries keep choosing index lookups over scans as tables grow.
+func (db *DB) Analyze(ctx context.Context) error {
+	var err error
+	if db.Dialect == Postgres {
+		_, err = db.write.ExecContext(ctx, `ANALYZE customers, customer_identities, customer_stats, orders, order_lines, products`)
+	} else {
+		// analysis_limit bounds the work on big tables; optimize analyses
+		// only the tables whose size changed enough to matter.
+		if _, err = db.write.ExecContext(ctx, `PRAGMA analysis_limit = 1000`); err == nil {
+			_, err = db.write.ExecContext(ctx, `PRAGMA optimize = 0x10002`)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("store: analyze: %w", err)
+	}
+	return nil
+}

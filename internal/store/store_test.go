@@ -124,7 +124,8 @@ func shape(sql string) []string {
 		} else if m := colRe.FindStringSubmatch(line); m != nil {
 			out = append(out, m[1])
 		} else if m := indexRe.FindStringSubmatch(line); m != nil {
-			out = append(out, "index "+m[1]+" "+m[2]+" "+m[3])
+			// PostgreSQL says where NULLs sort; SQLite puts them last in DESC anyway.
+			out = append(out, "index "+m[1]+" "+m[2]+" "+strings.ReplaceAll(m[3], " NULLS LAST", ""))
 		}
 	}
 	return out

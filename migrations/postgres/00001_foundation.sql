@@ -53,7 +53,7 @@ CREATE INDEX sessions_user ON sessions (user_id);
 CREATE TABLE customers (
     shop_id     BIGINT NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
     id          BIGINT NOT NULL,
-    name        TEXT    NOT NULL DEFAULT '',
+    name        TEXT    COLLATE "C" NOT NULL DEFAULT '',
     gender      TEXT    NOT NULL DEFAULT '', -- '', 'f', 'm'
     birthday    TEXT    NOT NULL DEFAULT '', -- YYYY-MM-DD or ''
     phone       TEXT    NOT NULL DEFAULT '', -- for display; may be a platform-masked value
@@ -88,7 +88,7 @@ CREATE TABLE customer_identities (
     shop_id     BIGINT NOT NULL,
     platform    TEXT    NOT NULL, -- '' for phone and email, which are the same on every platform
     kind        TEXT    NOT NULL, -- customer_id, buyer_nick, ouid, omid, openid, unionid, phone, email
-    value       TEXT    NOT NULL, -- normalised; masked values are never stored here
+    value       TEXT    COLLATE "C" NOT NULL, -- normalised; masked values are never stored here
     customer_id BIGINT NOT NULL,
     created_at  BIGINT NOT NULL,
     PRIMARY KEY (shop_id, platform, kind, value),
@@ -111,6 +111,9 @@ CREATE TABLE customer_stats (
     PRIMARY KEY (shop_id, customer_id),
     FOREIGN KEY (shop_id, customer_id) REFERENCES customers (shop_id, id) ON DELETE CASCADE
 );
+-- The customer list, most recent buyer first, one page at a time; customers
+-- who never bought (NULL) sort last.
+CREATE INDEX customer_stats_recent ON customer_stats (shop_id, last_purchase_at DESC NULLS LAST, customer_id DESC);
 
 CREATE TABLE products (
     shop_id    BIGINT NOT NULL REFERENCES shops (id) ON DELETE CASCADE,

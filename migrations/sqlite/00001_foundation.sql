@@ -111,6 +111,9 @@ CREATE TABLE customer_stats (
     PRIMARY KEY (shop_id, customer_id),
     FOREIGN KEY (shop_id, customer_id) REFERENCES customers (shop_id, id) ON DELETE CASCADE
 ) WITHOUT ROWID;
+-- The customer list, most recent buyer first, one page at a time; customers
+-- who never bought (NULL) sort last.
+CREATE INDEX customer_stats_recent ON customer_stats (shop_id, last_purchase_at DESC, customer_id DESC);
 
 CREATE TABLE products (
     shop_id    INTEGER NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
