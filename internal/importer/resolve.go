@@ -136,8 +136,13 @@ func (r *run) newCustomer(ctx context.Context, rec *orderfile.Record) (int64, er
 	p := profileOf(rec)
 	r.pendingCust[id] = len(r.custRows)
 	r.custRows = append(r.custRows, []any{r.sh.ID, id, p.name, p.phone, p.email, p.province, p.city, p.address, r.now, r.now})
-	r.filled[id] = p.mask
-	r.acc[id] = &acc{}
+	if r.freshBase == 0 {
+		r.freshBase = id
+	}
+	if id-r.freshBase != int64(len(r.fresh)) {
+		return 0, fmt.Errorf("customer ids are not consecutive (%d after %d): another writer is allocating them", id, r.freshBase+int64(len(r.fresh))-1)
+	}
+	r.fresh = append(r.fresh, acc{mask: p.mask})
 	r.sum.CustomersCreated++
 	return id, nil
 }
@@ -146,8 +151,13 @@ func (r *run) newCustomer(ctx context.Context, rec *orderfile.Record) (int64, er
 // masked phone or e-mail gives way to a whole one. Fields already set are
 // kept: a later order does not overwrite what the shop knows.
 func (r *run) fillProfile(ctx context.Context, cid int64, rec *orderfile.Record) error {
-	have, ok := r.filled[cid]
-	if !ok {
+	var have uint8
+	a := r.freshAcc(cid)
+	if a != nil {
+		have = a.mask
+	} else if m, ok := r.filled[cid]; ok {
+		have = m
+	} else {
 		var err error
 		if have, err = r.loadMask(ctx, cid); err != nil {
 			return err
@@ -174,7 +184,11 @@ func (r *run) fillProfile(ctx context.Context, cid int64, rec *orderfile.Record)
 	set("province", p.province, fProvince, p.mask&fProvince != 0 && have&fProvince == 0)
 	set("city", p.city, fCity, p.mask&fCity != 0 && have&fCity == 0)
 	set("address", p.address, fAddress, p.mask&fAddress != 0 && have&fAddress == 0)
-	r.filled[cid] = have
+	if a != nil {
+		a.mask = have
+	} else {
+		r.filled[cid] = have
+	}
 	if len(sets) == 0 {
 		return nil
 	}
@@ -265,11 +279,21 @@ WHERE shop_id = ? AND id = ?`, []any{shopID, from, shopID, from, shopID, from, s
 		return fmt.Errorf("merge customer %d into %d: %w", from, to, err)
 	}
 	r.redirect[from] = to
-	r.filled[to] = 0 // unknown now: reload on next use
-	delete(r.filled, to)
-	delete(r.acc, from)
-	r.markDirty(to)
 	r.dirty[from] = struct{}{} // its stats row goes
+	if a := r.freshAcc(from); a != nil {
+		a.sql = true
+	}
+	r.markDirty(to)
+	// The survivor's profile took blanks from the merged one: read it again.
+	m, err := r.loadMask(ctx, to)
+	if err != nil {
+		return err
+	}
+	if a := r.freshAcc(to); a != nil {
+		a.mask = m
+	} else {
+		r.filled[to] = m
+	}
 	r.sum.CustomersMerged++
 	return nil
 }

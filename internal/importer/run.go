@@ -38,11 +38,19 @@ type run struct {
 
 	idents   map[string]int64 // identity key → customer id (possibly merged away: see redirect)
 	redirect map[int64]int64  // merged customer → the customer it was merged into
-	filled   map[int64]uint8  // which profile fields a touched customer has
-	seen     map[string]int64 // order key → order id, for orders written by this run
-	products map[string]int64 // sku → product id
-	acc      map[int64]*acc   // statistics of customers created by this run
-	dirty    map[int64]struct{}
+	filled   map[int64]uint8  // which profile fields an older customer has (fresh ones: acc.mask)
+	// Orders written by this run, by a 64-bit hash of their key (a quarter
+	// of the memory of string keys at millions of orders); a hit is checked
+	// against the database, and the rare colliding key goes to seenExact.
+	seen      map[uint64]int64
+	seenExact map[string]int64
+	products  map[string]int64 // sku → product id
+	// Customers created by this run have consecutive ids from freshBase
+	// (the shop is locked, so nobody else takes ids meanwhile); their
+	// statistics accumulate here in memory, densely.
+	fresh     []acc
+	freshBase int64
+	dirty     map[int64]struct{} // customers whose statistics are recomputed in SQL at the end
 
 	hadOrders bool
 	custIDs   idBlock
@@ -61,12 +69,23 @@ type run struct {
 }
 
 // acc accumulates a new customer's statistics in memory; it must agree with
-// customer.RecomputeStats, which a test checks.
+// customer.RecomputeStats, which a test checks. A customer that is merged or
+// whose orders change otherwise is marked sql and recomputed in SQL instead.
 type acc struct {
 	first, last    int64
-	days           []int32
-	orders         int64
 	total, refunds int64
+	orders         int32
+	days           []int32
+	mask           uint8 // profile fields the customer row has
+	sql            bool
+}
+
+// freshAcc returns the accumulator of a customer created by this run, or nil.
+func (r *run) freshAcc(id int64) *acc {
+	if i := id - r.freshBase; r.freshBase > 0 && i >= 0 && i < int64(len(r.fresh)) {
+		return &r.fresh[i]
+	}
+	return nil
 }
 
 // Profile fields a customer row may already have, as bits.
@@ -195,8 +214,8 @@ const analyzeAfter = 1000
 func (s *Service) newRun(ctx context.Context, tx *store.Tx, sh *shop.Shop, name string, sum *Summary) (*run, error) {
 	r := &run{
 		s: s, tx: tx, sh: sh, loc: sh.Location(), now: s.clock.Now().Unix(), sum: sum, src: "import:" + name,
-		idents: map[string]int64{}, redirect: map[int64]int64{}, filled: map[int64]uint8{}, seen: map[string]int64{},
-		products: map[string]int64{}, acc: map[int64]*acc{}, dirty: map[int64]struct{}{}, pendingCust: map[int64]int{},
+		idents: map[string]int64{}, redirect: map[int64]int64{}, filled: map[int64]uint8{}, seen: map[uint64]int64{},
+		seenExact: map[string]int64{}, products: map[string]int64{}, dirty: map[int64]struct{}{}, pendingCust: map[int64]int{},
 	}
 	if tx.Dialect() == store.Postgres {
 		// Serialise imports into one shop: they allocate ids and resolve
@@ -261,6 +280,49 @@ func (s *Service) newRun(ctx context.Context, tx *store.Tx, sh *shop.Shop, name 
 func identKey(platform, kind, value string) string { return platform + "\x1f" + kind + "\x1f" + value }
 func orderKey(rec *orderfile.Record) string        { return rec.Platform + "\x1f" + rec.OrderID }
 
+func keyHash(k string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(k))
+	return h.Sum64()
+}
+
+// seenID returns the id of the order this run wrote under rec's key, if the
+// hash says so; the caller confirms with sameOrder.
+func (r *run) seenID(rec *orderfile.Record) (int64, bool) {
+	k := orderKey(rec)
+	if id, ok := r.seenExact[k]; ok {
+		return id, true
+	}
+	id, ok := r.seen[keyHash(k)]
+	return id, ok
+}
+
+func (r *run) markSeen(rec *orderfile.Record, id int64) {
+	k := orderKey(rec)
+	h := keyHash(k)
+	if old, ok := r.seen[h]; ok && old != id {
+		r.seenExact[k] = id
+		return
+	}
+	r.seen[h] = id
+}
+
+// sameOrder reports whether order id is rec's order (and not another whose
+// key hashes alike). Pending rows are flushed first.
+func (r *run) sameOrder(ctx context.Context, id int64, rec *orderfile.Record) (bool, error) {
+	if _, exact := r.seenExact[orderKey(rec)]; exact {
+		return true, nil
+	}
+	if err := r.flush(ctx); err != nil {
+		return false, err
+	}
+	var platform, ext string
+	if err := r.tx.QueryRow(ctx, `SELECT platform, external_id FROM orders WHERE shop_id = ? AND id = ?`, r.sh.ID, id).Scan(&platform, &ext); err != nil {
+		return false, fmt.Errorf("reload order %d: %w", id, err)
+	}
+	return platform == rec.Platform && ext == rec.OrderID, nil
+}
+
 type existingOrder struct {
 	id, customer int64
 	hash         int64
@@ -270,26 +332,38 @@ func (r *run) batch(ctx context.Context, recs []*orderfile.Record) error {
 	for _, rec := range recs {
 		normalize(rec)
 	}
-	existing, err := r.lookupOrders(ctx, recs)
+	existing, err := r.lookupOrders(ctx, recs, false)
 	if err != nil {
 		return err
 	}
 	for _, rec := range recs {
 		key := orderKey(rec)
-		if id, ok := r.seen[key]; ok {
-			// The same order again in this run: in the generic format, rows
-			// sharing an order_id are lines of one order even when apart.
-			if err := r.again(ctx, id, rec); err != nil {
+		if id, ok := r.seenID(rec); ok {
+			same, err := r.sameOrder(ctx, id, rec)
+			if err != nil {
 				return err
 			}
-			continue
+			if same {
+				// The same order again in this run: in the generic format, rows
+				// sharing an order_id are lines of one order even when apart.
+				if err := r.again(ctx, id, rec); err != nil {
+					return err
+				}
+				continue
+			}
+			// A hash collision: this order was not looked up with its batch.
+			one, err := r.lookupOrders(ctx, []*orderfile.Record{rec}, true)
+			if err != nil {
+				return err
+			}
+			maps.Copy(existing, one)
 		}
 		h := hashRecord(rec)
 		ex, exists := existing[key]
 		switch {
 		case exists && ex.hash == h:
 			r.sum.OrdersUnchanged++
-			r.seen[key] = ex.id
+			r.markSeen(rec, ex.id)
 		case exists:
 			if err := r.replace(ctx, ex, rec, h); err != nil {
 				return err
@@ -318,15 +392,16 @@ func normalize(rec *orderfile.Record) {
 	}
 }
 
-// lookupOrders finds which of the batch's orders the shop already has.
-func (r *run) lookupOrders(ctx context.Context, recs []*orderfile.Record) (map[string]existingOrder, error) {
+// lookupOrders finds which of the batch's orders the shop already has,
+// leaving out those this run wrote unless all is set.
+func (r *run) lookupOrders(ctx context.Context, recs []*orderfile.Record, all bool) (map[string]existingOrder, error) {
 	out := map[string]existingOrder{}
 	if !r.hadOrders {
 		return out, nil
 	}
 	byPlatform := map[string][]string{}
 	for _, rec := range recs {
-		if _, ok := r.seen[orderKey(rec)]; !ok {
+		if _, ok := r.seenID(rec); all || !ok {
 			byPlatform[rec.Platform] = append(byPlatform[rec.Platform], rec.OrderID)
 		}
 	}
@@ -379,7 +454,7 @@ func (r *run) create(ctx context.Context, rec *orderfile.Record, h int64) error 
 	if err := r.addLines(ctx, oid, rec.Lines); err != nil {
 		return err
 	}
-	r.seen[orderKey(rec)] = oid
+	r.markSeen(rec, oid)
 	r.account(cid, rec, day)
 	return nil
 }
@@ -397,7 +472,7 @@ func (r *run) replace(ctx context.Context, ex existingOrder, rec *orderfile.Reco
 	if err := r.addLines(ctx, ex.id, rec.Lines); err != nil {
 		return err
 	}
-	r.seen[orderKey(rec)] = ex.id
+	r.markSeen(rec, ex.id)
 	r.markDirty(ex.customer)
 	r.markDirty(cid)
 	return nil
@@ -486,8 +561,13 @@ func (r *run) purchaseDay(rec *orderfile.Record) any {
 }
 
 func (r *run) markDirty(id int64) {
-	if id != 0 {
-		r.dirty[r.canon(id)] = struct{}{}
+	if id == 0 {
+		return
+	}
+	id = r.canon(id)
+	r.dirty[id] = struct{}{}
+	if a := r.freshAcc(id); a != nil {
+		a.sql = true
 	}
 }
 
@@ -507,12 +587,9 @@ func (r *run) account(cid int64, rec *orderfile.Record, day any) {
 	if cid == 0 {
 		return
 	}
-	if _, ok := r.dirty[cid]; ok {
-		return
-	}
-	a, ok := r.acc[cid]
-	if !ok {
-		r.dirty[cid] = struct{}{}
+	a := r.freshAcc(cid)
+	if a == nil || a.sql {
+		r.markDirty(cid)
 		return
 	}
 	a.refunds += int64(rec.Refunded)
@@ -539,16 +616,13 @@ func (r *run) finish(ctx context.Context, format, name string) error {
 		return err
 	}
 	var fresh []customer.Stats
-	for _, id := range slices.Sorted(maps.Keys(r.acc)) {
-		if _, d := r.dirty[id]; d {
+	for i := range r.fresh {
+		a := &r.fresh[i]
+		if a.sql {
 			continue
 		}
-		if _, merged := r.redirect[id]; merged {
-			continue
-		}
-		a := r.acc[id]
-		fresh = append(fresh, customer.Stats{CustomerID: id, FirstPurchaseAt: a.first, LastPurchaseAt: a.last,
-			PurchaseDays: int64(len(a.days)), Orders: a.orders, TotalSpent: a.total, Refunded: a.refunds})
+		fresh = append(fresh, customer.Stats{CustomerID: r.freshBase + int64(i), FirstPurchaseAt: a.first, LastPurchaseAt: a.last,
+			PurchaseDays: int64(len(a.days)), Orders: int64(a.orders), TotalSpent: a.total, Refunded: a.refunds})
 		if len(fresh) == 10000 {
 			if err := customer.InsertStats(ctx, r.tx, r.sh.ID, fresh, r.now); err != nil {
 				return err
