@@ -1,8 +1,11 @@
 package customer
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
@@ -67,7 +70,24 @@ func RecomputeStats(ctx context.Context, tx *store.Tx, shopID int64, ids []int64
 		if _, err := tx.Exec(ctx, `DELETE FROM customer_stats WHERE shop_id = ? AND customer_id IN (`+store.In(len(part))+`)`, args...); err != nil {
 			return fmt.Errorf("customer: recompute stats: %w", err)
 		}
-		rows, err := tx.Query(ctx, `
+		rows, err := tx.Query(ctx, derivedStats+` AND c.id IN (`+store.In(len(part))+`) GROUP BY c.id`, args...)
+		if err != nil {
+			return fmt.Errorf("customer: recompute stats: %w", err)
+		}
+		out, err := scanStats(rows)
+		if err != nil {
+			return fmt.Errorf("customer: recompute stats: %w", err)
+		}
+		if err := InsertStats(ctx, tx, shopID, out, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// derivedStats derives live customers' statistics from their orders; the
+// caller appends its own conditions and GROUP BY c.id.
+const derivedStats = `
 SELECT c.id,
        MIN(CASE WHEN o.purchase_day IS NOT NULL THEN o.placed_at END),
        MAX(CASE WHEN o.purchase_day IS NOT NULL THEN o.placed_at END),
@@ -77,31 +97,70 @@ SELECT c.id,
        COALESCE(SUM(o.refunded), 0)
 FROM customers c
 LEFT JOIN orders o ON o.shop_id = c.shop_id AND o.customer_id = c.id
-WHERE c.shop_id = ? AND c.id IN (`+store.In(len(part))+`) AND c.merged_into IS NULL
-GROUP BY c.id`, args...)
-		if err != nil {
-			return fmt.Errorf("customer: recompute stats: %w", err)
+WHERE c.shop_id = ? AND c.merged_into IS NULL`
+
+func scanStats(rows *sql.Rows) ([]Stats, error) {
+	defer rows.Close()
+	var out []Stats
+	for rows.Next() {
+		var s Stats
+		var first, last *int64
+		if err := rows.Scan(&s.CustomerID, &first, &last, &s.PurchaseDays, &s.Orders, &s.TotalSpent, &s.Refunded); err != nil {
+			return nil, err
 		}
-		var out []Stats
-		for rows.Next() {
-			var s Stats
-			var first, last *int64
-			if err := rows.Scan(&s.CustomerID, &first, &last, &s.PurchaseDays, &s.Orders, &s.TotalSpent, &s.Refunded); err != nil {
-				rows.Close()
-				return fmt.Errorf("customer: recompute stats: %w", err)
-			}
-			if first != nil {
-				s.FirstPurchaseAt, s.LastPurchaseAt = *first, *last
-			}
-			out = append(out, s)
+		if first != nil {
+			s.FirstPurchaseAt, s.LastPurchaseAt = *first, *last
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("customer: recompute stats: %w", err)
-		}
-		if err := InsertStats(ctx, tx, shopID, out, now); err != nil {
-			return err
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// StatsMismatch is a customer whose stored statistics are not what their
+// orders say: Stored is nil when the row is missing, Derived nil when there
+// should be none (a merged-away or deleted customer).
+type StatsMismatch struct {
+	CustomerID      int64
+	Stored, Derived *Stats
+}
+
+// CheckStats compares every stored statistics row of the shop with a
+// derivation from the orders, reading only, and returns the differences:
+// none when imports and merges kept them right.
+func CheckStats(ctx context.Context, db *store.DB, shopID int64) ([]StatsMismatch, error) {
+	rows, err := db.Query(ctx, derivedStats+` GROUP BY c.id`, shopID)
+	if err != nil {
+		return nil, fmt.Errorf("customer: check stats: %w", err)
+	}
+	derived, err := scanStats(rows)
+	if err != nil {
+		return nil, fmt.Errorf("customer: check stats: %w", err)
+	}
+	rows, err = db.Query(ctx, `SELECT customer_id, first_purchase_at, last_purchase_at, purchase_days, orders_count, total_spent, refunded
+FROM customer_stats WHERE shop_id = ?`, shopID)
+	if err != nil {
+		return nil, fmt.Errorf("customer: check stats: %w", err)
+	}
+	stored, err := scanStats(rows)
+	if err != nil {
+		return nil, fmt.Errorf("customer: check stats: %w", err)
+	}
+	have := make(map[int64]*Stats, len(stored))
+	for i := range stored {
+		have[stored[i].CustomerID] = &stored[i]
+	}
+	var out []StatsMismatch
+	for i := range derived {
+		d := &derived[i]
+		s, ok := have[d.CustomerID]
+		delete(have, d.CustomerID)
+		if !ok || *s != *d {
+			out = append(out, StatsMismatch{CustomerID: d.CustomerID, Stored: s, Derived: d})
 		}
 	}
-	return nil
+	for id, s := range have {
+		out = append(out, StatsMismatch{CustomerID: id, Stored: s})
+	}
+	slices.SortFunc(out, func(a, b StatsMismatch) int { return cmp.Compare(a.CustomerID, b.CustomerID) })
+	return out, nil
 }

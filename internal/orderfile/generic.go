@@ -77,11 +77,7 @@ type genericReader struct {
 	opt  Options
 	cols map[string]int // contract column → file column
 	used []bool         // file columns the contract uses; the rest become Attrs
-
-	pending     *Record
-	pendingRows [][]string
-	pendingErr  *RowError
-	eof         bool
+	rows grouper
 }
 
 func newGeneric(name string, r io.Reader, opt Options) (*genericReader, error) {
@@ -90,6 +86,19 @@ func newGeneric(name string, r io.Reader, opt Options) (*genericReader, error) {
 		return nil, err
 	}
 	g := &genericReader{f: f, opt: opt, cols: map[string]int{}, used: make([]bool, len(f.header))}
+	g.rows = grouper{
+		f:   f,
+		key: func(rec []string) string { return g.platform(rec) + "\x1f" + g.get(rec, "order_id") },
+		first: func(r *Record, rec []string, row int) *RowError {
+			if err := g.header(r, rec, row); err != nil {
+				return err
+			}
+			return g.addLine(r, rec, row)
+		},
+		line:     g.addLine,
+		finish:   g.finish,
+		newOrder: func(row int) *Record { return &Record{File: f.name, Row: row} },
+	}
 	for _, c := range genericColumns {
 		h := c
 		if m, ok := opt.Map[c]; ok {
@@ -137,68 +146,9 @@ func (g *genericReader) bad(row int, rec []string, col, expected string) *RowErr
 	return &RowError{File: g.f.name, Row: row, Column: header, Value: g.get(rec, col), Expected: expected}
 }
 
-// Next groups consecutive rows with one order_id into one Record.
-func (g *genericReader) Next() (*Record, error) {
-	for {
-		if g.eof {
-			return g.flush()
-		}
-		rec, row, err := g.f.read()
-		if err == io.EOF {
-			g.eof = true
-			continue
-		}
-		if err != nil {
-			if re, ok := AsRowError(err); ok {
-				// A malformed CSV line cannot be trusted to say which order it
-				// belongs to; report it on its own.
-				return nil, re
-			}
-			return nil, err
-		}
-		id := g.get(rec, "order_id")
-		if g.pending != nil && id == g.pending.OrderID && g.platform(rec) == g.pending.Platform {
-			g.pendingRows = append(g.pendingRows, rec)
-			if g.pendingErr == nil {
-				g.pendingErr = g.addLine(g.pending, rec, row)
-			}
-			continue
-		}
-		out, outErr := g.flush()
-		g.start(rec, row)
-		if out != nil || outErr != nil {
-			return out, outErr
-		}
-	}
-}
-
-// flush returns the pending order (or its error) and clears it; io.EOF when
-// there is none and the file is done.
-func (g *genericReader) flush() (*Record, error) {
-	r, rows, rerr := g.pending, g.pendingRows, g.pendingErr
-	g.pending, g.pendingRows, g.pendingErr = nil, nil, nil
-	if r == nil {
-		if g.eof {
-			return nil, io.EOF
-		}
-		return nil, nil
-	}
-	if rerr != nil {
-		rerr.Rows = rows
-		return nil, rerr
-	}
-	g.finish(r)
-	return r, nil
-}
-
-func (g *genericReader) start(rec []string, row int) {
-	r := &Record{File: g.f.name, Row: row, Platform: "generic"}
-	g.pending, g.pendingRows = r, [][]string{rec}
-	g.pendingErr = g.header(r, rec, row)
-	if g.pendingErr == nil {
-		g.pendingErr = g.addLine(r, rec, row)
-	}
-}
+// Next groups consecutive rows of one order (same order_id and platform)
+// into one Record.
+func (g *genericReader) Next() (*Record, error) { return g.rows.next() }
 
 // platform is the row's platform column, lower-cased, or "generic".
 func (g *genericReader) platform(rec []string) string {

@@ -71,11 +71,7 @@ type shopifyReader struct {
 	opt  Options
 	cols map[string]int // field → file column
 	used []bool         // file columns that are not order attributes
-
-	pending     *Record
-	pendingRows [][]string
-	pendingErr  *RowError
-	eof         bool
+	rows grouper
 }
 
 // newShopify reads a Shopify orders export. It fails with a *RowError on row
@@ -89,6 +85,19 @@ func newShopify(name string, r io.Reader, opt Options) (Reader, error) {
 		return nil, err
 	}
 	s := &shopifyReader{f: f, opt: opt, cols: map[string]int{}, used: make([]bool, len(f.header))}
+	s.rows = grouper{
+		f:    f,
+		key:  func(rec []string) string { return s.get(rec, "name") },
+		skip: blankRow,
+		first: func(r *Record, rec []string, row int) *RowError {
+			if err := s.order(r, rec, row); err != nil {
+				return err
+			}
+			return s.addLine(r, rec, row)
+		},
+		line:     s.addLine,
+		newOrder: func(row int) *Record { return &Record{File: f.name, Row: row, Platform: "shopify", Channel: "shopify"} },
+	}
 	for _, fd := range shopifyFields {
 		if i := f.col(fd.headers...); i >= 0 {
 			s.cols[fd.field] = i
@@ -136,65 +145,7 @@ func (s *shopifyReader) bad(row int, rec []string, field, expected string) *RowE
 
 // Next groups consecutive rows with one Name into one Record: the export
 // writes a row per line item, the order's own columns on the first only.
-func (s *shopifyReader) Next() (*Record, error) {
-	for {
-		if s.eof {
-			return s.flush()
-		}
-		rec, row, err := s.f.read()
-		if err == io.EOF {
-			s.eof = true
-			continue
-		}
-		if err != nil {
-			// A malformed CSV line cannot be trusted to say which order it
-			// belongs to; it is reported on its own.
-			return nil, err
-		}
-		if blankRow(rec) {
-			continue
-		}
-		if s.pending != nil && s.get(rec, "name") == s.pending.OrderID {
-			s.pendingRows = append(s.pendingRows, rec)
-			if s.pendingErr == nil {
-				s.pendingErr = s.addLine(s.pending, rec, row)
-			}
-			continue
-		}
-		out, outErr := s.flush()
-		s.start(rec, row)
-		if out != nil || outErr != nil {
-			return out, outErr
-		}
-	}
-}
-
-// flush returns the pending order (or its error) and clears it; io.EOF when
-// there is none and the file is done, nil, nil when there is none yet.
-func (s *shopifyReader) flush() (*Record, error) {
-	r, rows, rerr := s.pending, s.pendingRows, s.pendingErr
-	s.pending, s.pendingRows, s.pendingErr = nil, nil, nil
-	if r == nil {
-		if s.eof {
-			return nil, io.EOF
-		}
-		return nil, nil
-	}
-	if rerr != nil {
-		rerr.Rows = rows
-		return nil, rerr
-	}
-	return r, nil
-}
-
-func (s *shopifyReader) start(rec []string, row int) {
-	r := &Record{File: s.f.name, Row: row, Platform: "shopify", Channel: "shopify"}
-	s.pending, s.pendingRows = r, [][]string{rec}
-	s.pendingErr = s.order(r, rec, row)
-	if s.pendingErr == nil {
-		s.pendingErr = s.addLine(r, rec, row)
-	}
-}
+func (s *shopifyReader) Next() (*Record, error) { return s.rows.next() }
 
 // order reads the order-level columns of an order's first row.
 func (s *shopifyReader) order(r *Record, rec []string, row int) *RowError {

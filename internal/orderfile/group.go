@@ -1,0 +1,78 @@
+package orderfile
+
+import "io"
+
+// grouper turns consecutive rows of one order into one Record, for formats
+// that write a row per order line (generic, Shopify). A bad row rejects its
+// whole order, with every row of it, and reading goes on with the next.
+type grouper struct {
+	f        *csvFile
+	key      func(rec []string) string                        // rows with equal keys are one order
+	skip     func(rec []string) bool                          // rows to pass over, or nil
+	first    func(r *Record, rec []string, row int) *RowError // the order's first row
+	line     func(r *Record, rec []string, row int) *RowError // each following row
+	finish   func(r *Record)                                  // once all its rows are in, or nil
+	newOrder func(row int) *Record                            // an empty Record for a new order
+	pending  *Record
+	pendKey  string
+	rows     [][]string
+	rerr     *RowError
+	eof      bool
+}
+
+// next returns the next whole order, a *RowError for a rejected one, or io.EOF.
+func (g *grouper) next() (*Record, error) {
+	for {
+		if g.eof {
+			return g.flush()
+		}
+		rec, row, err := g.f.read()
+		if err == io.EOF {
+			g.eof = true
+			continue
+		}
+		if err != nil {
+			// A malformed CSV line cannot be trusted to say which order it
+			// belongs to; it is reported on its own.
+			return nil, err
+		}
+		if g.skip != nil && g.skip(rec) {
+			continue
+		}
+		k := g.key(rec)
+		if g.pending != nil && k == g.pendKey {
+			g.rows = append(g.rows, rec)
+			if g.rerr == nil {
+				g.rerr = g.line(g.pending, rec, row)
+			}
+			continue
+		}
+		out, outErr := g.flush()
+		g.pending, g.pendKey, g.rows = g.newOrder(row), k, [][]string{rec}
+		g.rerr = g.first(g.pending, rec, row)
+		if out != nil || outErr != nil {
+			return out, outErr
+		}
+	}
+}
+
+// flush returns the pending order (or its error) and clears it; io.EOF when
+// there is none and the file is done, nil, nil when there is none yet.
+func (g *grouper) flush() (*Record, error) {
+	r, rows, rerr := g.pending, g.rows, g.rerr
+	g.pending, g.rows, g.rerr = nil, nil, nil
+	if r == nil {
+		if g.eof {
+			return nil, io.EOF
+		}
+		return nil, nil
+	}
+	if rerr != nil {
+		rerr.Rows = rows
+		return nil, rerr
+	}
+	if g.finish != nil {
+		g.finish(r)
+	}
+	return r, nil
+}
