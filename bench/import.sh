@@ -6,7 +6,8 @@
 #   ORDERS=200000 bench/import.sh    # quick run (customers scale: 2.5 orders each)
 #
 # Environment: ORDERS (default 2500000), CUSTOMERS (default ORDERS*2/5),
-# SEED (1), PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres).
+# SEED (1), PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), and
+# GUANXI: a guanxi binary to measure instead of building ./cmd/guanxi.
 # Everything it writes goes to bench/out/ (gitignored); the table is also
 # saved as bench/out/import-ORDERS.txt. See bench/README.md.
 set -euo pipefail
@@ -20,6 +21,7 @@ OUT=bench/out
 mkdir -p "$OUT"
 CSV=$PWD/$OUT/orders-$ORDERS.csv
 REPORT=$OUT/import-$ORDERS.txt
+STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "import.sh: $*"; exit 1; }
@@ -43,7 +45,12 @@ measure() {
 	say "running $name: $*"
 	local rc=0
 	/usr/bin/time -f '%e %M' -o "$OUT/$name.time" "$@" >"$OUT/$name.log" 2>&1 || rc=$?
-	read -r SECS RSS_KIB < <(tail -n 1 "$OUT/$name.time")
+	SECS=0 RSS_KIB=0
+	if ! read -r SECS RSS_KIB < <(tail -n 1 "$OUT/$name.time" 2>/dev/null) || [ -z "$RSS_KIB" ]; then
+		say "$name: GNU time wrote nothing (was it killed by a signal?)"
+		SECS=0 RSS_KIB=0
+		[ "$rc" != 0 ] || rc=1
+	fi
 	if [ "$rc" != 0 ]; then
 		say "$name failed (exit $rc); last lines of $OUT/$name.log:"
 		tail -n 20 "$OUT/$name.log" >&2
@@ -57,7 +64,7 @@ json_int() {
 }
 
 pg_fresh() { # drop and create a scratch database
-	psql -d postgres -v ON_ERROR_STOP=1 -qc "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+	PGOPTIONS='-c client_min_messages=warning' psql -d postgres -v ON_ERROR_STOP=1 -qc "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
 }
 
 ROWS_TABLE=() # engine|loader|rows|seconds|rss_kib
@@ -87,18 +94,23 @@ record postgresql "psql \\copy" "$(psql -d bench_copy -qAtc 'SELECT count(*) FRO
 # --- guanxi ---------------------------------------------------------------
 GUANXI_OK=1
 GUANXI_NOTE=""
-if ! go build -o "$OUT/guanxi" ./cmd/guanxi 2>"$OUT/guanxi-build.log"; then
+if [ -n "${GUANXI:-}" ]; then
+	[ -x "$GUANXI" ] || die "GUANXI=$GUANXI is not an executable"
+	GX=$GUANXI
+elif go build -o "$OUT/guanxi" ./cmd/guanxi 2>"$OUT/guanxi-build.log"; then
+	GX=$OUT/guanxi
+else
 	GUANXI_OK=0
 	GUANXI_NOTE="guanxi half NOT RUN: 'go build ./cmd/guanxi' failed (see $OUT/guanxi-build.log):
 $(head -n 5 "$OUT/guanxi-build.log")"
-	say "$GUANXI_NOTE"
+	say "guanxi half not run: 'go build ./cmd/guanxi' failed"
 fi
 
 IDEMPOTENT="not run"
 if [ "$GUANXI_OK" = 1 ]; then
 	GDB=$OUT/guanxi.db
 	rm -f "$GDB" "$GDB-wal" "$GDB-shm" "$GDB-journal"
-	if measure guanxi-sqlite "$OUT/guanxi" import --db "sqlite:$GDB" --shop bench --format generic --json "$CSV"; then
+	if measure guanxi-sqlite "$GX" import --db "sqlite:$GDB" --shop bench --format generic --json "$CSV"; then
 		record sqlite3 "guanxi import" "$(json_int rows "$OUT/guanxi-sqlite.log")"
 	else
 		GUANXI_OK=0
@@ -107,14 +119,14 @@ if [ "$GUANXI_OK" = 1 ]; then
 
 	pg_fresh bench_guanxi
 	PGDSN="postgres://$PGUSER@$PGHOST:$PGPORT/bench_guanxi?sslmode=disable"
-	if measure guanxi-postgres "$OUT/guanxi" import --db "$PGDSN" --shop bench --format generic --json "$CSV"; then
+	if measure guanxi-postgres "$GX" import --db "$PGDSN" --shop bench --format generic --json "$CSV"; then
 		record postgresql "guanxi import" "$(json_int rows "$OUT/guanxi-postgres.log")"
 	else
 		GUANXI_OK=0
 		GUANXI_NOTE="${GUANXI_NOTE:+$GUANXI_NOTE; }guanxi import into PostgreSQL failed: see $OUT/guanxi-postgres.log"
 	fi
 
-	if [ -f "$GDB" ] && measure guanxi-sqlite-again "$OUT/guanxi" import --db "sqlite:$GDB" --shop bench --format generic --json "$CSV"; then
+	if [ -f "$GDB" ] && measure guanxi-sqlite-again "$GX" import --db "sqlite:$GDB" --shop bench --format generic --json "$CSV"; then
 		record sqlite3 "guanxi re-import" "$(json_int rows "$OUT/guanxi-sqlite-again.log")"
 		created=$(json_int orders_created "$OUT/guanxi-sqlite-again.log")
 		updated=$(json_int orders_updated "$OUT/guanxi-sqlite-again.log")
@@ -124,14 +136,15 @@ if [ "$GUANXI_OK" = 1 ]; then
 			IDEMPOTENT="NO (re-import: $created created, $updated updated)"
 			GUANXI_OK=0
 		fi
-	else
+	elif [ -f "$GDB" ]; then
 		GUANXI_OK=0
+		IDEMPOTENT="unknown: the re-import failed (see $OUT/guanxi-sqlite-again.log)"
 	fi
 fi
 
 # --- report ---------------------------------------------------------------
 {
-	echo "Import benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "Import benchmark, started $STARTED"
 	echo "file: $ORDERS orders, $CUSTOMERS customers, seed $SEED, $(du -m "$CSV" | cut -f1) MiB"
 	echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/{print $2}') GiB"
 	echo "$(go version | cut -d' ' -f3-), sqlite3 $(sqlite3 --version | cut -d' ' -f1), PostgreSQL $(psql -d postgres -qAtc 'SHOW server_version')"

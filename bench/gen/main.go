@@ -214,7 +214,7 @@ func (g *generator) spreadDays() []int32 {
 
 var header = "order_id,order_date,customer_id,amount,status,refunded_amount,channel,province,customer_name,phone,email\n"
 
-var channels = []string{"tmall", "taobao", "jd", "douyin", "wechat", "offline"}
+var channels = []string{"tmall", "taobao", "jd", "douyin", "wechat_mini", "offline"}
 var channelWeight = []float64{0.30, 0.22, 0.20, 0.15, 0.10, 0.03}
 
 // provinces with rough weights (online shoppers, not population).
