@@ -324,7 +324,7 @@ func TestCorruptArchive(t *testing.T) {
 		try("cut short", good[:len(good)*2/3])
 		try("a damaged SQLite file", append([]byte("SQLite format 3\x00"), good...))
 		foreign := filepath.Join(dir, "foreign.db")
-		if raw, err := sql.Open("sqlite", foreign); err != nil {
+		if raw, err := sql.Open("sqlite3", foreign); err != nil {
 			t.Fatal(err)
 		} else {
 			_, err := raw.Exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)`)

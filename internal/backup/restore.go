@@ -392,7 +392,7 @@ func restoreDBFile(ctx context.Context, db *store.DB, path string) (Manifest, er
 // into an empty Guanxi one and so restore nothing without a word. The
 // driver is the one store registers.
 func isGuanxiDB(ctx context.Context, path string) (bool, error) {
-	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	raw, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
 	if err != nil {
 		return false, err
 	}

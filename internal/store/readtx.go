@@ -69,7 +69,7 @@ func (db *DB) VacuumInto(ctx context.Context, path string) error {
 	if err != nil {
 		return fmt.Errorf("store: vacuum into %s: %w", path, err)
 	}
-	conn, err := sql.Open("sqlite", "file:"+src+"?_pragma=busy_timeout(10000)")
+	conn, err := sql.Open("sqlite3", "file:"+src+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return fmt.Errorf("store: vacuum into %s: %w", path, err)
 	}

@@ -9,7 +9,7 @@ import (
 	"runtime"
 	"strings"
 
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver: nothing but Go needed to build Guanxi
+	_ "github.com/ncruces/go-sqlite3/driver" // pure-Go SQLite (wasm2go), chosen by bench/sqlitedriver: nothing but Go needed to build Guanxi
 )
 
 // sqlitePragmas are set on every connection: WAL so readers never block the
@@ -37,7 +37,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		q.Add("_pragma", p)
 	}
 	base := "file:" + abs + "?" + q.Encode()
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	write, err := sql.Open("sqlite3", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -48,7 +48,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	read, err := sql.Open("sqlite3", base+"&_pragma=query_only(1)")
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
