@@ -30,6 +30,7 @@ Usage:
   guanxi backup  [--db DSN] --out FILE
   guanxi restore [--db DSN] FILE
   guanxi user    create|list|set-password|grant [--db DSN] …
+  guanxi analyze rfm --orders FILE --as-of DATE --out FILE.csv   (on a CSV alone, no database)
   guanxi version
 
 DSN is sqlite:PATH (default sqlite:guanxi.db) or a postgres:// URL; GUANXI_DB
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
 		"serve": cmdServe, "import": cmdImport, "export": cmdExport, "backup": cmdBackup,
-		"restore": cmdRestore, "user": cmdUser, "version": cmdVersion,
+		"restore": cmdRestore, "user": cmdUser, "version": cmdVersion, "analyze": cmdAnalyze,
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {
@@ -292,6 +293,46 @@ func cmdVersion(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	_, err := fmt.Fprintf(stdout, "guanxi %s\n", app.Version)
 	return err
+}
+
+const analyzeUsage = `Usage:
+  guanxi analyze rfm --orders FILE --as-of DATE --out FILE.csv [--format generic|taobao|shopify] [--map col=header,…] [--timezone ZONE]
+
+Works on an orders file alone, with no database. rfm writes
+customer_id,recency_days,frequency,monetary,r,f,m,segment_cn,segment
+for every customer with a purchase up to the as-of date (DESIGN.md's RFM contract).
+`
+
+func cmdAnalyze(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, analyzeUsage)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	sub := args[0]
+	fs := newFlags("analyze "+sub, "analyze "+sub+" --orders FILE --as-of DATE [flags]", stdout, stderr)
+	var cfg app.AnalyzeConfig
+	fs.StringVar(&cfg.Orders, "orders", "", "orders file (generic CSV by default)")
+	fs.StringVar(&cfg.AsOf, "as-of", "", "date the analysis is as of (YYYY-MM-DD); later orders are ignored")
+	fs.StringVar(&cfg.Out, "out", "-", "output file (- for standard output)")
+	fs.StringVar(&cfg.Format, "format", "generic", "file format: generic, taobao or shopify")
+	fs.StringVar(&cfg.Map, "map", "", "generic format: map columns to the file's headers")
+	fs.StringVar(&cfg.Timezone, "timezone", "Asia/Shanghai", "time zone of dates without an offset, and of day boundaries")
+	if err := parse(fs, args[1:], stdout); err != nil {
+		return err
+	}
+	if cfg.Orders == "" || cfg.AsOf == "" {
+		fs.Usage()
+		return errUsage
+	}
+	switch sub {
+	case "rfm":
+		return app.AnalyzeRFM(cfg, stdout)
+	}
+	fmt.Fprint(stderr, analyzeUsage)
+	return errUsage
 }
 
 const userUsage = `Usage:

@@ -327,3 +327,27 @@ func TestServeDemo(t *testing.T) {
 	}
 	stop()
 }
+
+// TestAnalyzeRFM runs `guanxi analyze rfm` on a CSV alone and compares the
+// result with the hand-computed fixture (internal/analytics/testdata/README.md).
+func TestAnalyzeRFM(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "rfm.csv")
+	mustRun(t, "analyze", "rfm", "--orders", "../../internal/analytics/testdata/rfm_orders.csv", "--as-of", "2025-06-30", "--out", out)
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("../../internal/analytics/testdata/rfm_expected.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("analyze rfm wrote\n%s\nwant\n%s", got, want)
+	}
+	if code, _, errOut := guanxi(t, "", "analyze", "rfm", "--orders", "nope.csv", "--as-of", "2025-06-30"); code != 1 || !strings.Contains(errOut, "nope.csv") {
+		t.Errorf("missing file: exit %d %s", code, errOut)
+	}
+	if code, _, errOut := guanxi(t, "", "analyze", "rfm", "--orders", out, "--as-of", "June"); code != 1 || !strings.Contains(errOut, "--as-of") {
+		t.Errorf("bad date: exit %d %s", code, errOut)
+	}
+}
