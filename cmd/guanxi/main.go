@@ -30,7 +30,7 @@ Usage:
   guanxi backup  [--db DSN] --out FILE
   guanxi restore [--db DSN] FILE
   guanxi user    create|list|set-password|grant [--db DSN] …
-  guanxi analyze rfm --orders FILE --as-of DATE --out FILE.csv   (on a CSV alone, no database)
+  guanxi analyze rfm|model --orders FILE --as-of DATE …   (on a CSV alone, no database)
   guanxi version
 
 DSN is sqlite:PATH (default sqlite:guanxi.db) or a postgres:// URL; GUANXI_DB
@@ -296,11 +296,14 @@ func cmdVersion(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 }
 
 const analyzeUsage = `Usage:
-  guanxi analyze rfm --orders FILE --as-of DATE --out FILE.csv [--format generic|taobao|shopify] [--map col=header,…] [--timezone ZONE]
+  guanxi analyze rfm   --orders FILE --as-of DATE --out FILE.csv [--format generic|taobao|shopify] [--map col=header,…] [--timezone ZONE]
+  guanxi analyze model --orders FILE --as-of DATE [--model bgnbd|pareto] [--json] [same flags]
 
 Works on an orders file alone, with no database. rfm writes
 customer_id,recency_days,frequency,monetary,r,f,m,segment_cn,segment
 for every customer with a purchase up to the as-of date (DESIGN.md's RFM contract).
+model fits BG/NBD (default) or Pareto/NBD by maximum likelihood, in weeks, and the
+Gamma-Gamma spend model; --json prints DESIGN.md's model object.
 `
 
 func cmdAnalyze(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -320,6 +323,8 @@ func cmdAnalyze(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	fs.StringVar(&cfg.Format, "format", "generic", "file format: generic, taobao or shopify")
 	fs.StringVar(&cfg.Map, "map", "", "generic format: map columns to the file's headers")
 	fs.StringVar(&cfg.Timezone, "timezone", "Asia/Shanghai", "time zone of dates without an offset, and of day boundaries")
+	model := fs.String("model", "bgnbd", "model: bgnbd (BG/NBD) or pareto (Pareto/NBD)")
+	asJSON := fs.Bool("json", false, "model: print one JSON object")
 	if err := parse(fs, args[1:], stdout); err != nil {
 		return err
 	}
@@ -330,6 +335,8 @@ func cmdAnalyze(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	switch sub {
 	case "rfm":
 		return app.AnalyzeRFM(cfg, stdout)
+	case "model":
+		return app.AnalyzeModel(cfg, *model, *asJSON, stdout, stderr)
 	}
 	fmt.Fprint(stderr, analyzeUsage)
 	return errUsage

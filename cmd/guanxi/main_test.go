@@ -351,3 +351,45 @@ func TestAnalyzeRFM(t *testing.T) {
 		t.Errorf("bad date: exit %d %s", code, errOut)
 	}
 }
+
+func TestAnalyzeModel(t *testing.T) {
+	// A shop where nobody bought twice gets a clear message, not NaN.
+	once := filepath.Join(t.TempDir(), "once.csv")
+	os.WriteFile(once, []byte("order_id,order_date,customer_id,amount\n1,2025-01-01,a,10\n2,2025-02-01,b,20\n3,2025-03-01,c,30\n"), 0o644)
+	if code, out, errOut := guanxi(t, "", "analyze", "model", "--orders", once, "--as-of", "2025-06-30", "--json"); code != 1 || !strings.Contains(errOut, "repeat buyers") {
+		t.Errorf("no repeat buyers: exit %d\n%s%s", code, out, errOut)
+	}
+	const uci = "../../../shared/data/online_retail/online_retail.csv"
+	if _, err := os.Stat(uci); err != nil {
+		t.Skipf("UCI data set not here (%v); CI has it", err)
+	}
+	out := mustRun(t, "analyze", "model", "--orders", uci, "--as-of", "2011-12-10", "--timezone", "Europe/London", "--json",
+		"--map", "order_id=InvoiceNo,order_date=InvoiceDate,customer_id=CustomerID,quantity=Quantity,unit_price=UnitPrice")
+	var res struct {
+		Model         string             `json:"model"`
+		Unit          string             `json:"unit"`
+		AsOf          string             `json:"as_of"`
+		Customers     int                `json:"customers"`
+		Params        map[string]float64 `json:"params"`
+		LogLikelihood float64            `json:"log_likelihood"`
+		Spend         *struct {
+			Model     string             `json:"model"`
+			Customers int                `json:"customers"`
+			Params    map[string]float64 `json:"params"`
+		} `json:"spend"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if res.Model != "bgnbd" || res.Unit != "week" || res.AsOf != "2011-12-10" || res.Customers != 4339 || res.LogLikelihood >= 0 {
+		t.Errorf("model object %+v", res)
+	}
+	for _, k := range []string{"r", "alpha", "a", "b"} {
+		if v := res.Params[k]; !(v > 0) {
+			t.Errorf("param %s = %v", k, v)
+		}
+	}
+	if res.Spend == nil || res.Spend.Model != "gamma_gamma" || !(res.Spend.Params["q"] > 1) || res.Spend.Customers == 0 {
+		t.Errorf("spend %+v", res.Spend)
+	}
+}

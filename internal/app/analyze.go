@@ -2,13 +2,17 @@ package app
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/analytics"
+	"github.com/guanxi-crm/guanxi/internal/analytics/clv"
 	"github.com/guanxi-crm/guanxi/internal/orderfile"
 )
 
@@ -101,4 +105,99 @@ func openOut(path string) (io.Writer, func() error, error) {
 		return nil, nil, guanxi.Errorf(guanxi.EINVALID, "%s: cannot create: %v", path, err)
 	}
 	return f, f.Close, nil
+}
+
+// ModelResult is `analyze model --json`: DESIGN.md's model object.
+type ModelResult struct {
+	Model         string             `json:"model"`
+	Unit          string             `json:"unit"`
+	AsOf          string             `json:"as_of"`
+	Customers     int                `json:"customers"`
+	Params        map[string]float64 `json:"params"`
+	LogLikelihood float64            `json:"log_likelihood"`
+	Converged     bool               `json:"converged"`
+	RepeatBuyers  int                `json:"repeat_buyers"`
+	HistoryWeeks  float64            `json:"history_weeks"`
+	Enough        bool               `json:"enough_data"`
+	Advice        string             `json:"advice,omitempty"`
+	Spend         *SpendResult       `json:"spend"`
+}
+
+// SpendResult is the Gamma-Gamma part of ModelResult, in major currency units.
+type SpendResult struct {
+	Model         string             `json:"model"`
+	Customers     int                `json:"customers"`
+	Params        map[string]float64 `json:"params"`
+	LogLikelihood float64            `json:"log_likelihood"`
+}
+
+// AnalyzeModel fits BG/NBD ("bgnbd") or Pareto/NBD ("pareto") and the
+// Gamma-Gamma spend model to the orders file and prints the result.
+func AnalyzeModel(cfg AnalyzeConfig, model string, asJSON bool, out, warn io.Writer) error {
+	c, _, err := loadCustomers(cfg)
+	if err != nil {
+		return err
+	}
+	d := clv.Data{X: c.X, Tx: c.Tx, T: c.T}
+	suff := clv.Sufficiency(d)
+	res := ModelResult{Model: model, Unit: "week", AsOf: cfg.AsOf, Customers: c.Len(), RepeatBuyers: suff.RepeatBuyers,
+		HistoryWeeks: suff.HistoryWeeks, Enough: suff.Enough}
+	if !suff.Enough {
+		res.Advice = suff.Reason + "; rely on RFM and recency rules until the shop has more history"
+	}
+	switch model {
+	case "bgnbd", "":
+		res.Model = "bgnbd"
+		m, err := clv.FitBGNBD(d)
+		if err != nil {
+			return err
+		}
+		res.Params = map[string]float64{"r": m.R, "alpha": m.Alpha, "a": m.A, "b": m.B}
+		res.LogLikelihood, res.Converged = m.LogLikelihood, m.Converged
+	case "pareto":
+		m, err := clv.FitParetoNBD(d)
+		if err != nil {
+			return err
+		}
+		res.Params = map[string]float64{"r": m.R, "alpha": m.Alpha, "s": m.S, "beta": m.Beta}
+		res.LogLikelihood, res.Converged = m.LogLikelihood, m.Converged
+	default:
+		return guanxi.Errorf(guanxi.EINVALID, "--model %q: use bgnbd or pareto", model)
+	}
+	// Spend: customers with a repeat purchase day, their mean spend per
+	// repeat purchase day (the first day excluded), in major units.
+	var sp clv.Spend
+	for i, x := range c.X {
+		if x >= 1 && c.MeanRepeatSpend[i] > 0 {
+			sp.X = append(sp.X, x)
+			sp.M = append(sp.M, c.MeanRepeatSpend[i]/100)
+		}
+	}
+	if g, err := clv.FitGammaGamma(sp); err != nil {
+		fmt.Fprintf(warn, "spend model not fitted: %v\n", err)
+	} else {
+		res.Spend = &SpendResult{Model: "gamma_gamma", Customers: g.Customers, LogLikelihood: g.LogLikelihood,
+			Params: map[string]float64{"p": g.P, "q": g.Q, "gamma": g.Gamma}}
+	}
+	if asJSON {
+		b, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(out, "%s\n", b)
+		return err
+	}
+	fmt.Fprintf(out, "%s fitted on %d customers (%d repeat buyers, %.0f weeks of history) as of %s: ", res.Model, res.Customers, res.RepeatBuyers, res.HistoryWeeks, res.AsOf)
+	for _, k := range slices.Sorted(maps.Keys(res.Params)) {
+		fmt.Fprintf(out, "%s=%.4g ", k, res.Params[k])
+	}
+	fmt.Fprintf(out, "log-likelihood %.2f", res.LogLikelihood)
+	if res.Spend != nil {
+		fmt.Fprintf(out, "; gamma-gamma on %d: p=%.4g q=%.4g gamma=%.4g", res.Spend.Customers, res.Spend.Params["p"], res.Spend.Params["q"], res.Spend.Params["gamma"])
+	}
+	fmt.Fprintln(out)
+	if res.Advice != "" {
+		fmt.Fprintln(out, "note:", res.Advice)
+	}
+	return nil
 }
