@@ -297,7 +297,7 @@ func cmdVersion(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 
 const analyzeUsage = `Usage:
   guanxi analyze rfm   --orders FILE --as-of DATE --out FILE.csv [--format generic|taobao|shopify] [--map col=header,…] [--timezone ZONE]
-  guanxi analyze model --orders FILE --as-of DATE [--model bgnbd|pareto] [--json] [same flags]
+  guanxi analyze model --orders FILE --as-of DATE [--model bgnbd|pareto] [--holdout-end DATE] [--json] [same flags]
 
 Works on an orders file alone, with no database. rfm writes
 customer_id,recency_days,frequency,monetary,r,f,m,segment_cn,segment
@@ -325,6 +325,7 @@ func cmdAnalyze(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	fs.StringVar(&cfg.Timezone, "timezone", "Asia/Shanghai", "time zone of dates without an offset, and of day boundaries")
 	model := fs.String("model", "bgnbd", "model: bgnbd (BG/NBD) or pareto (Pareto/NBD)")
 	asJSON := fs.Bool("json", false, "model: print one JSON object")
+	fs.StringVar(&cfg.HoldoutEnd, "holdout-end", "", "model: fit on orders up to --as-of and compare predictions with purchases up to this date")
 	if err := parse(fs, args[1:], stdout); err != nil {
 		return err
 	}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -391,5 +393,96 @@ func TestAnalyzeModel(t *testing.T) {
 	}
 	if res.Spend == nil || res.Spend.Model != "gamma_gamma" || !(res.Spend.Params["q"] > 1) || res.Spend.Customers == 0 {
 		t.Errorf("spend %+v", res.Spend)
+	}
+}
+
+// TestAnalyzeModelHoldout checks the calibration report on real data: the
+// actual holdout purchases it reports must equal a count made here straight
+// from the CSV (distinct purchase days in the holdout of the customers who
+// bought in the calibration period).
+func TestAnalyzeModelHoldout(t *testing.T) {
+	const uci = "../../../shared/data/online_retail/online_retail.csv"
+	f, err := os.Open(uci)
+	if err != nil {
+		t.Skipf("UCI data set not here (%v); CI has it", err)
+	}
+	defer f.Close()
+	// Invoice → customer, day and net amount in pence (each line rounded once).
+	type inv struct {
+		cust, day string
+		pence     float64
+	}
+	invoices := map[string]*inv{}
+	r := csv.NewReader(f)
+	r.Read()
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec[6] == "" {
+			continue
+		}
+		iv := invoices[rec[0]]
+		if iv == nil {
+			iv = &inv{cust: rec[6], day: rec[4][:10]}
+			invoices[rec[0]] = iv
+		}
+		var q, p float64
+		fmt.Sscan(rec[3], &q)
+		fmt.Sscan(rec[5], &p)
+		iv.pence += math.Round(q * p * 100)
+	}
+	calib := map[string]bool{}
+	holdout := map[string]map[string]bool{}
+	for _, iv := range invoices {
+		if iv.pence < 0 {
+			continue // a return, not a purchase
+		}
+		switch {
+		case iv.day <= "2011-06-30":
+			calib[iv.cust] = true
+		case iv.day <= "2011-12-09":
+			if holdout[iv.cust] == nil {
+				holdout[iv.cust] = map[string]bool{}
+			}
+			holdout[iv.cust][iv.day] = true
+		}
+	}
+	want := 0
+	for c := range calib {
+		want += len(holdout[c])
+	}
+	out := mustRun(t, "analyze", "model", "--orders", uci, "--as-of", "2011-06-30", "--holdout-end", "2011-12-09", "--timezone", "Europe/London", "--json",
+		"--map", "order_id=InvoiceNo,order_date=InvoiceDate,customer_id=CustomerID,quantity=Quantity,unit_price=UnitPrice")
+	var res struct {
+		Customers   int `json:"customers"`
+		Calibration struct {
+			Buckets []struct {
+				Customers int `json:"customers"`
+			} `json:"buckets"`
+			Actual    float64 `json:"actual_total"`
+			Predicted float64 `json:"predicted_total"`
+			MAE       float64 `json:"mae"`
+		} `json:"calibration"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if res.Customers != len(calib) {
+		t.Errorf("calibration customers %d, counted %d", res.Customers, len(calib))
+	}
+	if int(res.Calibration.Actual) != want {
+		t.Errorf("actual holdout purchase days %v, counted %d", res.Calibration.Actual, want)
+	}
+	n := 0
+	for _, b := range res.Calibration.Buckets {
+		n += b.Customers
+	}
+	if n != res.Customers || !(res.Calibration.Predicted > 0) || !(res.Calibration.MAE > 0) {
+		t.Errorf("calibration %+v", res.Calibration)
 	}
 }

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"slices"
+	"strconv"
+	"text/tabwriter"
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
@@ -19,12 +22,16 @@ import (
 // AnalyzeConfig is what `guanxi analyze` was asked to do. Analysis reads an
 // orders file alone: no database is opened.
 type AnalyzeConfig struct {
-	Orders   string // orders file
-	Format   string // generic (default), taobao or shopify
-	Map      string // generic format: column=header,…
-	AsOf     string // YYYY-MM-DD: orders after this day are ignored
-	Timezone string // zone of the dates in the file and of day boundaries
-	Out      string // output file; "-" or "" for standard output
+	Orders string // orders file
+	Format string // generic (default), taobao or shopify
+	Map    string // generic format: column=header,…
+	AsOf   string // YYYY-MM-DD: orders after this day are ignored
+	// HoldoutEnd, for `analyze model`, turns as-of into the end of a
+	// calibration period: the model is fitted on orders up to AsOf and its
+	// predictions are compared with what customers bought up to HoldoutEnd.
+	HoldoutEnd string
+	Timezone   string // zone of the dates in the file and of day boundaries
+	Out        string // output file; "-" or "" for standard output
 }
 
 // loadCustomers reads the orders file into per-customer summaries.
@@ -121,6 +128,78 @@ type ModelResult struct {
 	Enough        bool               `json:"enough_data"`
 	Advice        string             `json:"advice,omitempty"`
 	Spend         *SpendResult       `json:"spend"`
+	Calibration   *Calibration       `json:"calibration,omitempty"`
+}
+
+// Calibration compares a model's predictions for a holdout period with the
+// purchases that happened, so a shop can see whether to trust it.
+type Calibration struct {
+	HoldoutEnd   string           `json:"holdout_end"`
+	HoldoutWeeks float64          `json:"holdout_weeks"`
+	Buckets      []CalibrationRow `json:"buckets"`
+	// MAE is the mean absolute error per customer of predicted against
+	// actual repeat purchase days in the holdout.
+	MAE       float64 `json:"mae"`
+	Predicted float64 `json:"predicted_total"`
+	Actual    float64 `json:"actual_total"`
+}
+
+// CalibrationRow is one calibration-period frequency (repeat purchase days).
+type CalibrationRow struct {
+	Frequency string  `json:"frequency"` // "0" … "6", "7+"
+	Customers int     `json:"customers"`
+	Predicted float64 `json:"predicted"` // mean per customer
+	Actual    float64 `json:"actual"`
+}
+
+// calibrate compares pm's predictions over the holdout with what the
+// customers of the calibration period c bought by holdoutEnd.
+func calibrate(cfg AnalyzeConfig, c *analytics.Customers, pm clv.PurchaseModel) (*Calibration, error) {
+	hcfg := cfg
+	hcfg.AsOf = cfg.HoldoutEnd
+	h, _, err := loadCustomers(hcfg)
+	if err != nil {
+		return nil, err
+	}
+	weeks := float64(h.AsOfDay-c.AsOfDay) / 7
+	if weeks <= 0 {
+		return nil, guanxi.Errorf(guanxi.EINVALID, "--holdout-end %s must be after --as-of %s", cfg.HoldoutEnd, cfg.AsOf)
+	}
+	later := make(map[string]int, h.Len())
+	for i, id := range h.IDs {
+		later[id] = i
+	}
+	const top = 7
+	rows := make([]CalibrationRow, top+1)
+	cal := &Calibration{HoldoutEnd: cfg.HoldoutEnd, HoldoutWeeks: weeks}
+	for i, id := range c.IDs {
+		pred := pm.ExpectedPurchases(weeks, c.X[i], c.Tx[i], c.T[i])
+		// Distinct purchase days up to the holdout end less those up to
+		// the as-of date: the days bought on in the holdout.
+		actual := float64(h.PurchaseDays[later[id]] - c.PurchaseDays[i])
+		b := min(int(c.X[i]), top)
+		rows[b].Customers++
+		rows[b].Predicted += pred
+		rows[b].Actual += actual
+		cal.Predicted += pred
+		cal.Actual += actual
+		cal.MAE += math.Abs(pred - actual)
+	}
+	for b := range rows {
+		rows[b].Frequency = strconv.Itoa(b)
+		if b == top {
+			rows[b].Frequency += "+"
+		}
+		if n := float64(rows[b].Customers); n > 0 {
+			rows[b].Predicted /= n
+			rows[b].Actual /= n
+		}
+	}
+	cal.Buckets = rows
+	if n := c.Len(); n > 0 {
+		cal.MAE /= float64(n)
+	}
+	return cal, nil
 }
 
 // SpendResult is the Gamma-Gamma part of ModelResult, in major currency units.
@@ -145,20 +224,24 @@ func AnalyzeModel(cfg AnalyzeConfig, model string, asJSON bool, out, warn io.Wri
 	if !suff.Enough {
 		res.Advice = suff.Reason + "; rely on RFM and recency rules until the shop has more history"
 	}
+	var (
+		bgnbd  clv.BGNBD
+		pareto clv.ParetoNBD
+	)
 	switch model {
 	case "bgnbd", "":
 		res.Model = "bgnbd"
-		m, err := clv.FitBGNBD(d)
-		if err != nil {
+		if bgnbd, err = clv.FitBGNBD(d); err != nil {
 			return err
 		}
+		m := bgnbd
 		res.Params = map[string]float64{"r": m.R, "alpha": m.Alpha, "a": m.A, "b": m.B}
 		res.LogLikelihood, res.Converged = m.LogLikelihood, m.Converged
 	case "pareto":
-		m, err := clv.FitParetoNBD(d)
-		if err != nil {
+		if pareto, err = clv.FitParetoNBD(d); err != nil {
 			return err
 		}
+		m := pareto
 		res.Params = map[string]float64{"r": m.R, "alpha": m.Alpha, "s": m.S, "beta": m.Beta}
 		res.LogLikelihood, res.Converged = m.LogLikelihood, m.Converged
 	default:
@@ -166,6 +249,17 @@ func AnalyzeModel(cfg AnalyzeConfig, model string, asJSON bool, out, warn io.Wri
 	}
 	// Spend: customers with a repeat purchase day, their mean spend per
 	// repeat purchase day (the first day excluded), in major units.
+	if cfg.HoldoutEnd != "" {
+		var pm clv.PurchaseModel
+		if res.Model == "pareto" {
+			pm = pareto
+		} else {
+			pm = bgnbd
+		}
+		if res.Calibration, err = calibrate(cfg, c, pm); err != nil {
+			return err
+		}
+	}
 	var sp clv.Spend
 	for i, x := range c.X {
 		if x >= 1 && c.MeanRepeatSpend[i] > 0 {
@@ -198,6 +292,16 @@ func AnalyzeModel(cfg AnalyzeConfig, model string, asJSON bool, out, warn io.Wri
 	fmt.Fprintln(out)
 	if res.Advice != "" {
 		fmt.Fprintln(out, "note:", res.Advice)
+	}
+	if cal := res.Calibration; cal != nil {
+		fmt.Fprintf(out, "holdout %s to %s (%.1f weeks): repeat purchase days per customer, predicted against actual\n", res.AsOf, cal.HoldoutEnd, cal.HoldoutWeeks)
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "frequency\tcustomers\tpredicted\tactual\t")
+		for _, r := range cal.Buckets {
+			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t\n", r.Frequency, r.Customers, r.Predicted, r.Actual)
+		}
+		tw.Flush()
+		fmt.Fprintf(out, "total predicted %.0f, actual %.0f; mean absolute error per customer %.3f\n", cal.Predicted, cal.Actual, cal.MAE)
 	}
 	return nil
 }
