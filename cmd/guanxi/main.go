@@ -27,6 +27,7 @@ Usage:
   guanxi serve   [--db DSN] [--addr :8080] [--demo]
   guanxi import  [--db DSN] --shop CODE --format generic|taobao|shopify [--map col=header,…] [--skip-bad] [--json] FILE...
   guanxi export  [--db DSN] --shop CODE customers|orders --out FILE(.csv|.xlsx) [--bom]
+  guanxi score   [--db DSN] --shop CODE [--as-of DATE] [--json]
   guanxi backup  [--db DSN] --out FILE
   guanxi restore [--db DSN] FILE
   guanxi user    create|list|set-password|grant [--db DSN] …
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
 		"serve": cmdServe, "import": cmdImport, "export": cmdExport, "backup": cmdBackup,
-		"restore": cmdRestore, "user": cmdUser, "version": cmdVersion, "analyze": cmdAnalyze,
+		"restore": cmdRestore, "user": cmdUser, "version": cmdVersion, "analyze": cmdAnalyze, "score": cmdScore,
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {
@@ -245,6 +246,28 @@ func isBoolFlag(a string) bool {
 		return true
 	}
 	return false
+}
+
+func cmdScore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("score", "score [--db DSN] --shop CODE [--as-of DATE] [--json]", stdout, stderr)
+	db := dbFlag(fs)
+	shopCode := fs.String("shop", "", "shop code")
+	asOf := fs.String("as-of", "", "date to score as of (YYYY-MM-DD in the shop's zone; default today); later orders are ignored")
+	asJSON := fs.Bool("json", false, "print the summary line as a JSON object")
+	level, format := logFlags(fs)
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	if *shopCode == "" {
+		fs.Usage()
+		return errUsage
+	}
+	a, err := open(ctx, *db, stderr, *level, *format)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Score(ctx, *shopCode, *asOf, *asJSON, stdout)
 }
 
 func cmdBackup(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/importer"
+	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
@@ -48,6 +49,7 @@ type App struct {
 	Shops    *shop.Service
 	Auth     *auth.Service
 	Importer *importer.Service
+	Scores   *score.Service
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -92,6 +94,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Shops:    shop.NewService(db, clock),
 		Auth:     auth.NewService(db, clock),
 		Importer: importer.NewService(db, clock, log),
+		Scores:   score.NewService(db, clock, log),
 	}, nil
 }
 

@@ -28,7 +28,7 @@ var ctx = context.Background()
 
 // allTables are the tables a backup holds, for the checks below.
 var allTables = []string{"shops", "shop_counters", "users", "shop_members", "sessions", "customers", "customer_consents",
-	"customer_identities", "customer_stats", "products", "orders", "order_lines", "timeline_events", "customer_merges", "import_runs"}
+	"customer_identities", "customer_stats", "products", "orders", "order_lines", "timeline_events", "customer_merges", "import_runs", "customer_scores", "score_runs"}
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
 	t.Helper()
@@ -87,6 +87,14 @@ func fixture(t *testing.T, db *store.DB) {
 		s1.ID, cid, `{"z": null, "b": 1.50, "a": [1e2, "x\u00e9"]}`)
 	exec(t, db, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, actor_id, title) VALUES (?, 2, ?, 'call', 11, ?, '回访')`,
 		s1.ID, cid, uid)
+	// Floats that need every digit, a tiny one, and NULLs.
+	exec(t, db, `INSERT INTO customer_scores (shop_id, customer_id, as_of, recency_days, frequency, monetary, r, f, m, segment_cn, segment,
+lifecycle, tier, churn_risk, churn_reason, churn_reason_en, p_alive, expected_30d, expected_90d, expected_365d, expected_spend, clv_12m, computed_at)
+VALUES (?, ?, '2025-06-30', 3, 2, 12345, 5, 4, 3, '重要价值客户', 'Champions', 'active', 'key', 'low', '最近一次购买在3天前', 'last bought 3 days ago',
+?, ?, ?, NULL, ?, ?, 12)`,
+		s1.ID, cid, 0.1+0.2, 1.0/3, 5e-324, 123456.789, -0.0)
+	exec(t, db, `INSERT INTO score_runs (shop_id, id, as_of, customers, model, params, note, rules, finished_at) VALUES (?, 1, '2025-06-30', 1, 'bgnbd', ?, '', 'fixed', 13)`,
+		s1.ID, `{"r": 0.24, "alpha": 4.41}`)
 }
 
 // counts returns the row count of every table.

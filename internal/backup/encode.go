@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,6 +92,8 @@ func dumpTable(ctx context.Context, q querier, d store.Dialect, name string, col
 			dest[i] = new(sql.NullInt64)
 		case typeBool:
 			dest[i] = new(sql.NullBool)
+		case typeFloat:
+			dest[i] = new(sql.NullFloat64)
 		default:
 			dest[i] = new(sql.NullString)
 		}
@@ -113,6 +116,11 @@ func dumpTable(ctx context.Context, q querier, d store.Dialect, name string, col
 				values[i] = nil
 				if v.Valid {
 					values[i] = v.Bool
+				}
+			case *sql.NullFloat64:
+				values[i] = nil
+				if v.Valid {
+					values[i] = v.Float64
 				}
 			case *sql.NullString:
 				values[i] = nil
@@ -153,6 +161,11 @@ func encodeRow(buf []byte, values []any) ([]byte, error) {
 			buf = strconv.AppendInt(buf, v, 10)
 		case bool:
 			buf = strconv.AppendBool(buf, v)
+		case float64:
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return buf, fmt.Errorf("column %d: %v cannot be written", i+1, v)
+			}
+			buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
 		case string:
 			var err error
 			if buf, err = appendString(buf, v); err != nil {
@@ -225,6 +238,12 @@ func decodeRow(line []byte, cols []Column) ([]any, error) {
 			}
 		case typeBool:
 			_, ok = v.(bool)
+		case typeFloat:
+			if n, isNum := v.(json.Number); isNum {
+				var err error
+				raw[i], err = strconv.ParseFloat(string(n), 64)
+				ok = err == nil
+			}
 		default:
 			_, ok = v.(string)
 		}

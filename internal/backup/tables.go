@@ -40,6 +40,8 @@ var tables = []table{
 	{name: "timeline_events", json: []string{"data"}},
 	{name: "customer_merges"},
 	{name: "import_runs"},
+	{name: "customer_scores"},
+	{name: "score_runs", json: []string{"params"}},
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose.
@@ -66,6 +68,9 @@ const (
 	typeText = "text"
 	typeBool = "bool"
 	typeJSON = "json"
+	// typeFloat is an IEEE double (SQLite REAL, PostgreSQL double precision),
+	// written in the shortest form that reads back to the same bits.
+	typeFloat = "float"
 )
 
 // Column is one column of a backed-up table.
@@ -187,6 +192,8 @@ func columnType(sqlType string) (string, bool) {
 		return typeInt, true
 	case strings.Contains(s, "bool"):
 		return typeBool, true
+	case s == "real" || strings.Contains(s, "double") || s == "float" || s == "float8":
+		return typeFloat, true
 	case s == "jsonb" || s == "json":
 		return typeJSON, true
 	case strings.Contains(s, "text"), strings.Contains(s, "char"), strings.Contains(s, "clob"):

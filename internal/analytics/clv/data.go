@@ -121,7 +121,10 @@ type groups struct {
 	idx []int32   // value index per customer
 }
 
-func groupX(x []float64) groups {
+func groupX(x []float64) groups { return groupXW(x, nil) }
+
+// groupXW is groupX with cnt summing the weights w (nil: one per customer).
+func groupXW(x, w []float64) groups {
 	var g groups
 	g.idx = make([]int32, len(x))
 	small := make(map[int]int32)
@@ -146,7 +149,11 @@ func groupX(x []float64) groups {
 			g.xs = append(g.xs, v)
 			g.cnt = append(g.cnt, 0)
 		}
-		g.cnt[k]++
+		if w == nil {
+			g.cnt[k]++
+		} else {
+			g.cnt[k] += w[i]
+		}
 		g.idx[i] = k
 	}
 	return g

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 )
 
@@ -158,4 +160,56 @@ func lgamma(x float64) float64 {
 // from 2,000 items on.
 func parallelSumSmall(n int, grad []float64, fn func(lo, hi int, grad []float64) float64) float64 {
 	return parallelSumMin(n, 2000, grad, fn)
+}
+
+// newtonPolish takes Newton steps on f from x0 with the Hessian of approx
+// at x0 (by central differences of its gradient), as long as they lower f,
+// and returns the last point. approx is a cheap stand-in for f, e.g. f on a
+// subsample, whose optimum x0 is close to f's, so that each step cuts the
+// distance to the optimum by a large factor at one evaluation of f.
+func newtonPolish(f, approx objective, x0 []float64) ([]float64, int) {
+	n := len(x0)
+	h := mat.NewSymDense(n, nil)
+	gu, gd := make([]float64, n), make([]float64, n)
+	for j := range n {
+		const step = 1e-4
+		xu, xd := slices.Clone(x0), slices.Clone(x0)
+		xu[j] += step
+		xd[j] -= step
+		approx(xu, gu)
+		approx(xd, gd)
+		for i := 0; i <= j; i++ {
+			// symmetrise: this sets (i, j) once from column j's differences
+			h.SetSym(i, j, (gu[i]-gd[i])/(2*step))
+		}
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(h) {
+		return x0, 0
+	}
+	x := slices.Clone(x0)
+	g := make([]float64, n)
+	fx := f(x, g)
+	evals := 1
+	d := mat.NewVecDense(n, nil)
+	for range 8 {
+		if floats.Norm(g, math.Inf(1)) < 1e-7 { // minimize's GradientThreshold
+			break
+		}
+		if !finite(fx) || chol.SolveVecTo(d, mat.NewVecDense(n, slices.Clone(g))) != nil {
+			break
+		}
+		next := make([]float64, n)
+		for i := range n {
+			next[i] = x[i] - d.AtVec(i)
+		}
+		gn := make([]float64, n)
+		fn := f(next, gn)
+		evals++
+		if !(fn < fx) {
+			break
+		}
+		x, fx, g = next, fn, gn
+	}
+	return x, evals
 }

@@ -193,3 +193,62 @@ func BenchmarkFitBGNBD(b *testing.B) {
 		b.ReportMetric(float64(m.Iterations), "iters")
 	}
 }
+
+// dayGrained rounds t_x and T down to whole days, as Guanxi computes them
+// (days / 7), keeping t_x ≤ T.
+func dayGrained(d Data) Data {
+	out := Data{X: d.X, Tx: make([]float64, len(d.X)), T: make([]float64, len(d.X))}
+	for i := range d.X {
+		out.T[i] = math.Floor(d.T[i]*7) / 7
+		out.Tx[i] = math.Floor(d.Tx[i]*7) / 7
+	}
+	return out
+}
+
+// BenchmarkFitBGNBDDays is BenchmarkFitBGNBD on whole-day times, which is
+// what Guanxi feeds the fit.
+func BenchmarkFitBGNBDDays(b *testing.B) {
+	d, _ := simulateBGNBD(1000000, 11, 0.24, 4.41, 0.79, 2.43, 0, 0, 0)
+	d = dayGrained(d)
+	b.ResetTimer()
+	for b.Loop() {
+		m, err := FitBGNBD(d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(m.Evaluations), "evals")
+		b.ReportMetric(float64(m.Iterations), "iters")
+	}
+}
+
+// TestCompressedFit checks that fitting the distinct histories with weights
+// gives the parameters and log-likelihood of the per-customer objective.
+func TestCompressedFit(t *testing.T) {
+	d, _ := simulateBGNBD(5000, 13, 0.24, 4.41, 0.79, 2.43, 0, 0, 0)
+	d = dayGrained(d)
+	w := compress(d)
+	if w.W == nil || len(w.X) >= len(d.X) || w.N != float64(len(d.X)) {
+		t.Fatalf("day-grained data did not compress: %d of %d", len(w.X), len(d.X))
+	}
+	start := []float64{0, 2, 0, 0}
+	full := newBGNBDObjectiveW(unweighted(d)).objective
+	comp := newBGNBDObjectiveW(w).objective
+	x1, f1, _, err1 := minimize(full, start)
+	x2, f2, _, err2 := minimize(comp, start)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if math.Abs(f1-f2) > 1e-9*math.Abs(f1) {
+		t.Errorf("log-likelihood: per-customer %v, compressed %v", f1, f2)
+	}
+	for j := range x1 {
+		p1, p2 := math.Exp(x1[j]), math.Exp(x2[j])
+		if math.Abs(p1-p2) > 1e-9*p1 {
+			t.Errorf("parameter %d: per-customer %v, compressed %v", j, p1, p2)
+		}
+	}
+	m, err := FitBGNBD(d)
+	if err != nil || math.Abs(m.LogLikelihood+f1*float64(len(d.X))) > 1e-9*math.Abs(m.LogLikelihood) {
+		t.Errorf("FitBGNBD LL %v (err %v), per-customer %v", m.LogLikelihood, err, -f1*float64(len(d.X)))
+	}
+}
