@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,7 @@ const (
 	instant             // Unix seconds → RFC 3339 in shop time
 	day                 // Unix seconds → YYYY-MM-DD in shop time
 	tagList             // JSON array of strings → "a;b"
+	decimal             // float64 → text with 4 decimals (model figures)
 )
 
 // column is one column of an export: its header, the SQL expression that
@@ -82,12 +84,29 @@ var customerColumns = []column{
 	// Truncated like customer.Stats.AvgSpent, so every screen agrees.
 	{"avg_spent", "CASE WHEN s.orders_count > 0 THEN s.total_spent / s.orders_count END", money},
 	{"refunded", "COALESCE(s.refunded, 0)", money},
+	// The latest `guanxi score` run; empty for a customer it did not score.
+	{"score_as_of", "sc.as_of", text},
+	{"recency_days", "sc.recency_days", integer},
+	{"r", "sc.r", integer},
+	{"f", "sc.f", integer},
+	{"m", "sc.m", integer},
+	{"segment_cn", "sc.segment_cn", text},
+	{"segment", "sc.segment", text},
+	{"lifecycle", "sc.lifecycle", text},
+	{"tier", "sc.tier", text},
+	{"churn_risk", "sc.churn_risk", text},
+	{"churn_reason", "sc.churn_reason", text},
+	{"p_alive", "sc.p_alive", decimal},
+	{"expected_90d", "sc.expected_90d", decimal},
+	{"expected_spend", "sc.expected_spend", decimal},
+	{"clv_12m", "sc.clv_12m", decimal},
 }
 
 // customersFrom takes the shop id twice.
 const customersFrom = `
 FROM customers c
 LEFT JOIN customer_stats s ON s.shop_id = c.shop_id AND s.customer_id = c.id
+LEFT JOIN customer_scores sc ON sc.shop_id = c.shop_id AND sc.customer_id = c.id
 ` + keyJoin + `
 WHERE c.shop_id = ? AND c.merged_into IS NULL
 ORDER BY c.id`
@@ -165,6 +184,8 @@ func run(ctx context.Context, db *store.DB, sh *shop.Shop, w Writer, cols []colu
 		switch c.kind {
 		case text, tagList:
 			dest[i] = new(*string)
+		case decimal:
+			dest[i] = new(*float64)
 		default:
 			dest[i] = new(*int64)
 		}
@@ -198,6 +219,12 @@ func cell(k kind, dest any, loc *time.Location) any {
 			return joinTags(*p)
 		}
 		return *p
+	case decimal:
+		p := *dest.(**float64)
+		if p == nil {
+			return nil
+		}
+		return strconv.FormatFloat(*p, 'f', 4, 64)
 	}
 	p := *dest.(**int64)
 	if p == nil {

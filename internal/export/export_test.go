@@ -154,9 +154,22 @@ func TestExportCustomers(t *testing.T) {
 		if _, err := db.Exec(ctx, `UPDATE customers SET tags = '["vip","新客"]', gender = 'f', birthday = '1990-02-03' WHERE shop_id = ? AND id = ?`, sh.ID, c4); err != nil {
 			t.Fatal(err)
 		}
+		// C1 has scores; the others were not scored and get empty cells.
+		var c1id int64
+		if err := db.QueryRow(ctx, `SELECT customer_id FROM orders WHERE shop_id = ? AND external_id = 'A1'`, sh.ID).Scan(&c1id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ctx, `INSERT INTO customer_scores (shop_id, customer_id, as_of, recency_days, frequency, monetary, r, f, m, segment_cn, segment,
+lifecycle, tier, churn_risk, churn_reason, churn_reason_en, p_alive, expected_30d, expected_90d, expected_365d, expected_spend, clv_12m, computed_at)
+VALUES (?, ?, '2025-06-01', 92, 3, 20050, 4, 5, 5, '重要价值客户', 'Champions', 'active', 'key', 'low', '最近一次购买在92天前', 'last bought 92 days ago',
+0.91234, NULL, 1.5, NULL, NULL, 321.98761, 1)`, sh.ID, c1id); err != nil {
+			t.Fatal(err)
+		}
 		recs := exportCSV(t, db, sh, "customers")
 		want := []string{"customer_id", "name", "gender", "birthday", "phone", "email", "province", "city", "address", "tags",
-			"created_at", "first_purchase_at", "last_purchase_at", "purchase_days", "orders_count", "total_spent", "avg_spent", "refunded"}
+			"created_at", "first_purchase_at", "last_purchase_at", "purchase_days", "orders_count", "total_spent", "avg_spent", "refunded",
+			"score_as_of", "recency_days", "r", "f", "m", "segment_cn", "segment", "lifecycle", "tier", "churn_risk", "churn_reason",
+			"p_alive", "expected_90d", "expected_spend", "clv_12m"}
 		if !slices.Equal(recs[0], want) {
 			t.Fatalf("header %v, want %v", recs[0], want)
 		}
@@ -171,6 +184,9 @@ func TestExportCustomers(t *testing.T) {
 			"name": "王芳", "phone": "13812345678", "province": "浙江省", "city": "杭州市",
 			"created_at": "2025-06-01T08:00:00+08:00", "first_purchase_at": "2025-01-05", "last_purchase_at": "2025-03-01",
 			"purchase_days": "2", "orders_count": "3", "total_spent": "200.50", "avg_spent": "66.83", "refunded": "50.00",
+			"score_as_of": "2025-06-01", "recency_days": "92", "r": "4", "segment_cn": "重要价值客户", "segment": "Champions",
+			"lifecycle": "active", "tier": "key", "churn_risk": "low", "churn_reason": "最近一次购买在92天前",
+			"p_alive": "0.9123", "expected_90d": "1.5000", "expected_spend": "", "clv_12m": "321.9876",
 		} {
 			if c1[col] != v {
 				t.Errorf("C1 %s = %q, want %q", col, c1[col], v)
@@ -180,6 +196,7 @@ func TestExportCustomers(t *testing.T) {
 		for col, v := range map[string]string{
 			"tags": "vip;新客", "gender": "f", "birthday": "1990-02-03", "phone": "138****5678",
 			"first_purchase_at": "", "orders_count": "0", "total_spent": "0.00", "avg_spent": "", "refunded": "0.00",
+			"score_as_of": "", "segment": "", "p_alive": "",
 		} {
 			if c[col] != v {
 				t.Errorf("%s %s = %q, want %q", gx, col, c[col], v)
