@@ -319,6 +319,11 @@ func TestServeDemo(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(page), "¥") {
 		t.Errorf("customer page: %d\n%.500s", resp.StatusCode, page)
 	}
+	// The demo shop is scored when it is made: the page shows a lifecycle
+	// stage and a churn risk with its reason.
+	if !regexp.MustCompile(`(新客户|活跃客户|沉睡客户|流失客户|忠诚客户)`).Match(page) || !strings.Contains(string(page), "risk-") {
+		t.Errorf("customer page shows no scores:\n%s", page)
+	}
 	if code := stop(); code != 0 {
 		t.Errorf("shutdown exit %d", code)
 	}

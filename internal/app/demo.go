@@ -54,6 +54,11 @@ func (a *App) SeedDemo(ctx context.Context, adminPassword string, out io.Writer)
 	}
 	fmt.Fprintf(out, "Demo shop %q: %d orders, %d customers (%d merged across platforms) in %.1fs.\n",
 		sh.Code, sum.OrdersCreated, sum.CustomersCreated-sum.CustomersMerged, sum.CustomersMerged, sum.Seconds)
+	res, err := a.Scores.Run(ctx, sh, a.Clock.Now().In(sh.Location()))
+	if err != nil {
+		return fmt.Errorf("demo: score: %w", err)
+	}
+	fmt.Fprintf(out, "Scored %d customers as of %s in %.1fs.\n", res.Customers, res.AsOf, res.Seconds)
 
 	generated := adminPassword == ""
 	if generated {

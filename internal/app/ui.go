@@ -15,6 +15,7 @@ func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
 		Shops:         a.Shops,
 		Customers:     customer.NewService(a.DB),
 		Orders:        order.NewService(a.DB),
+		Scores:        a.Scores,
 		Log:           a.Log,
 		Clock:         a.Clock,
 		SecureCookies: cfg.SecureCookies,

@@ -7,6 +7,7 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/order"
+	"github.com/guanxi-crm/guanxi/internal/score"
 )
 
 // ordersShown is how many of a customer's latest orders their page lists.
@@ -19,7 +20,8 @@ type customerPage struct {
 	Identities []customer.Identity
 	Consents   []customer.Consent
 	Orders     []order.Order
-	MoreOrders bool // the customer has more orders than are shown
+	MoreOrders bool        // the customer has more orders than are shown
+	Score      *score.Card // nil until `guanxi score` has scored the customer
 }
 
 // customerShow shows a customer's profile, identities, consent, statistics
@@ -57,6 +59,12 @@ func (u *UI) customerShow(w http.ResponseWriter, r *http.Request, rq *request) {
 	if p.Orders, err = u.cfg.Orders.ByCustomer(ctx, shopID, id, ordersShown+1); err != nil {
 		u.fail(w, r, rq, err)
 		return
+	}
+	if u.cfg.Scores != nil {
+		if p.Score, err = u.cfg.Scores.Card(ctx, shopID, id); err != nil && guanxi.ErrorCode(err) != guanxi.ENOTFOUND {
+			u.fail(w, r, rq, err)
+			return
+		}
 	}
 	if len(p.Orders) > ordersShown {
 		p.Orders, p.MoreOrders = p.Orders[:ordersShown], true

@@ -22,6 +22,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/order"
+	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/web"
 )
@@ -32,8 +33,9 @@ type Config struct {
 	Shops     *shop.Service
 	Customers *customer.Service
 	Orders    *order.Service
-	Log       *slog.Logger // nil discards
-	Clock     guanxi.Clock // nil is the system clock
+	Scores    *score.Service // nil: the customer page shows no scores
+	Log       *slog.Logger   // nil discards
+	Clock     guanxi.Clock   // nil is the system clock
 	// SecureCookies marks cookies Secure; set it whenever users reach the
 	// server over HTTPS (directly or through a proxy).
 	SecureCookies bool

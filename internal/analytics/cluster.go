@@ -1,0 +1,519 @@
+package analytics
+
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/guanxi-crm/guanxi"
+)
+
+// Clustering is a k-means segmentation of customers on log-scaled,
+// standardised recency, frequency and spend. Cluster 0 has the highest mean
+// spend; the rest follow in decreasing mean spend.
+type Clustering struct {
+	K          int          // number of clusters
+	Silhouette float64      // mean silhouette score of the chosen K, on a sample of at most 5,000 customers
+	Assign     []uint8      // cluster per customer, row-aligned with Customers
+	Centers    [][3]float64 // per cluster: mean recency days, mean frequency, mean net spend in major units
+	Sizes      []int        // customers per cluster
+	DescZH     []string     // per cluster, e.g. "近期购买、高频、高消费"
+	DescEN     []string     // per cluster, e.g. "recent, frequent, high spend"
+}
+
+const (
+	clusterMinCustomers = 10
+	clusterMinK         = 2
+	clusterMaxK         = 8
+	clusterRestarts     = 3
+	clusterMaxIter      = 100
+	silhouetteMax       = 5000
+	clusterChunk        = 1 << 14 // rows per parallel work unit; fixed so results do not depend on the core count
+)
+
+// Clusters segments customers by k-means on three features: log1p of recency
+// days, of frequency and of net spend in major units (negative spend as 0),
+// each standardised to zero mean and unit variance (a feature with no
+// variance contributes 0). For each k from 2 to 8 it keeps the best of three
+// k-means++-initialised Lloyd runs by inertia (each run stops when no
+// assignment changes, or after 100 iterations), then chooses the k with the
+// highest mean silhouette score, computed on a fixed evenly spaced sample of
+// at most 5,000 customers; ties go to the smaller k. Randomness comes from a
+// PCG generator seeded by seed, and partial sums are combined in a fixed
+// order, so the result depends only on c and seed, not on the number of
+// cores. The assignment steps run in parallel for large inputs.
+//
+// Each cluster is described by how its centre compares with the shop's
+// medians: "recent" when its mean recency is below the median recency,
+// otherwise "lapsed"; "frequent" when its mean frequency is above the median,
+// otherwise "occasional"; "high spend" when its mean spend is above the
+// median, otherwise "low spend".
+//
+// It returns a guanxi.EINVALID error for fewer than 10 customers, for
+// customers that all share the same features, and for mismatched columns.
+func Clusters(c *Customers, seed uint64) (Clustering, error) {
+	n := len(c.RecencyDays)
+	if len(c.Frequency) != n || len(c.Monetary) != n {
+		return Clustering{}, guanxi.Errorf(guanxi.EINVALID,
+			"clusters: mismatched columns: %d recency, %d frequency, %d monetary values",
+			n, len(c.Frequency), len(c.Monetary))
+	}
+	if n < clusterMinCustomers {
+		return Clustering{}, guanxi.Errorf(guanxi.EINVALID,
+			"clusters: need at least %d customers, have %d", clusterMinCustomers, n)
+	}
+	pts, varied := clusterFeatures(c)
+	distinct := 0
+	if varied {
+		distinct = distinctPoints(pts, clusterMaxK)
+	}
+	if distinct < clusterMinK {
+		return Clustering{}, guanxi.Errorf(guanxi.EINVALID,
+			"clusters: all %d customers have the same recency, frequency and spend; there is nothing to cluster", n)
+	}
+
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	maxK := min(clusterMaxK, distinct)
+	assigns := make([][]uint8, 0, maxK-clusterMinK+1)
+	work := make([]uint8, n)
+	for k := clusterMinK; k <= maxK; k++ {
+		best := make([]uint8, n)
+		bestInertia := math.Inf(1)
+		for range clusterRestarts {
+			inertia := kmeans(pts, k, rng, work)
+			if inertia < bestInertia {
+				bestInertia = inertia
+				copy(best, work)
+			}
+		}
+		assigns = append(assigns, best)
+	}
+
+	sample := silhouetteSample(n)
+	scores := silhouettes(pts, sample, assigns, clusterMaxK)
+	bi := 0
+	for i, s := range scores {
+		if s > scores[bi] {
+			bi = i
+		}
+	}
+	return describeClusters(c, assigns[bi], clusterMinK+bi, scores[bi]), nil
+}
+
+// clusterFeatures returns the standardised features per customer and whether
+// any feature varies.
+func clusterFeatures(c *Customers) ([][3]float64, bool) {
+	n := len(c.RecencyDays)
+	pts := make([][3]float64, n)
+	for i := range n {
+		pts[i] = [3]float64{
+			math.Log1p(float64(max(c.RecencyDays[i], 0))),
+			math.Log1p(float64(max(c.Frequency[i], 0))),
+			math.Log1p(float64(max(c.Monetary[i], 0)) / 100),
+		}
+	}
+	varied := false
+	for f := range 3 {
+		var mean float64
+		for i := range pts {
+			mean += pts[i][f]
+		}
+		mean /= float64(n)
+		var ss float64
+		for i := range pts {
+			d := pts[i][f] - mean
+			ss += d * d
+		}
+		sd := math.Sqrt(ss / float64(n))
+		if sd <= 1e-9 {
+			for i := range pts {
+				pts[i][f] = 0
+			}
+			continue
+		}
+		varied = true
+		for i := range pts {
+			pts[i][f] = (pts[i][f] - mean) / sd
+		}
+	}
+	return pts, varied
+}
+
+// distinctPoints counts the distinct points, stopping at limit.
+func distinctPoints(pts [][3]float64, limit int) int {
+	seen := make(map[[3]float64]struct{}, limit)
+	for _, p := range pts {
+		seen[p] = struct{}{}
+		if len(seen) >= limit {
+			break
+		}
+	}
+	return len(seen)
+}
+
+// parallelChunks calls fn for each chunk 0..chunks-1, spread over the
+// available cores. Callers store per-chunk results and combine them in chunk
+// order, which keeps floating-point sums independent of scheduling.
+func parallelChunks(chunks int, fn func(chunk int)) {
+	workers := min(runtime.GOMAXPROCS(0), chunks)
+	if workers <= 1 {
+		for i := range chunks {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= chunks {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func chunkBounds(chunk, n int) (lo, hi int) {
+	lo = chunk * clusterChunk
+	return lo, min(lo+clusterChunk, n)
+}
+
+func sqDist(a, b *[3]float64) float64 {
+	d0, d1, d2 := a[0]-b[0], a[1]-b[1], a[2]-b[2]
+	return d0*d0 + d1*d1 + d2*d2
+}
+
+// kmChunk is one chunk's share of an assignment step.
+type kmChunk struct {
+	sums    [clusterMaxK][3]float64
+	counts  [clusterMaxK]int
+	inertia float64
+	changed int
+}
+
+// kmeans runs one k-means++-initialised Lloyd run, writing the assignment to
+// assign and returning its inertia (sum of squared distances to the centres
+// the points were assigned to).
+func kmeans(pts [][3]float64, k int, rng *rand.Rand, assign []uint8) float64 {
+	n := len(pts)
+	chunks := (n + clusterChunk - 1) / clusterChunk
+	centers := kmeansPlusPlus(pts, k, rng, chunks)
+	for i := range assign {
+		assign[i] = 0xff
+	}
+	parts := make([]kmChunk, chunks)
+	var inertia float64
+	for iter := 0; ; iter++ {
+		parallelChunks(chunks, func(ch int) {
+			lo, hi := chunkBounds(ch, n)
+			p := &parts[ch]
+			*p = kmChunk{}
+			for i := lo; i < hi; i++ {
+				pt := &pts[i]
+				best, bd := 0, sqDist(pt, &centers[0])
+				for j := 1; j < k; j++ {
+					if d := sqDist(pt, &centers[j]); d < bd {
+						best, bd = j, d
+					}
+				}
+				if assign[i] != uint8(best) {
+					assign[i] = uint8(best)
+					p.changed++
+				}
+				p.inertia += bd
+				p.counts[best]++
+				s := &p.sums[best]
+				s[0] += pt[0]
+				s[1] += pt[1]
+				s[2] += pt[2]
+			}
+		})
+		var total kmChunk
+		for ch := range parts {
+			p := &parts[ch]
+			total.changed += p.changed
+			total.inertia += p.inertia
+			for j := range k {
+				total.counts[j] += p.counts[j]
+				for f := range 3 {
+					total.sums[j][f] += p.sums[j][f]
+				}
+			}
+		}
+		inertia = total.inertia
+		if total.changed == 0 || iter == clusterMaxIter-1 {
+			break
+		}
+		for j := range k {
+			if cnt := total.counts[j]; cnt > 0 {
+				for f := range 3 {
+					centers[j][f] = total.sums[j][f] / float64(cnt)
+				}
+			}
+		}
+		for j := range k {
+			if total.counts[j] == 0 {
+				centers[j] = pts[farthestPoint(pts, centers[:k], j)]
+			}
+		}
+	}
+	return inertia
+}
+
+// farthestPoint returns the index of the point farthest from its nearest
+// centre other than skip (the lowest index on ties); it reseeds an empty
+// cluster.
+func farthestPoint(pts [][3]float64, centers [][3]float64, skip int) int {
+	far, fd := 0, -1.0
+	for i := range pts {
+		bd := math.Inf(1)
+		for j := range centers {
+			if j != skip {
+				bd = min(bd, sqDist(&pts[i], &centers[j]))
+			}
+		}
+		if bd > fd {
+			far, fd = i, bd
+		}
+	}
+	return far
+}
+
+// kmeansPlusPlus picks k initial centres: the first uniformly, each next one
+// with probability proportional to its squared distance to the nearest centre
+// chosen so far.
+func kmeansPlusPlus(pts [][3]float64, k int, rng *rand.Rand, chunks int) [][3]float64 {
+	n := len(pts)
+	centers := make([][3]float64, 1, k)
+	centers[0] = pts[rng.IntN(n)]
+	d2 := make([]float64, n)
+	partial := make([]float64, chunks)
+	for len(centers) < k {
+		c := centers[len(centers)-1]
+		first := len(centers) == 1
+		parallelChunks(chunks, func(ch int) {
+			lo, hi := chunkBounds(ch, n)
+			var s float64
+			for i := lo; i < hi; i++ {
+				d := sqDist(&pts[i], &c)
+				if first || d < d2[i] {
+					d2[i] = d
+				}
+				s += d2[i]
+			}
+			partial[ch] = s
+		})
+		var total float64
+		for _, s := range partial {
+			total += s
+		}
+		if total <= 0 {
+			// Fewer distinct points than k; callers prevent this.
+			centers = append(centers, pts[rng.IntN(n)])
+			continue
+		}
+		r := rng.Float64() * total
+		ch := 0
+		for ch < chunks-1 && r >= partial[ch] {
+			r -= partial[ch]
+			ch++
+		}
+		lo, hi := chunkBounds(ch, n)
+		pick := -1
+		for i := lo; i < hi; i++ {
+			if d2[i] > 0 {
+				pick = i
+				if r < d2[i] {
+					break
+				}
+				r -= d2[i]
+			}
+		}
+		if pick < 0 { // rounding left r past the chunk's last positive weight
+			for i := n - 1; i >= 0; i-- {
+				if d2[i] > 0 {
+					pick = i
+					break
+				}
+			}
+		}
+		centers = append(centers, pts[pick])
+	}
+	return centers
+}
+
+// silhouetteSample returns min(n, 5000) evenly spaced row indices.
+func silhouetteSample(n int) []int {
+	m := min(n, silhouetteMax)
+	idx := make([]int, m)
+	for i := range m {
+		idx[i] = int(int64(i) * int64(n) / int64(m))
+	}
+	return idx
+}
+
+// silhouettes returns, for each assignment, the mean silhouette score over
+// the sampled rows. A row alone in its cluster within the sample, or in the
+// only cluster present in the sample, scores 0.
+func silhouettes(pts [][3]float64, sample []int, assigns [][]uint8, maxK int) []float64 {
+	m := len(sample)
+	na := len(assigns)
+	labels := make([][]uint8, na)
+	counts := make([][]int, na)
+	for a, asg := range assigns {
+		labels[a] = make([]uint8, m)
+		counts[a] = make([]int, maxK)
+		for j, i := range sample {
+			labels[a][j] = asg[i]
+			counts[a][asg[i]]++
+		}
+	}
+	sp := make([][3]float64, m)
+	for j, i := range sample {
+		sp[j] = pts[i]
+	}
+	per := make([][]float64, na) // per assignment, per sampled row
+	for a := range per {
+		per[a] = make([]float64, m)
+	}
+	const rows = 64
+	parallelChunks((m+rows-1)/rows, func(ch int) {
+		d := make([]float64, m)
+		sums := make([]float64, maxK)
+		for i := ch * rows; i < min(ch*rows+rows, m); i++ {
+			for j := range sp {
+				d[j] = math.Sqrt(sqDist(&sp[i], &sp[j]))
+			}
+			for a := range na {
+				clear(sums)
+				lab := labels[a]
+				for j, dj := range d {
+					sums[lab[j]] += dj
+				}
+				own := lab[i]
+				cnt := counts[a]
+				if cnt[own] <= 1 {
+					continue
+				}
+				in := sums[own] / float64(cnt[own]-1)
+				out := math.Inf(1)
+				for c, s := range sums {
+					if c != int(own) && cnt[c] > 0 {
+						out = min(out, s/float64(cnt[c]))
+					}
+				}
+				if math.IsInf(out, 1) {
+					continue
+				}
+				if den := max(in, out); den > 0 {
+					per[a][i] = (out - in) / den
+				}
+			}
+		}
+	})
+	scores := make([]float64, na)
+	for a := range per {
+		var s float64
+		for _, v := range per[a] {
+			s += v
+		}
+		scores[a] = s / float64(m)
+	}
+	return scores
+}
+
+// describeClusters turns a raw assignment into a Clustering: empty clusters
+// dropped, clusters ordered by decreasing mean spend, centres in original
+// units and descriptions against the shop's medians.
+func describeClusters(c *Customers, raw []uint8, k int, score float64) Clustering {
+	n := len(raw)
+	sums := make([][3]float64, k)
+	sizes := make([]int, k)
+	for i, a := range raw {
+		sizes[a]++
+		s := &sums[a]
+		s[0] += float64(c.RecencyDays[i])
+		s[1] += float64(c.Frequency[i])
+		s[2] += float64(c.Monetary[i]) / 100
+	}
+	order := make([]int, 0, k)
+	for j := range k {
+		if sizes[j] > 0 {
+			order = append(order, j)
+			for f := range 3 {
+				sums[j][f] /= float64(sizes[j])
+			}
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case sums[a][2] > sums[b][2]:
+			return -1
+		case sums[a][2] < sums[b][2]:
+			return 1
+		}
+		return sizes[b] - sizes[a]
+	})
+	var remap [clusterMaxK]uint8
+	out := Clustering{
+		K:          len(order),
+		Silhouette: score,
+		Assign:     make([]uint8, n),
+		Centers:    make([][3]float64, len(order)),
+		Sizes:      make([]int, len(order)),
+		DescZH:     make([]string, len(order)),
+		DescEN:     make([]string, len(order)),
+	}
+	medRec := medianOf(c.RecencyDays)
+	medFreq := medianOf(c.Frequency)
+	medMon := medianOf(c.Monetary) / 100
+	for to, from := range order {
+		remap[from] = uint8(to)
+		ctr := sums[from]
+		out.Centers[to] = ctr
+		out.Sizes[to] = sizes[from]
+		var zh, en [3]string
+		if ctr[0] < medRec {
+			zh[0], en[0] = "近期购买", "recent"
+		} else {
+			zh[0], en[0] = "久未购买", "lapsed"
+		}
+		if ctr[1] > medFreq {
+			zh[1], en[1] = "高频", "frequent"
+		} else {
+			zh[1], en[1] = "低频", "occasional"
+		}
+		if ctr[2] > medMon {
+			zh[2], en[2] = "高消费", "high spend"
+		} else {
+			zh[2], en[2] = "低消费", "low spend"
+		}
+		out.DescZH[to] = strings.Join(zh[:], "、")
+		out.DescEN[to] = strings.Join(en[:], ", ")
+	}
+	for i, a := range raw {
+		out.Assign[i] = remap[a]
+	}
+	return out
+}
+
+// medianOf returns the median of vals (non-empty), the mean of the middle two
+// for an even count.
+func medianOf[T int32 | int64](vals []T) float64 {
+	s := slices.Clone(vals)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return float64(s[n/2])
+	}
+	return (float64(s[n/2-1]) + float64(s[n/2])) / 2
+}
