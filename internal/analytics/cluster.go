@@ -41,7 +41,7 @@ const (
 // variance contributes 0). For each k from 2 to 8 it keeps the best of three
 // k-means++-initialised Lloyd runs by inertia (each run stops when no
 // assignment changes, or after 100 iterations), then chooses the k with the
-// highest mean silhouette score, computed on a fixed evenly spaced sample of
+// highest mean silhouette score, computed on a stratified random sample of
 // at most 5,000 customers; ties go to the smaller k. Randomness comes from a
 // PCG generator seeded by seed, and partial sums are combined in a fixed
 // order, so the result depends only on c and seed, not on the number of
@@ -80,11 +80,12 @@ func Clusters(c *Customers, seed uint64) (Clustering, error) {
 	maxK := min(clusterMaxK, distinct)
 	assigns := make([][]uint8, 0, maxK-clusterMinK+1)
 	work := make([]uint8, n)
+	var sc kmScratch
 	for k := clusterMinK; k <= maxK; k++ {
 		best := make([]uint8, n)
 		bestInertia := math.Inf(1)
 		for range clusterRestarts {
-			inertia := kmeans(pts, k, rng, work)
+			inertia := kmeans(pts, k, rng, work, &sc)
 			if inertia < bestInertia {
 				bestInertia = inertia
 				copy(best, work)
@@ -93,7 +94,7 @@ func Clusters(c *Customers, seed uint64) (Clustering, error) {
 		assigns = append(assigns, best)
 	}
 
-	sample := silhouetteSample(n)
+	sample := silhouetteSample(n, rng)
 	scores := silhouettes(pts, sample, assigns, clusterMaxK)
 	bi := 0
 	for i, s := range scores {
@@ -200,38 +201,83 @@ type kmChunk struct {
 	changed int
 }
 
+// kmScratch holds the per-row bounds of Hamerly's algorithm, reused across
+// runs.
+type kmScratch struct {
+	upper, lower []float64
+}
+
 // kmeans runs one k-means++-initialised Lloyd run, writing the assignment to
 // assign and returning its inertia (sum of squared distances to the centres
-// the points were assigned to).
-func kmeans(pts [][3]float64, k int, rng *rand.Rand, assign []uint8) float64 {
+// the points were assigned to). Assignment steps use Hamerly's bounds to skip
+// rows whose nearest centre cannot have changed; the iterations are Lloyd's.
+func kmeans(pts [][3]float64, k int, rng *rand.Rand, assign []uint8, sc *kmScratch) float64 {
 	n := len(pts)
 	chunks := (n + clusterChunk - 1) / clusterChunk
 	centers := kmeansPlusPlus(pts, k, rng, chunks)
-	for i := range assign {
-		assign[i] = 0xff
+	if len(sc.upper) != n {
+		sc.upper, sc.lower = make([]float64, n), make([]float64, n)
 	}
+	upper, lower := sc.upper, sc.lower
 	parts := make([]kmChunk, chunks)
-	var inertia float64
+	var drift, half [clusterMaxK]float64
+	var maxDrift, secondDrift float64
+	maxAt := -1
 	for iter := 0; ; iter++ {
+		for j := range k { // half the distance from each centre to its nearest other
+			near := math.Inf(1)
+			for o := range k {
+				if o != j {
+					near = min(near, sqDist(&centers[j], &centers[o]))
+				}
+			}
+			half[j] = math.Sqrt(near) / 2
+		}
 		parallelChunks(chunks, func(ch int) {
 			lo, hi := chunkBounds(ch, n)
-			p := &parts[ch]
-			*p = kmChunk{}
+			var acc kmChunk // local, so workers do not share cache lines
+			p := &acc
+			defer func() { parts[ch] = acc }()
 			for i := lo; i < hi; i++ {
 				pt := &pts[i]
-				best, bd := 0, sqDist(pt, &centers[0])
-				for j := 1; j < k; j++ {
-					if d := sqDist(pt, &centers[j]); d < bd {
-						best, bd = j, d
+				a := int(assign[i])
+				if iter > 0 {
+					u := upper[i] + drift[a]
+					l := lower[i] - maxDrift
+					if a == maxAt {
+						l = lower[i] - secondDrift
+					}
+					upper[i], lower[i] = u, l
+					bound := max(half[a], l)
+					if u > bound {
+						u = math.Sqrt(sqDist(pt, &centers[a]))
+						upper[i] = u
+					}
+					if u > bound {
+						a = -1
+					}
+				} else {
+					a = -1
+				}
+				if a < 0 { // full scan: nearest and second nearest
+					b1, d1, d2 := 0, sqDist(pt, &centers[0]), math.Inf(1)
+					for j := 1; j < k; j++ {
+						d := sqDist(pt, &centers[j])
+						if d < d1 {
+							b1, d1, d2 = j, d, d1
+						} else if d < d2 {
+							d2 = d
+						}
+					}
+					a = b1
+					upper[i], lower[i] = math.Sqrt(d1), math.Sqrt(d2)
+					if iter == 0 || assign[i] != uint8(a) {
+						assign[i] = uint8(a)
+						p.changed++
 					}
 				}
-				if assign[i] != uint8(best) {
-					assign[i] = uint8(best)
-					p.changed++
-				}
-				p.inertia += bd
-				p.counts[best]++
-				s := &p.sums[best]
+				p.counts[a]++
+				s := &p.sums[a]
 				s[0] += pt[0]
 				s[1] += pt[1]
 				s[2] += pt[2]
@@ -241,7 +287,6 @@ func kmeans(pts [][3]float64, k int, rng *rand.Rand, assign []uint8) float64 {
 		for ch := range parts {
 			p := &parts[ch]
 			total.changed += p.changed
-			total.inertia += p.inertia
 			for j := range k {
 				total.counts[j] += p.counts[j]
 				for f := range 3 {
@@ -249,10 +294,10 @@ func kmeans(pts [][3]float64, k int, rng *rand.Rand, assign []uint8) float64 {
 				}
 			}
 		}
-		inertia = total.inertia
 		if total.changed == 0 || iter == clusterMaxIter-1 {
 			break
 		}
+		old := slices.Clone(centers)
 		for j := range k {
 			if cnt := total.counts[j]; cnt > 0 {
 				for f := range 3 {
@@ -265,6 +310,28 @@ func kmeans(pts [][3]float64, k int, rng *rand.Rand, assign []uint8) float64 {
 				centers[j] = pts[farthestPoint(pts, centers[:k], j)]
 			}
 		}
+		maxDrift, secondDrift, maxAt = 0, 0, -1
+		for j := range k {
+			drift[j] = math.Sqrt(sqDist(&old[j], &centers[j]))
+			if drift[j] > maxDrift {
+				maxDrift, secondDrift, maxAt = drift[j], maxDrift, j
+			} else if drift[j] > secondDrift {
+				secondDrift = drift[j]
+			}
+		}
+	}
+	// Inertia against the centres of the final assignment step.
+	parallelChunks(chunks, func(ch int) {
+		lo, hi := chunkBounds(ch, n)
+		var s float64
+		for i := lo; i < hi; i++ {
+			s += sqDist(&pts[i], &centers[assign[i]])
+		}
+		parts[ch].inertia = s
+	})
+	var inertia float64
+	for ch := range parts {
+		inertia += parts[ch].inertia
 	}
 	return inertia
 }
@@ -351,12 +418,17 @@ func kmeansPlusPlus(pts [][3]float64, k int, rng *rand.Rand, chunks int) [][3]fl
 	return centers
 }
 
-// silhouetteSample returns min(n, 5000) evenly spaced row indices.
-func silhouetteSample(n int) []int {
+// silhouetteSample returns min(n, 5000) row indices, increasing: the rows
+// split into that many equal strata and one row drawn from each, so the
+// sample is spread over the whole input without aliasing any periodic
+// pattern in the row order.
+func silhouetteSample(n int, rng *rand.Rand) []int {
 	m := min(n, silhouetteMax)
 	idx := make([]int, m)
 	for i := range m {
-		idx[i] = int(int64(i) * int64(n) / int64(m))
+		lo := int(int64(i) * int64(n) / int64(m))
+		hi := int(int64(i+1) * int64(n) / int64(m))
+		idx[i] = lo + rng.IntN(hi-lo)
 	}
 	return idx
 }

@@ -1,0 +1,210 @@
+package analytics
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/guanxi-crm/guanxi"
+)
+
+// threeGroups returns per customers in each of three well-separated groups,
+// interleaved, and each customer's group: 0 loyal big spenders (recent,
+// frequent, high spend), 1 newer small buyers in the middle of every
+// feature, 2 lapsed one-off buyers. Group 1's values are skewed so its mean
+// sits clearly below its median, which is also the shop's median: it reads
+// as recent, occasional and low spend.
+func threeGroups(per int) (*Customers, []int) {
+	c := &Customers{}
+	var group []int
+	for i := range per {
+		u := (float64(i) + 0.5) / float64(per)
+		u3 := u * u * u
+		for g := range 3 {
+			var rec, freq int32
+			var yuan float64
+			switch g {
+			case 0:
+				rec, freq, yuan = 2+int32(6*u), 20+int32(10*u), 5000+5000*u
+			case 1:
+				rec = int32(math.Round(120 - 80*u3))
+				freq = int32(math.Round(12 - 9*u3))
+				yuan = 800 - 600*u3
+			case 2:
+				rec, freq, yuan = 500+int32(200*u), 1, 10+20*u
+			}
+			c.IDs = append(c.IDs, "c"+strconv.Itoa(len(c.IDs)))
+			c.RecencyDays = append(c.RecencyDays, rec)
+			c.Frequency = append(c.Frequency, freq)
+			c.Monetary = append(c.Monetary, int64(math.Round(yuan*100)))
+			group = append(group, g)
+		}
+	}
+	return c, group
+}
+
+func TestClustersThreeGroups(t *testing.T) {
+	for _, per := range []int{100, 20_000} { // exact silhouette; sampled and parallel
+		t.Run(strconv.Itoa(per), func(t *testing.T) {
+			c, group := threeGroups(per)
+			cl, err := Clusters(c, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cl.K != 3 {
+				t.Fatalf("K = %d, want 3 (silhouette %.3f)", cl.K, cl.Silhouette)
+			}
+			if cl.Silhouette <= 0.5 || cl.Silhouette > 1 {
+				t.Errorf("silhouette = %v, want well separated", cl.Silhouette)
+			}
+			// Sorted by mean spend: big spenders, newer buyers, lapsed one-offs.
+			for i, g := range group {
+				if int(cl.Assign[i]) != g {
+					t.Fatalf("customer %d of group %d in cluster %d", i, g, cl.Assign[i])
+				}
+			}
+			wantEN := []string{"recent, frequent, high spend", "recent, occasional, low spend", "lapsed, occasional, low spend"}
+			wantZH := []string{"近期购买、高频、高消费", "近期购买、低频、低消费", "久未购买、低频、低消费"}
+			if !reflect.DeepEqual(cl.DescEN, wantEN) || !reflect.DeepEqual(cl.DescZH, wantZH) {
+				t.Errorf("descriptions = %q / %q, want %q / %q", cl.DescEN, cl.DescZH, wantEN, wantZH)
+			}
+			if !reflect.DeepEqual(cl.Sizes, []int{per, per, per}) {
+				t.Errorf("sizes = %v, want %d each", cl.Sizes, per)
+			}
+			if len(cl.Centers) != 3 || len(cl.Assign) != c.Len() {
+				t.Fatalf("%d centres, %d assignments", len(cl.Centers), len(cl.Assign))
+			}
+			for j := 1; j < 3; j++ {
+				if cl.Centers[j][2] >= cl.Centers[j-1][2] {
+					t.Errorf("centres not in decreasing spend: %v", cl.Centers)
+				}
+			}
+			// Group 0's centre in original units: recency ≈ 5 days, 25 orders, ≈ 7,500 yuan.
+			if ctr := cl.Centers[0]; math.Abs(ctr[0]-5) > 1 || math.Abs(ctr[1]-24.5) > 1 || math.Abs(ctr[2]-7500) > 50 {
+				t.Errorf("centre 0 = %v", ctr)
+			}
+		})
+	}
+}
+
+func TestClustersDeterministic(t *testing.T) {
+	c := clusterShop(60_000, 3)
+	a, err := Clusters(c, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Clusters(c, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("same seed, different results")
+	}
+	prev := runtime.GOMAXPROCS(1)
+	one, err := Clusters(c, 42)
+	runtime.GOMAXPROCS(prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, one) {
+		t.Fatal("result depends on GOMAXPROCS")
+	}
+	if a.K < 2 || a.K > 8 || math.IsNaN(a.Silhouette) || len(a.DescEN) != a.K {
+		t.Fatalf("K = %d, silhouette %v, %d descriptions", a.K, a.Silhouette, len(a.DescEN))
+	}
+	total := 0
+	for _, s := range a.Sizes {
+		if s == 0 {
+			t.Errorf("empty cluster in %v", a.Sizes)
+		}
+		total += s
+	}
+	if total != c.Len() {
+		t.Errorf("sizes sum to %d, want %d", total, c.Len())
+	}
+}
+
+func TestClustersDegenerate(t *testing.T) {
+	small, _ := threeGroups(3) // 9 customers
+	same := &Customers{}
+	for i := range 50 {
+		same.IDs = append(same.IDs, strconv.Itoa(i))
+		same.RecencyDays = append(same.RecencyDays, 30)
+		same.Frequency = append(same.Frequency, 2)
+		same.Monetary = append(same.Monetary, 9900)
+	}
+	negative := &Customers{ // negative spend counts as 0: identical features
+		RecencyDays: make([]int32, 20),
+		Frequency:   make([]int32, 20),
+		Monetary:    make([]int64, 20),
+	}
+	for i := range negative.Monetary {
+		negative.Monetary[i] = -int64(i) * 100
+	}
+	mismatched, _ := threeGroups(10)
+	mismatched.Monetary = mismatched.Monetary[:5]
+	for name, c := range map[string]*Customers{
+		"empty": {}, "nine": small, "identical": same, "negative spend": negative, "mismatched": mismatched,
+	} {
+		_, err := Clusters(c, 1)
+		if guanxi.ErrorCode(err) != guanxi.EINVALID {
+			t.Errorf("%s: err = %v, want %s", name, err, guanxi.EINVALID)
+		}
+	}
+}
+
+func TestClustersTwoPoints(t *testing.T) {
+	// Only two distinct customers, repeated; only one feature varies.
+	c := &Customers{}
+	for i := range 12 {
+		c.RecencyDays = append(c.RecencyDays, 10)
+		c.Frequency = append(c.Frequency, 1)
+		c.Monetary = append(c.Monetary, int64(100+i%2*100_000))
+	}
+	cl, err := Clusters(c, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.K != 2 || cl.Silhouette != 1 || !reflect.DeepEqual(cl.Sizes, []int{6, 6}) {
+		t.Fatalf("K = %d, silhouette %v, sizes %v", cl.K, cl.Silhouette, cl.Sizes)
+	}
+	for i, a := range cl.Assign {
+		if want := uint8(1 - i%2); a != want {
+			t.Fatalf("customer %d in cluster %d, want %d", i, a, want)
+		}
+	}
+	if cl.Centers[0] != [3]float64{10, 1, 1001} || cl.DescEN[0] != "lapsed, occasional, high spend" {
+		t.Errorf("cluster 0: %v %q", cl.Centers[0], cl.DescEN[0])
+	}
+}
+
+// clusterShop returns n customers with loosely structured, skewed recency,
+// frequency and spend, like a real shop's.
+func clusterShop(n int, seed uint64) *Customers {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	c := &Customers{
+		IDs:         make([]string, n),
+		RecencyDays: make([]int32, n),
+		Frequency:   make([]int32, n),
+		Monetary:    make([]int64, n),
+	}
+	for i := range n {
+		c.RecencyDays[i] = int32(rng.IntN(730))
+		c.Frequency[i] = 1 + int32(rng.ExpFloat64()*1.5)
+		c.Monetary[i] = int64(c.Frequency[i]) * int64(1000+rng.ExpFloat64()*15000)
+	}
+	return c
+}
+
+func BenchmarkClusters(b *testing.B) {
+	c := clusterShop(1_000_000, 7)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Clusters(c, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
