@@ -31,7 +31,7 @@ Usage:
   guanxi backup  [--db DSN] --out FILE
   guanxi restore [--db DSN] FILE
   guanxi user    create|list|set-password|grant [--db DSN] …
-  guanxi analyze rfm|model --orders FILE --as-of DATE …   (on a CSV alone, no database)
+  guanxi analyze rfm|model|cohort --orders FILE --as-of DATE …   (on a CSV alone, no database)
   guanxi version
 
 DSN is sqlite:PATH (default sqlite:guanxi.db) or a postgres:// URL; GUANXI_DB
@@ -321,12 +321,14 @@ func cmdVersion(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 const analyzeUsage = `Usage:
   guanxi analyze rfm   --orders FILE --as-of DATE --out FILE.csv [--format generic|taobao|shopify] [--map col=header,…] [--timezone ZONE]
   guanxi analyze model --orders FILE --as-of DATE [--model bgnbd|pareto] [--holdout-end DATE] [--json] [same flags]
+  guanxi analyze cohort --orders FILE --as-of DATE --out FILE.csv [same flags]
 
 Works on an orders file alone, with no database. rfm writes
 customer_id,recency_days,frequency,monetary,r,f,m,segment_cn,segment
 for every customer with a purchase up to the as-of date (DESIGN.md's RFM contract).
 model fits BG/NBD (default) or Pareto/NBD by maximum likelihood, in weeks, and the
 Gamma-Gamma spend model; --json prints DESIGN.md's model object.
+cohort writes monthly acquisition cohorts × retention: cohort,customers,m0,m1,…
 `
 
 func cmdAnalyze(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -361,6 +363,8 @@ func cmdAnalyze(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return app.AnalyzeRFM(cfg, stdout)
 	case "model":
 		return app.AnalyzeModel(cfg, *model, *asJSON, stdout, stderr)
+	case "cohort":
+		return app.AnalyzeCohort(cfg, stdout)
 	}
 	fmt.Fprint(stderr, analyzeUsage)
 	return errUsage

@@ -491,3 +491,24 @@ func TestAnalyzeModelHoldout(t *testing.T) {
 		t.Errorf("calibration %+v", res.Calibration)
 	}
 }
+
+// TestAnalyzeCohort checks the cohort matrix on a small hand-computed file:
+// a joins in January and comes back in March; b joins in January only; c
+// joins in February and buys twice that month (one repeat day); a
+// cancelled order and one after the as-of date do not count.
+func TestAnalyzeCohort(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "orders.csv")
+	os.WriteFile(in, []byte("order_id,order_date,customer_id,amount,status\n"+
+		"1,2025-01-05,a,10,paid\n2,2025-01-20,b,10,paid\n3,2025-02-02,c,10,paid\n4,2025-02-09,c,10,paid\n"+
+		"5,2025-03-03,a,10,paid\n6,2025-02-10,b,10,cancelled\n7,2025-04-01,b,10,paid\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "cohort.csv")
+	sum := mustRun(t, "analyze", "cohort", "--orders", in, "--as-of", "2025-03-31", "--out", out)
+	got, _ := os.ReadFile(out)
+	want := "cohort,customers,m0,m1,m2\n2025-01,2,1.0000,0.0000,0.5000\n2025-02,1,1.0000,0.0000,\n2025-03,0,,,\n"
+	if string(got) != want {
+		t.Errorf("cohort matrix\n%s\nwant\n%s", got, want)
+	}
+	if !strings.Contains(sum, "repeat-purchase rate 66.7%") {
+		t.Errorf("summary %q", sum)
+	}
+}

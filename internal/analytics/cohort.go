@@ -62,30 +62,39 @@ func (c Cohorts) RepeatRate() float64 {
 }
 
 // CohortBuilder accumulates orders into monthly cohorts in one pass. Per
-// customer it keeps the first purchase month, one purchase day and whether
-// another day was seen, and the customer's active months with their net
-// spend (a short list in a shared arena, newest month first, so orders in
-// date order touch only the head). Orders may come in any order. A
-// CohortBuilder is not safe for concurrent use and must not be used after
-// Build.
+// customer it keeps one 40-byte record: the first purchase month, one
+// purchase day and whether another day was seen, a bitset of its active
+// months among the last 64, and the most recently added active month with
+// its net spend; the customer's other active months (with their spend) are a
+// short list in a shared arena of 16-byte entries, so a customer buying in m
+// distinct months costs 40 + 16(m−1) bytes beside its map entry, and an
+// order in a month not yet seen appends without walking the list. Orders may come in any order; in date order a repeat in the
+// same month touches only the record. A CohortBuilder is not safe for
+// concurrent use and must not be used after Build.
 type CohortBuilder struct {
 	asOfDay   int32
 	asOfMonth int32
 	loc       *time.Location
 
 	index map[string]int32
-	first []int32 // first purchase month, months since year 0
-	day   []int32 // one purchase day of the customer
-	multi []bool  // a purchase on a day other than day[i] was seen
-	head  []int32 // customer's most recently added entry in ents
+	cust  []cohortCustomer
+	ents  []cohortEntry
+}
 
-	ents []cohortEntry
+type cohortCustomer struct {
+	net   int64  // net spend in month
+	bits  uint64 // active months: bit k for the as-of month − k, k < 64
+	month int32  // most recently added active month, months since year 0
+	next  int32  // the customer's other active months in ents, -1 for none
+	first int32  // first purchase month
+	day   int32  // one purchase day of the customer
+	multi bool   // a purchase on a day other than day was seen
 }
 
 type cohortEntry struct {
 	net   int64
 	month int32
-	next  int32 // next (older-added) entry of the same customer, -1 at the end
+	next  int32 // next entry of the same customer, -1 at the end
 }
 
 // NewCohortBuilder returns a CohortBuilder counting purchases up to and
@@ -119,6 +128,15 @@ func monthOfDay(day int32) int32 {
 	return int32(y*12 + m - 1)
 }
 
+// monthBit returns the bitset bit of a month back months before the as-of
+// month, 0 when it is 64 or more months back.
+func monthBit(back int32) uint64 {
+	if back >= 64 {
+		return 0
+	}
+	return 1 << uint(back)
+}
+
 func monthLabel(m int32) string {
 	y, mm := m/12, m%12+1
 	if m < 0 && m%12 != 0 {
@@ -141,42 +159,48 @@ func (b *CohortBuilder) Add(customerID string, placedAt time.Time, net int64, pu
 	month := monthOfDay(day)
 	i, ok := b.index[customerID]
 	if !ok {
-		i = int32(len(b.first))
-		b.index[customerID] = i
-		b.first = append(b.first, month)
-		b.day = append(b.day, day)
-		b.multi = append(b.multi, false)
-		b.head = append(b.head, int32(len(b.ents)))
-		b.ents = append(b.ents, cohortEntry{net: net, month: month, next: -1})
+		b.index[customerID] = int32(len(b.cust))
+		b.cust = append(b.cust, cohortCustomer{net: net, bits: monthBit(b.asOfMonth - month), month: month, next: -1, first: month, day: day})
 		return
 	}
-	if day != b.day[i] {
-		b.multi[i] = true
+	c := &b.cust[i]
+	if day != c.day {
+		c.multi = true
 	}
-	if month < b.first[i] {
-		b.first[i] = month
+	if month == c.month {
+		c.net += net
+		return
 	}
-	for e := b.head[i]; e >= 0; e = b.ents[e].next {
-		if b.ents[e].month == month {
-			b.ents[e].net += net
-			return
+	if month < c.first {
+		c.first = month
+	}
+	bit := monthBit(b.asOfMonth - month)
+	if bit == 0 || c.bits&bit != 0 {
+		for e := c.next; e >= 0; e = b.ents[e].next {
+			if b.ents[e].month == month {
+				b.ents[e].net += net
+				return
+			}
 		}
 	}
-	b.ents = append(b.ents, cohortEntry{net: net, month: month, next: b.head[i]})
-	b.head[i] = int32(len(b.ents) - 1)
+	c.bits |= bit
+	// A new active month: the record's month moves to the arena.
+	b.ents = append(b.ents, cohortEntry{net: c.net, month: c.month, next: c.next})
+	c.next = int32(len(b.ents) - 1)
+	c.net, c.month = net, month
 }
 
 // Build returns the cohort table of the customers added so far. With no
 // customers every slice is empty.
 func (b *CohortBuilder) Build() Cohorts {
 	var c Cohorts
-	if len(b.first) == 0 {
+	if len(b.cust) == 0 {
 		*b = CohortBuilder{}
 		return c
 	}
 	lo := b.asOfMonth
-	for _, f := range b.first {
-		lo = min(lo, f)
+	for i := range b.cust {
+		lo = min(lo, b.cust[i].first)
 	}
 	n := int(b.asOfMonth-lo) + 1
 	c.Months = make([]string, n)
@@ -192,14 +216,18 @@ func (b *CohortBuilder) Build() Cohorts {
 		c.Active[i], active = active[:w:w], active[w:]
 		c.Revenue[i], revenue = revenue[:w:w], revenue[w:]
 	}
-	for ci, f := range b.first {
+	for ci := range b.cust {
+		cu := &b.cust[ci]
+		f := cu.first
 		i := int(f - lo)
 		c.Size[i]++
-		if b.multi[ci] {
+		if cu.multi {
 			c.Repeat++
 		}
 		act, rev := c.Active[i], c.Revenue[i]
-		for e := b.head[ci]; e >= 0; e = b.ents[e].next {
+		act[cu.month-f]++
+		rev[cu.month-f] += cu.net
+		for e := cu.next; e >= 0; e = b.ents[e].next {
 			k := b.ents[e].month - f
 			act[k]++
 			rev[k] += b.ents[e].net

@@ -192,6 +192,44 @@ func TestCohortEmptyMonth(t *testing.T) {
 	}
 }
 
+// TestCohortOldMonths covers months 64 or more before the as-of month,
+// which the per-customer bitset does not hold, fed out of order.
+func TestCohortOldMonths(t *testing.T) {
+	b := NewCohortBuilder(cst(2025, 12, 31, 0, 0), cohortZone)
+	b.Add("x", cst(2015, 3, 9, 9, 0), 5, true)
+	b.Add("x", cst(2015, 1, 9, 9, 0), 1, true)
+	b.Add("x", cst(2025, 12, 1, 9, 0), 7, true)
+	b.Add("x", cst(2015, 3, 10, 9, 0), 5, true)
+	b.Add("x", cst(2015, 1, 9, 10, 0), 2, true)
+	b.Add("y", cst(2015, 3, 1, 9, 0), 4, true)
+	c := b.Build()
+	n := (2025-2015)*12 + 12
+	if len(c.Months) != n || c.Months[0] != "2015-01" || c.Months[n-1] != "2025-12" {
+		t.Fatalf("Months = %d from %s to %s, want %d from 2015-01 to 2025-12", len(c.Months), c.Months[0], c.Months[len(c.Months)-1], n)
+	}
+	if c.Size[0] != 1 || c.Size[2] != 1 || c.Customers() != 2 || c.Repeat != 1 {
+		t.Errorf("Size[0], Size[2], Customers, Repeat = %d, %d, %d, %d, want 1, 1, 2, 1", c.Size[0], c.Size[2], c.Customers(), c.Repeat)
+	}
+	if got, want := c.Revenue[0][0], int64(3); got != want {
+		t.Errorf("Revenue[0][0] = %d, want %d", got, want)
+	}
+	if c.Revenue[0][2] != 10 || c.Active[0][2] != 1 || c.Revenue[0][n-1] != 7 || c.Active[0][n-1] != 1 {
+		t.Errorf("cohort 2015-01: Active %v…, Revenue %v…", c.Active[0][:3], c.Revenue[0][:3])
+	}
+	if c.Revenue[2][0] != 4 || c.Active[2][0] != 1 {
+		t.Errorf("cohort 2015-03: Active %v, Revenue %v", c.Active[2][:1], c.Revenue[2][:1])
+	}
+	sum := 0
+	for _, row := range c.Active {
+		for _, v := range row {
+			sum += v
+		}
+	}
+	if sum != 4 {
+		t.Errorf("active customer-months = %d, want 4", sum)
+	}
+}
+
 func TestCohortNoCustomers(t *testing.T) {
 	b := NewCohortBuilder(cst(2025, 3, 31, 0, 0), nil)
 	b.Add("x", cst(2025, 1, 3, 9, 0), 10, false)

@@ -34,33 +34,53 @@ type AnalyzeConfig struct {
 	Out        string // output file; "-" or "" for standard output
 }
 
-// loadCustomers reads the orders file into per-customer summaries.
-func loadCustomers(cfg AnalyzeConfig) (*analytics.Customers, *time.Location, error) {
+// ordersFile is an opened orders file and what it is read as of.
+type ordersFile struct {
+	rd   orderfile.Reader
+	loc  *time.Location
+	asOf time.Time // midnight of the as-of date in loc
+	f    *os.File
+}
+
+// openOrders checks the options and opens the orders file as a reader of
+// its format.
+func openOrders(cfg AnalyzeConfig) (*ordersFile, error) {
 	if cfg.Orders == "" {
-		return nil, nil, guanxi.Errorf(guanxi.EINVALID, "--orders is required")
+		return nil, guanxi.Errorf(guanxi.EINVALID, "--orders is required")
 	}
 	loc, err := time.LoadLocation(cmpOr(cfg.Timezone, "Asia/Shanghai"))
 	if err != nil {
-		return nil, nil, guanxi.Errorf(guanxi.EINVALID, "--timezone %q is not known", cfg.Timezone)
+		return nil, guanxi.Errorf(guanxi.EINVALID, "--timezone %q is not known", cfg.Timezone)
 	}
 	asOf, err := time.ParseInLocation(time.DateOnly, cfg.AsOf, loc)
 	if err != nil {
-		return nil, nil, guanxi.Errorf(guanxi.EINVALID, "--as-of %q: expected a date such as 2025-06-30", cfg.AsOf)
+		return nil, guanxi.Errorf(guanxi.EINVALID, "--as-of %q: expected a date such as 2025-06-30", cfg.AsOf)
 	}
 	m, err := orderfile.ParseMap(cfg.Map)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	f, err := os.Open(cfg.Orders)
 	if err != nil {
-		return nil, nil, guanxi.Errorf(guanxi.EINVALID, "%s: cannot open: %v", cfg.Orders, err)
+		return nil, guanxi.Errorf(guanxi.EINVALID, "%s: cannot open: %v", cfg.Orders, err)
 	}
-	defer f.Close()
 	rd, err := orderfile.Open(cmpOr(cfg.Format, "generic"), cfg.Orders, bufio.NewReaderSize(f, 1<<20), orderfile.Options{Location: loc, Map: m})
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &ordersFile{rd: rd, loc: loc, asOf: asOf, f: f}, nil
+}
+
+// loadCustomers reads the orders file into per-customer summaries.
+func loadCustomers(cfg AnalyzeConfig) (*analytics.Customers, *time.Location, error) {
+	of, err := openOrders(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := analytics.FromOrderfile(rd, asOf, loc)
+	defer of.f.Close()
+	loc := of.loc
+	c, err := analytics.FromOrderfile(of.rd, of.asOf, loc)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -304,4 +324,40 @@ func AnalyzeModel(cfg AnalyzeConfig, model string, asJSON bool, out, warn io.Wri
 		fmt.Fprintf(out, "total predicted %.0f, actual %.0f; mean absolute error per customer %.3f\n", cal.Predicted, cal.Actual, cal.MAE)
 	}
 	return nil
+}
+
+// AnalyzeCohort writes the monthly acquisition cohorts × retention matrix
+// (cohort,customers,m0,m1,…) to cfg.Out and a summary with the shop's
+// repeat-purchase rate to out.
+func AnalyzeCohort(cfg AnalyzeConfig, out io.Writer) error {
+	start := time.Now()
+	of, err := openOrders(cfg)
+	if err != nil {
+		return err
+	}
+	defer of.f.Close()
+	c, err := analytics.CohortsFromOrderfile(of.rd, of.asOf, of.loc)
+	if err != nil {
+		return err
+	}
+	w, closeOut, err := openOut(cfg.Out)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	err = analytics.WriteCohortCSV(bw, c)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := closeOut(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("analyze cohort: %w", err)
+	}
+	if cfg.Out != "" && cfg.Out != "-" {
+		_, err = fmt.Fprintf(out, "%s: %d cohorts, %d customers, repeat-purchase rate %.1f%% as of %s → %s (%.2fs)\n",
+			cfg.Orders, len(c.Months), c.Customers(), 100*c.RepeatRate(), cfg.AsOf, cfg.Out, time.Since(start).Seconds())
+	}
+	return err
 }
