@@ -324,6 +324,11 @@ func TestServeDemo(t *testing.T) {
 	if !regexp.MustCompile(`(新客户|活跃客户|沉睡客户|流失客户|忠诚客户)`).Match(page) || !strings.Contains(string(page), "risk-") {
 		t.Errorf("customer page shows no scores:\n%s", page)
 	}
+	// The demo shop has enough history for the model: its figures show, and
+	// every value is formatted (no %!f(*float64=…) from a template).
+	if !strings.Contains(string(page), "存活概率") || strings.Contains(string(page), "%!") {
+		t.Errorf("customer page model figures missing or misformatted:\n%s", page)
+	}
 	if code := stop(); code != 0 {
 		t.Errorf("shutdown exit %d", code)
 	}

@@ -74,7 +74,7 @@ var en = map[string]string{
 	"scores.tier":          "Value tier",
 	"scores.churn":         "Churn risk",
 	"scores.p_alive":       "P(alive)",
-	"scores.expected_90d":  "Expected purchases, next 90 days",
+	"scores.expected_90d":  "Expected buys, 90 days",
 	"scores.clv":           "12-month value",
 	"lifecycle.new":        "New",
 	"lifecycle.active":     "Active",

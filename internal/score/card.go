@@ -11,7 +11,8 @@ import (
 )
 
 // Card is a customer's latest scores, as the customer page shows them.
-// Model figures are nil when the shop's history was not enough for them.
+// Model is false, and the model figures zero, when the shop's history was
+// not enough to fit the model.
 type Card struct {
 	AsOf          string
 	RecencyDays   int64
@@ -25,9 +26,10 @@ type Card struct {
 	ChurnRisk     string // low, medium, high
 	ChurnReason   string // zh-CN
 	ChurnReasonEN string
-	PAlive        *float64
-	Expected90    *float64
-	CLV           *guanxi.Money
+	Model         bool
+	PAlive        float64
+	Expected90    float64
+	CLV           guanxi.Money
 }
 
 // Card returns the customer's latest scores, or ENOTFOUND when no score run
@@ -48,15 +50,8 @@ FROM customer_scores WHERE shop_id = ? AND customer_id = ?`, shopID, customerID)
 		return nil, fmt.Errorf("score: card of %d: %w", customerID, err)
 	}
 	c.Monetary = guanxi.Money(mon)
-	if pAlive.Valid {
-		c.PAlive = &pAlive.Float64
-	}
-	if e90.Valid {
-		c.Expected90 = &e90.Float64
-	}
-	if clv.Valid {
-		m := guanxi.Money(math.Round(clv.Float64 * 100))
-		c.CLV = &m
-	}
+	c.Model = pAlive.Valid
+	c.PAlive, c.Expected90 = pAlive.Float64, e90.Float64
+	c.CLV = guanxi.Money(math.Round(clv.Float64 * 100))
 	return &c, nil
 }
