@@ -107,30 +107,42 @@ func parse(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", app.DSNFromEnv(), "database: sqlite:PATH or postgres://… (env GUANXI_DB)")
+// dbOptions are the flags of every command that opens the database.
+type dbOptions struct{ dsn, level, format *string }
+
+func dbFlags(fs *flag.FlagSet) dbOptions {
+	return dbOptions{
+		dsn:    fs.String("db", app.DSNFromEnv(), "database: sqlite:PATH or postgres://… (env GUANXI_DB)"),
+		level:  fs.String("log-level", "info", "log level: debug, info, warn, error"),
+		format: fs.String("log-format", "text", "log format: text or json"),
+	}
 }
 
-func logFlags(fs *flag.FlagSet) (level, format *string) {
-	return fs.String("log-level", "info", "log level: debug, info, warn, error"),
-		fs.String("log-format", "text", "log format: text or json")
+// open opens the database the flags name; the caller closes the App.
+func (o dbOptions) open(ctx context.Context, stderr io.Writer) (*app.App, error) {
+	return app.Open(ctx, app.Config{DB: *o.dsn, LogLevel: *o.level, LogFormat: *o.format, LogOut: stderr})
 }
 
-func open(ctx context.Context, dsn string, stderr io.Writer, level, format string) (*app.App, error) {
-	return app.Open(ctx, app.Config{DB: dsn, LogLevel: level, LogFormat: format, LogOut: stderr})
+// run opens the database, calls fn with it and closes it.
+func (o dbOptions) run(ctx context.Context, stderr io.Writer, fn func(a *app.App) error) error {
+	a, err := o.open(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
 }
 
 func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "serve [--db DSN] [--addr :8080] [--demo]", stdout, stderr)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
 	addr := fs.String("addr", envOr("GUANXI_ADDR", ":8080"), "address to listen on (env GUANXI_ADDR)")
 	demo := fs.Bool("demo", false, "on an empty database, create the demo shop with generated data and an admin login")
 	secure := fs.Bool("secure-cookies", os.Getenv("GUANXI_SECURE_COOKIES") == "1", "mark cookies Secure (when served over HTTPS; env GUANXI_SECURE_COOKIES=1)")
-	level, format := logFlags(fs)
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
-	a, err := open(ctx, *db, stderr, *level, *format)
+	a, err := dbo.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
@@ -158,7 +170,7 @@ func envOr(k, def string) string {
 
 func cmdImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("import", "import [--db DSN] --shop CODE --format generic|taobao|shopify [flags] FILE...", stdout, stderr)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
 	var cfg app.ImportConfig
 	fs.StringVar(&cfg.Shop, "shop", "", "shop code (created if it does not exist)")
 	fs.StringVar(&cfg.Format, "format", "generic", "file format: generic, taobao or shopify")
@@ -170,7 +182,6 @@ func cmdImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	fs.StringVar(&cfg.Currency, "currency", "CNY", "currency of a shop created by this import")
 	fs.StringVar(&cfg.Timezone, "timezone", "Asia/Shanghai", "time zone of a shop created by this import (times without a zone are read in it)")
 	noProgress := fs.Bool("no-progress", false, "no progress bar even on a terminal")
-	level, format := logFlags(fs)
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
@@ -188,12 +199,7 @@ func cmdImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		// million-customer import under 1 GiB. GOMEMLIMIT overrides it.
 		debug.SetMemoryLimit(importMemoryLimit)
 	}
-	a, err := open(ctx, *db, stderr, *level, *format)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return a.Import(ctx, cfg, stdout)
+	return dbo.run(ctx, stderr, func(a *app.App) error { return a.Import(ctx, cfg, stdout) })
 }
 
 // importMemoryLimit is the Go heap size `import` aims to stay under.
@@ -201,11 +207,10 @@ const importMemoryLimit = 600 << 20
 
 func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("export", "export [--db DSN] --shop CODE customers|orders --out FILE(.csv|.xlsx) [--bom]", stdout, stderr)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
 	shopCode := fs.String("shop", "", "shop code")
 	out := fs.String("out", "", "output file: .csv or .xlsx")
 	bom := fs.Bool("bom", false, "CSV: start with a UTF-8 byte order mark, so Excel reads Chinese correctly")
-	level, format := logFlags(fs)
 	if err := parse(fs, reorder(args), stdout); err != nil {
 		return err
 	}
@@ -213,12 +218,7 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		fs.Usage()
 		return errUsage
 	}
-	a, err := open(ctx, *db, stderr, *level, *format)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return a.Export(ctx, *shopCode, fs.Arg(0), *out, *bom, stdout)
+	return dbo.run(ctx, stderr, func(a *app.App) error { return a.Export(ctx, *shopCode, fs.Arg(0), *out, *bom, stdout) })
 }
 
 // reorder moves flags before positional arguments, so that both
@@ -250,11 +250,10 @@ func isBoolFlag(a string) bool {
 
 func cmdScore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("score", "score [--db DSN] --shop CODE [--as-of DATE] [--json]", stdout, stderr)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
 	shopCode := fs.String("shop", "", "shop code")
 	asOf := fs.String("as-of", "", "date to score as of (YYYY-MM-DD in the shop's zone; default today); later orders are ignored")
 	asJSON := fs.Bool("json", false, "print the summary line as a JSON object")
-	level, format := logFlags(fs)
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
@@ -262,19 +261,13 @@ func cmdScore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fs.Usage()
 		return errUsage
 	}
-	a, err := open(ctx, *db, stderr, *level, *format)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return a.Score(ctx, *shopCode, *asOf, *asJSON, stdout)
+	return dbo.run(ctx, stderr, func(a *app.App) error { return a.Score(ctx, *shopCode, *asOf, *asJSON, stdout) })
 }
 
 func cmdBackup(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("backup", "backup [--db DSN] --out FILE", stdout, stderr)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
 	out := fs.String("out", "", "archive to write (.tar.gz: portable across engines; .db on SQLite: a ready-to-open snapshot)")
-	level, format := logFlags(fs)
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
@@ -282,18 +275,12 @@ func cmdBackup(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		fs.Usage()
 		return errUsage
 	}
-	a, err := open(ctx, *db, stderr, *level, *format)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return a.Backup(ctx, *out, stdout)
+	return dbo.run(ctx, stderr, func(a *app.App) error { return a.Backup(ctx, *out, stdout) })
 }
 
 func cmdRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("restore", "restore [--db DSN] FILE", stdout, stderr)
-	db := dbFlag(fs)
-	level, format := logFlags(fs)
+	dbo := dbFlags(fs)
 	if err := parse(fs, reorder(args), stdout); err != nil {
 		return err
 	}
@@ -301,12 +288,7 @@ func cmdRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fs.Usage()
 		return errUsage
 	}
-	a, err := open(ctx, *db, stderr, *level, *format)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return a.Restore(ctx, fs.Arg(0), stdout)
+	return dbo.run(ctx, stderr, func(a *app.App) error { return a.Restore(ctx, fs.Arg(0), stdout) })
 }
 
 func cmdVersion(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -389,13 +371,12 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	sub := args[0]
 	fs := newFlags("user "+sub, "user "+sub+" [flags]", stdout, stderr)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
 	username := fs.String("username", "", "user name to sign in with")
 	display := fs.String("name", "", "display name")
 	shopCode := fs.String("shop", "", "shop code")
 	role := fs.String("role", "admin", "role in the shop: admin, agent, care or analyst")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	level, format := logFlags(fs)
 	if err := parse(fs, args[1:], stdout); err != nil {
 		return err
 	}
@@ -421,7 +402,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintln(stderr)
 		return string(pw), err
 	}
-	a, err := open(ctx, *db, stderr, *level, *format)
+	a, err := dbo.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

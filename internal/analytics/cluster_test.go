@@ -91,7 +91,7 @@ func TestClustersThreeGroups(t *testing.T) {
 }
 
 func TestClustersDeterministic(t *testing.T) {
-	c := clusterShop(60_000, 3)
+	c := syntheticShop(60_000, 3)
 	a, err := Clusters(c, 42)
 	if err != nil {
 		t.Fatal(err)
@@ -181,9 +181,9 @@ func TestClustersTwoPoints(t *testing.T) {
 	}
 }
 
-// clusterShop returns n customers with loosely structured, skewed recency,
+// syntheticShop returns n customers with loosely structured, skewed recency,
 // frequency and spend, like a real shop's.
-func clusterShop(n int, seed uint64) *Customers {
+func syntheticShop(n int, seed uint64) *Customers {
 	rng := rand.New(rand.NewPCG(seed, 11))
 	c := &Customers{
 		IDs:         make([]string, n),
@@ -200,7 +200,7 @@ func clusterShop(n int, seed uint64) *Customers {
 }
 
 func BenchmarkClusters(b *testing.B) {
-	c := clusterShop(1_000_000, 7)
+	c := syntheticShop(1_000_000, 7)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Clusters(c, 1); err != nil {

@@ -2,7 +2,6 @@ package analytics
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -245,22 +244,9 @@ func (b *CohortBuilder) Build() Cohorts {
 // returned.
 func CohortsFromOrderfile(r orderfile.Reader, asOf time.Time, loc *time.Location) (Cohorts, error) {
 	b := NewCohortBuilder(asOf, loc)
-	rejected := 0
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var re *orderfile.RowError
-			if errors.As(err, &re) {
-				rejected++
-				continue
-			}
-			return Cohorts{}, fmt.Errorf("analytics: read orders: %w", err)
-		}
-		purchase := rec.Status.IsPurchase() && rec.Amount >= 0
-		b.Add(rec.Customer.Key, rec.PlacedAt, int64(rec.Net()), purchase)
+	rejected, err := readOrders(r, b.Add)
+	if err != nil {
+		return Cohorts{}, err
 	}
 	c := b.Build()
 	c.RejectedRows = rejected

@@ -183,11 +183,25 @@ func (b *Builder) Build() *Customers {
 // returned, with no Customers.
 func FromOrderfile(r orderfile.Reader, asOf time.Time, loc *time.Location) (*Customers, error) {
 	b := NewBuilder(asOf, loc)
-	rejected := 0
+	rejected, err := readOrders(r, b.Add)
+	if err != nil {
+		return nil, err
+	}
+	c := b.Build()
+	c.RejectedRows = rejected
+	return c, nil
+}
+
+// readOrders feeds every order of r to add, with the purchase rule the
+// analyses share: an order whose status counts as a purchase and whose
+// amount is not negative (a negative amount is a return), spend Record.Net.
+// Malformed rows (*orderfile.RowError) are skipped and counted; any other
+// read error is returned.
+func readOrders(r orderfile.Reader, add func(customerID string, placedAt time.Time, net int64, purchase bool)) (rejected int, err error) {
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
-			break
+			return rejected, nil
 		}
 		if err != nil {
 			var re *orderfile.RowError
@@ -195,12 +209,8 @@ func FromOrderfile(r orderfile.Reader, asOf time.Time, loc *time.Location) (*Cus
 				rejected++
 				continue
 			}
-			return nil, fmt.Errorf("analytics: read orders: %w", err)
+			return rejected, fmt.Errorf("analytics: read orders: %w", err)
 		}
-		purchase := rec.Status.IsPurchase() && rec.Amount >= 0
-		b.Add(rec.Customer.Key, rec.PlacedAt, int64(rec.Net()), purchase)
+		add(rec.Customer.Key, rec.PlacedAt, int64(rec.Net()), rec.Status.IsPurchase() && rec.Amount >= 0)
 	}
-	c := b.Build()
-	c.RejectedRows = rejected
-	return c, nil
 }

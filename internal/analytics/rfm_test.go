@@ -364,24 +364,8 @@ func TestCNSegmentsAtMean(t *testing.T) {
 	}
 }
 
-func syntheticCustomers(n int) *Customers {
-	rng := rand.New(rand.NewPCG(7, 11))
-	c := &Customers{
-		IDs:         make([]string, n),
-		RecencyDays: make([]int32, n),
-		Frequency:   make([]int32, n),
-		Monetary:    make([]int64, n),
-	}
-	for i := range n {
-		c.RecencyDays[i] = int32(rng.IntN(730))
-		c.Frequency[i] = 1 + int32(rng.ExpFloat64()*1.5)
-		c.Monetary[i] = int64(c.Frequency[i]) * int64(1000+rng.ExpFloat64()*15000)
-	}
-	return c
-}
-
 func BenchmarkRFM(b *testing.B) {
-	c := syntheticCustomers(1_000_000)
+	c := syntheticShop(1_000_000, 7)
 	b.ReportAllocs()
 	for b.Loop() {
 		RFM(c)
@@ -391,7 +375,7 @@ func BenchmarkRFM(b *testing.B) {
 // BenchmarkRFMWideMonetary forces the sorting path on monetary (a span far
 // wider than N), as in a shop with a few very large spenders.
 func BenchmarkRFMWideMonetary(b *testing.B) {
-	c := syntheticCustomers(1_000_000)
+	c := syntheticShop(1_000_000, 7)
 	for i := range c.Monetary {
 		c.Monetary[i] *= 1000
 	}

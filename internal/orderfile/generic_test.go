@@ -110,6 +110,32 @@ func checkRecord(t *testing.T, got, want *Record) {
 }
 
 // checkRowError compares a row error's location and message parts.
+// outcome is what a reader must give for one order of a file: the good
+// order with id, or the row error err (its File is filled in).
+type outcome struct {
+	id  string
+	err RowError
+}
+
+// checkOutcomes compares what a reader gave for the file at path with the
+// outcomes wanted, in order.
+func checkOutcomes(t *testing.T, path string, res []result, wants []outcome) {
+	t.Helper()
+	if len(res) != len(wants) {
+		t.Fatalf("got %d results, want %d: %+v", len(res), len(wants), res)
+	}
+	for i, w := range wants {
+		if w.id != "" {
+			if res[i].rec == nil || res[i].rec.OrderID != w.id {
+				t.Errorf("result %d = %+v, want order %s", i, res[i], w.id)
+			}
+			continue
+		}
+		w.err.File = path
+		checkRowError(t, res[i].err, w.err)
+	}
+}
+
 func checkRowError(t *testing.T, got *RowError, want RowError) {
 	t.Helper()
 	if got == nil {

@@ -117,11 +117,7 @@ func TestShopifyOrders(t *testing.T) {
 func TestShopifyRowErrors(t *testing.T) {
 	path := filepath.Join("testdata", "shopify_bad.csv")
 	res := readAll(t, openFile(t, "shopify", "shopify_bad.csv", Options{}))
-	type want struct {
-		id  string
-		err RowError
-	}
-	wants := []want{
+	wants := []outcome{
 		{id: "#2001"},
 		{err: RowError{Row: 3, Column: "Financial Status", Value: "chargeback", Expected: "one of paid, pending"}},
 		{err: RowError{Row: 5, Column: "Lineitem price", Value: "ten", Expected: "a price such as 16.00", Rows: [][]string{
@@ -134,19 +130,7 @@ func TestShopifyRowErrors(t *testing.T) {
 		{err: RowError{Row: 9, Column: "Cancelled at", Value: "soon", Expected: "a date-time"}},
 		{id: "#2008"},
 	}
-	if len(res) != len(wants) {
-		t.Fatalf("got %d results, want %d: %+v", len(res), len(wants), res)
-	}
-	for i, w := range wants {
-		if w.id != "" {
-			if res[i].rec == nil || res[i].rec.OrderID != w.id {
-				t.Errorf("result %d = %+v, want order %s", i, res[i], w.id)
-			}
-			continue
-		}
-		w.err.File = path
-		checkRowError(t, res[i].err, w.err)
-	}
+	checkOutcomes(t, path, res, wants)
 	if r := res[len(res)-1].rec; r.Status != StatusPending || r.Row != 10 {
 		t.Errorf("#2008: status %s row %d, want pending on row 10", r.Status, r.Row)
 	}

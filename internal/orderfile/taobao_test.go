@@ -210,11 +210,7 @@ func TestTaobaoGBK(t *testing.T) {
 func TestTaobaoRowErrors(t *testing.T) {
 	path := filepath.Join("testdata", "taobao_bad.csv")
 	res := readAll(t, openFile(t, "taobao", "taobao_bad.csv", Options{}))
-	type want struct {
-		id  string // a good order
-		err RowError
-	}
-	wants := []want{
+	wants := []outcome{
 		{id: "100"},
 		{err: RowError{Row: 3, Column: "订单状态", Value: "已退款", Expected: "one of 等待买家付款", Rows: [][]string{{`="101"`, "b", "10.00", "已退款", "2025-01-01 10:00:00", "", "x", "1"}}}},
 		{err: RowError{Row: 4, Column: "买家实际支付金额", Value: "十元", Expected: "amount such as 128.00"}},
@@ -226,19 +222,7 @@ func TestTaobaoRowErrors(t *testing.T) {
 		{err: RowError{Row: 11, Column: "订单付款时间", Value: "2025-01-01 25:00:00", Expected: "a date-time"}},
 		{id: "108"},
 	}
-	if len(res) != len(wants) {
-		t.Fatalf("got %d results, want %d: %+v", len(res), len(wants), res)
-	}
-	for i, w := range wants {
-		if w.id != "" {
-			if res[i].rec == nil || res[i].rec.OrderID != w.id {
-				t.Errorf("result %d = %+v, want order %s", i, res[i], w.id)
-			}
-			continue
-		}
-		w.err.File = path
-		checkRowError(t, res[i].err, w.err)
-	}
+	checkOutcomes(t, path, res, wants)
 }
 
 func TestTaobaoHeaderError(t *testing.T) {
