@@ -2,7 +2,6 @@ package app
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -294,12 +293,7 @@ func AnalyzeModel(cfg AnalyzeConfig, model string, asJSON bool, out, warn io.Wri
 			Params: map[string]float64{"p": g.P, "q": g.Q, "gamma": g.Gamma}}
 	}
 	if asJSON {
-		b, err := json.Marshal(res)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(out, "%s\n", b)
-		return err
+		return jsonLine(out, res)
 	}
 	fmt.Fprintf(out, "%s fitted on %d customers (%d repeat buyers, %.0f weeks of history) as of %s: ", res.Model, res.Customers, res.RepeatBuyers, res.HistoryWeeks, res.AsOf)
 	for _, k := range slices.Sorted(maps.Keys(res.Params)) {

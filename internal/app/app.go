@@ -4,6 +4,7 @@
 package app
 
 import (
+	"encoding/json"
 	"context"
 	"fmt"
 	"io"
@@ -111,4 +112,14 @@ func (a *App) Shop(ctx context.Context, code string) (*shop.Shop, error) {
 		return nil, fmt.Errorf("shop %q: %w", code, err)
 	}
 	return sh, nil
+}
+
+// jsonLine writes v as one line of JSON: the --json summary of a command.
+func jsonLine(out io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "%s\n", b)
+	return err
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -76,12 +75,7 @@ func (a *App) Import(ctx context.Context, cfg ImportConfig, out io.Writer) error
 
 func writeSummary(out io.Writer, s importer.Summary, asJSON bool) error {
 	if asJSON {
-		b, err := json.Marshal(s)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(out, "%s\n", b)
-		return err
+		return jsonLine(out, s)
 	}
 	rate := ""
 	if s.Seconds > 0 {

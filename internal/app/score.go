@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -30,12 +29,7 @@ func (a *App) Score(ctx context.Context, shopCode, asOf string, asJSON bool, out
 		return err
 	}
 	if asJSON {
-		b, err := json.Marshal(res)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(out, "%s\n", b)
-		return err
+		return jsonLine(out, res)
 	}
 	model := "RFM only"
 	if res.Model != "" {

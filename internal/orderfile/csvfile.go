@@ -205,3 +205,42 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date", s)
 }
+
+// columns maps a reader's fields to the columns of its file, and is what
+// every reader embeds for its header, row count, cells and errors.
+type columns struct {
+	f    *csvFile
+	cols map[string]int // field → file column
+	used []bool         // file columns read into fields; the rest become Attrs
+}
+
+func newColumns(f *csvFile) columns {
+	return columns{f: f, cols: map[string]int{}, used: make([]bool, len(f.header))}
+}
+
+// Header is the file's header row as it stands.
+func (c *columns) Header() []string { return c.f.header }
+
+// RowsRead is the number of data rows read so far.
+func (c *columns) RowsRead() int { return c.f.RowsRead() }
+
+// get returns the field's cell of rec, cleaned, or "" when the file has no
+// such column.
+func (c *columns) get(rec []string, field string) string {
+	i, ok := c.cols[field]
+	if !ok {
+		return ""
+	}
+	return cell(rec, i)
+}
+
+// bad reports the field's cell of rec as wrong, naming the column as the
+// file's header spells it. Rows holds rec; readers that group rows into one
+// order replace it with all of them.
+func (c *columns) bad(row int, rec []string, field, expected string) *RowError {
+	header := field
+	if i, ok := c.cols[field]; ok {
+		header = c.f.header[i]
+	}
+	return &RowError{File: c.f.name, Row: row, Column: header, Value: c.get(rec, field), Expected: expected, Rows: [][]string{rec}}
+}

@@ -73,10 +73,8 @@ func Open(format, name string, r io.Reader, opt Options) (Reader, error) {
 }
 
 type genericReader struct {
-	f    *csvFile
+	columns
 	opt  Options
-	cols map[string]int // contract column → file column
-	used []bool         // file columns the contract uses; the rest become Attrs
 	rows grouper
 }
 
@@ -85,7 +83,7 @@ func newGeneric(name string, r io.Reader, opt Options) (*genericReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &genericReader{f: f, opt: opt, cols: map[string]int{}, used: make([]bool, len(f.header))}
+	g := &genericReader{columns: newColumns(f), opt: opt}
 	g.rows = grouper{
 		f:   f,
 		key: func(rec []string) string { return g.platform(rec) + "\x1f" + g.get(rec, "order_id") },
@@ -126,24 +124,6 @@ func newGeneric(name string, r io.Reader, opt Options) (*genericReader, error) {
 		return nil, &RowError{File: name, Row: 1, Expected: "an amount column, or quantity and unit_price columns, in the header"}
 	}
 	return g, nil
-}
-
-func (g *genericReader) Header() []string { return g.f.header }
-
-func (g *genericReader) get(rec []string, col string) string {
-	i, ok := g.cols[col]
-	if !ok {
-		return ""
-	}
-	return cell(rec, i)
-}
-
-func (g *genericReader) bad(row int, rec []string, col, expected string) *RowError {
-	header := col
-	if i, ok := g.cols[col]; ok {
-		header = g.f.header[i]
-	}
-	return &RowError{File: g.f.name, Row: row, Column: header, Value: g.get(rec, col), Expected: expected}
 }
 
 // Next groups consecutive rows of one order (same order_id and platform)
@@ -325,6 +305,3 @@ func allDigits(s string) bool {
 	}
 	return true
 }
-
-// RowsRead is the number of data rows read so far.
-func (g *genericReader) RowsRead() int { return g.f.RowsRead() }

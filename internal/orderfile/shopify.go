@@ -67,10 +67,8 @@ var shopifyLineOnly = []string{"Lineitem compare at price", "Lineitem requires s
 const shopifyStatusExpected = "one of paid, pending, authorized, partially_paid, partially_refunded, refunded, voided, expired"
 
 type shopifyReader struct {
-	f    *csvFile
+	columns
 	opt  Options
-	cols map[string]int // field → file column
-	used []bool         // file columns that are not order attributes
 	rows grouper
 }
 
@@ -84,7 +82,7 @@ func newShopify(name string, r io.Reader, opt Options) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &shopifyReader{f: f, opt: opt, cols: map[string]int{}, used: make([]bool, len(f.header))}
+	s := &shopifyReader{columns: newColumns(f), opt: opt}
 	s.rows = grouper{
 		f:    f,
 		key:  func(rec []string) string { return s.get(rec, "name") },
@@ -127,20 +125,6 @@ func shopifyHeader(field string) string {
 		}
 	}
 	return field
-}
-
-func (s *shopifyReader) Header() []string { return s.f.header }
-
-func (s *shopifyReader) get(rec []string, field string) string {
-	i, ok := s.cols[field]
-	if !ok {
-		return ""
-	}
-	return cell(rec, i)
-}
-
-func (s *shopifyReader) bad(row int, rec []string, field, expected string) *RowError {
-	return &RowError{File: s.f.name, Row: row, Column: s.f.header[s.cols[field]], Value: s.get(rec, field), Expected: expected}
 }
 
 // Next groups consecutive rows with one Name into one Record: the export
@@ -350,6 +334,3 @@ func (a shopifyAddress) String() string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-// RowsRead is the number of data rows read so far.
-func (s *shopifyReader) RowsRead() int { return s.f.RowsRead() }

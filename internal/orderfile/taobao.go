@@ -82,10 +82,8 @@ var taobaoStatuses = map[string]Status{
 const taobaoStatusExpected = "one of 等待买家付款, 买家已付款，等待卖家发货, 部分发货, 卖家已发货，等待买家确认, 交易成功, 交易关闭"
 
 type taobaoReader struct {
-	f    *csvFile
-	opt  Options
-	cols map[string]int // field → file column
-	used []bool         // file columns read into fields; the rest become Attrs
+	columns
+	opt Options
 }
 
 // newTaobao reads a Taobao/Tmall seller-center order report, GBK or UTF-8.
@@ -99,7 +97,7 @@ func newTaobao(name string, r io.Reader, opt Options) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &taobaoReader{f: f, opt: opt, cols: map[string]int{}, used: make([]bool, len(f.header))}
+	t := &taobaoReader{columns: newColumns(f), opt: opt}
 	for _, fd := range taobaoFields {
 		if i := f.col(fd.headers...); i >= 0 {
 			t.cols[fd.field] = i
@@ -122,20 +120,6 @@ func taobaoHeaders(field string) string {
 		}
 	}
 	return field
-}
-
-func (t *taobaoReader) Header() []string { return t.f.header }
-
-func (t *taobaoReader) get(rec []string, field string) string {
-	i, ok := t.cols[field]
-	if !ok {
-		return ""
-	}
-	return cell(rec, i)
-}
-
-func (t *taobaoReader) bad(row int, rec []string, field, expected string) *RowError {
-	return &RowError{File: t.f.name, Row: row, Column: t.f.header[t.cols[field]], Value: t.get(rec, field), Expected: expected, Rows: [][]string{rec}}
 }
 
 // Next returns the order of the next row. Rows whose cells are all blank
@@ -462,6 +446,3 @@ func cityPrefix(s string) string {
 }
 
 func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\u3000' }
-
-// RowsRead is the number of data rows read so far.
-func (t *taobaoReader) RowsRead() int { return t.f.RowsRead() }
