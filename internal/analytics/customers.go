@@ -183,7 +183,7 @@ func (b *Builder) Build() *Customers {
 // returned, with no Customers.
 func FromOrderfile(r orderfile.Reader, asOf time.Time, loc *time.Location) (*Customers, error) {
 	b := NewBuilder(asOf, loc)
-	rejected, err := readOrders(r, b.Add)
+	rejected, err := ReadOrders(r, b.Add)
 	if err != nil {
 		return nil, err
 	}
@@ -192,12 +192,12 @@ func FromOrderfile(r orderfile.Reader, asOf time.Time, loc *time.Location) (*Cus
 	return c, nil
 }
 
-// readOrders feeds every order of r to add, with the purchase rule the
+// ReadOrders feeds every order of r to add, with the purchase rule the
 // analyses share: an order whose status counts as a purchase and whose
 // amount is not negative (a negative amount is a return), spend Record.Net.
 // Malformed rows (*orderfile.RowError) are skipped and counted; any other
 // read error is returned.
-func readOrders(r orderfile.Reader, add func(customerID string, placedAt time.Time, net int64, purchase bool)) (rejected int, err error) {
+func ReadOrders(r orderfile.Reader, add func(customerID string, placedAt time.Time, net int64, purchase bool)) (rejected int, err error) {
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {

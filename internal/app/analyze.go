@@ -172,18 +172,9 @@ type CalibrationRow struct {
 }
 
 // calibrate compares pm's predictions over the holdout with what the
-// customers of the calibration period c bought by holdoutEnd.
-func calibrate(cfg AnalyzeConfig, c *analytics.Customers, pm clv.PurchaseModel) (*Calibration, error) {
-	hcfg := cfg
-	hcfg.AsOf = cfg.HoldoutEnd
-	h, _, err := loadCustomers(hcfg)
-	if err != nil {
-		return nil, err
-	}
+// customers of the calibration period c bought by the holdout's end (h).
+func calibrate(cfg AnalyzeConfig, c, h *analytics.Customers, pm clv.PurchaseModel) *Calibration {
 	weeks := float64(h.AsOfDay-c.AsOfDay) / 7
-	if weeks <= 0 {
-		return nil, guanxi.Errorf(guanxi.EINVALID, "--holdout-end %s must be after --as-of %s", cfg.HoldoutEnd, cfg.AsOf)
-	}
 	later := make(map[string]int, h.Len())
 	for i, id := range h.IDs {
 		later[id] = i
@@ -218,7 +209,35 @@ func calibrate(cfg AnalyzeConfig, c *analytics.Customers, pm clv.PurchaseModel) 
 	if n := c.Len(); n > 0 {
 		cal.MAE /= float64(n)
 	}
-	return cal, nil
+	return cal
+}
+
+// loadCalibration reads the orders file once into the summaries as of the
+// calibration end (cfg.AsOf) and as of the holdout end.
+func loadCalibration(cfg AnalyzeConfig) (c, h *analytics.Customers, err error) {
+	of, err := openOrders(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer of.f.Close()
+	end, err := time.ParseInLocation(time.DateOnly, cfg.HoldoutEnd, of.loc)
+	if err != nil {
+		return nil, nil, guanxi.Errorf(guanxi.EINVALID, "--holdout-end %q: expected a date such as 2025-12-31", cfg.HoldoutEnd)
+	}
+	if !end.After(of.asOf) {
+		return nil, nil, guanxi.Errorf(guanxi.EINVALID, "--holdout-end %s must be after --as-of %s", cfg.HoldoutEnd, cfg.AsOf)
+	}
+	cb, hb := analytics.NewBuilder(of.asOf, of.loc), analytics.NewBuilder(end, of.loc)
+	rejected, err := analytics.ReadOrders(of.rd, func(id string, at time.Time, net int64, purchase bool) {
+		cb.Add(id, at, net, purchase)
+		hb.Add(id, at, net, purchase)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	c, h = cb.Build(), hb.Build()
+	c.RejectedRows, h.RejectedRows = rejected, rejected
+	return c, h, nil
 }
 
 // SpendResult is the Gamma-Gamma part of ModelResult, in major currency units.
@@ -232,7 +251,13 @@ type SpendResult struct {
 // AnalyzeModel fits BG/NBD ("bgnbd") or Pareto/NBD ("pareto") and the
 // Gamma-Gamma spend model to the orders file and prints the result.
 func AnalyzeModel(cfg AnalyzeConfig, model string, asJSON bool, out, warn io.Writer) error {
-	c, _, err := loadCustomers(cfg)
+	var c, h *analytics.Customers
+	var err error
+	if cfg.HoldoutEnd != "" {
+		c, h, err = loadCalibration(cfg)
+	} else {
+		c, _, err = loadCustomers(cfg)
+	}
 	if err != nil {
 		return err
 	}
@@ -275,9 +300,7 @@ func AnalyzeModel(cfg AnalyzeConfig, model string, asJSON bool, out, warn io.Wri
 		} else {
 			pm = bgnbd
 		}
-		if res.Calibration, err = calibrate(cfg, c, pm); err != nil {
-			return err
-		}
+		res.Calibration = calibrate(cfg, c, h, pm)
 	}
 	var sp clv.Spend
 	for i, x := range c.X {

@@ -77,19 +77,21 @@ func (s *Service) Run(ctx context.Context, sh *shop.Shop, asOf time.Time) (Resul
 // load streams the shop's orders into per-customer summaries.
 func (s *Service) load(ctx context.Context, sh *shop.Shop, asOf time.Time) (*analytics.Customers, error) {
 	b := analytics.NewBuilder(asOf, sh.Location())
-	rows, err := s.db.Query(ctx, `SELECT customer_id, placed_at, amount - refunded, purchase_day IS NOT NULL
-FROM orders WHERE shop_id = ? AND customer_id IS NOT NULL`, sh.ID)
+	// Only purchases matter to the summaries, and only those up to the as-of
+	// date: the database leaves the rest out rather than the Builder.
+	rows, err := s.db.Query(ctx, `SELECT customer_id, placed_at, amount - refunded
+FROM orders WHERE shop_id = ? AND customer_id IS NOT NULL AND purchase_day IS NOT NULL AND placed_at < ?`,
+		sh.ID, asOf.AddDate(0, 0, 1).Unix())
 	if err != nil {
 		return nil, fmt.Errorf("score: read orders of %s: %w", sh.Code, err)
 	}
 	defer rows.Close()
 	var id, placed, net int64
-	var purchase bool
 	for rows.Next() {
-		if err := rows.Scan(&id, &placed, &net, &purchase); err != nil {
+		if err := rows.Scan(&id, &placed, &net); err != nil {
 			return nil, fmt.Errorf("score: read orders of %s: %w", sh.Code, err)
 		}
-		b.Add(strconv.FormatInt(id, 10), time.Unix(placed, 0), net, purchase)
+		b.Add(strconv.FormatInt(id, 10), time.Unix(placed, 0), net, true)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("score: read orders of %s: %w", sh.Code, err)
