@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -178,6 +179,163 @@ func TestClustersTwoPoints(t *testing.T) {
 	}
 	if cl.Centers[0] != [3]float64{10, 1, 1001} || cl.DescEN[0] != "lapsed, occasional, high spend" {
 		t.Errorf("cluster 0: %v %q", cl.Centers[0], cl.DescEN[0])
+	}
+}
+
+// fourGroups returns n customers drawn at random from four well-separated
+// groups in shuffled order, and each customer's group: 0 loyal big spenders
+// (10%), 1 regulars (30%), 2 lapsed one-off buyers (40%), 3 lapsed former
+// big spenders (20%).
+func fourGroups(n int, seed uint64) (*Customers, []int) {
+	rng := rand.New(rand.NewPCG(seed, 5))
+	c := &Customers{
+		IDs:         make([]string, n),
+		RecencyDays: make([]int32, n),
+		Frequency:   make([]int32, n),
+		Monetary:    make([]int64, n),
+	}
+	group := make([]int, n)
+	for i := range n {
+		var g int
+		switch u := rng.Float64(); {
+		case u < 0.1:
+			g = 0
+		case u < 0.4:
+			g = 1
+		case u < 0.8:
+			g = 2
+		default:
+			g = 3
+		}
+		var rec, freq int32
+		var yuan float64
+		switch g {
+		case 0:
+			rec, freq, yuan = 2+rng.Int32N(8), 20+rng.Int32N(20), 5000+10000*rng.Float64()
+		case 1:
+			rec, freq, yuan = 30+rng.Int32N(30), 4+rng.Int32N(5), 300+500*rng.Float64()
+		case 2:
+			rec, freq, yuan = 400+rng.Int32N(300), 1, 10+40*rng.Float64()
+		case 3:
+			rec, freq, yuan = 200+rng.Int32N(150), 2+rng.Int32N(2), 2000+2000*rng.Float64()
+		}
+		c.IDs[i] = "c" + strconv.Itoa(i)
+		c.RecencyDays[i], c.Frequency[i], c.Monetary[i] = rec, freq, int64(math.Round(yuan*100))
+		group[i] = g
+	}
+	return c, group
+}
+
+// TestClustersLargeSampled checks the sampled path (more customers than
+// clusterSample): the right k, clusters that match the groups, and the same
+// result from the same seed.
+func TestClustersLargeSampled(t *testing.T) {
+	const n = 200_000
+	c, group := fourGroups(n, 3)
+	cl, err := Clusters(c, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.K != 4 {
+		t.Fatalf("K = %d, want 4 (silhouette %.3f, sizes %v)", cl.K, cl.Silhouette, cl.Sizes)
+	}
+	if cl.Silhouette <= 0.5 || cl.Silhouette > 1 {
+		t.Errorf("silhouette = %v, want well separated", cl.Silhouette)
+	}
+	// Purity: the share of customers in their cluster's majority group.
+	var tally [clusterMaxK][4]int
+	for i, g := range group {
+		tally[cl.Assign[i]][g]++
+	}
+	agree := 0
+	for j := range cl.K {
+		agree += slices.Max(tally[j][:])
+	}
+	if purity := float64(agree) / n; purity < 0.95 {
+		t.Errorf("purity = %.4f, want > 0.95; cluster × group counts %v", purity, tally[:cl.K])
+	}
+	// Sorted by mean spend: big spenders, lapsed big spenders, regulars, one-offs.
+	for j, want := range []int{0, 3, 1, 2} {
+		if maj := slices.Index(tally[j][:], slices.Max(tally[j][:])); maj != want {
+			t.Errorf("cluster %d is mostly group %d, want %d", j, maj, want)
+		}
+	}
+	total := 0
+	for _, s := range cl.Sizes {
+		total += s
+	}
+	if total != n || len(cl.Assign) != n {
+		t.Fatalf("sizes sum to %d, %d assignments, want %d", total, len(cl.Assign), n)
+	}
+
+	again, err := Clusters(c, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cl, again) {
+		t.Fatal("same seed, different results")
+	}
+	prev := runtime.GOMAXPROCS(1)
+	one, err := Clusters(c, 9)
+	runtime.GOMAXPROCS(prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cl, one) {
+		t.Fatal("result depends on GOMAXPROCS")
+	}
+}
+
+// TestClustersLargeRare checks that a large shop whose customers are nearly
+// all alike still clusters when the sample would likely miss the rare ones.
+func TestClustersLargeRare(t *testing.T) {
+	const n = 100_000
+	c := &Customers{
+		RecencyDays: make([]int32, n),
+		Frequency:   make([]int32, n),
+		Monetary:    make([]int64, n),
+	}
+	for i := range n {
+		c.RecencyDays[i], c.Frequency[i], c.Monetary[i] = 30, 1, 9900
+	}
+	for i := range 3 {
+		r := n/3*i + 17
+		c.RecencyDays[r], c.Frequency[r], c.Monetary[r] = 400+int32(i), 5, 500_000
+	}
+	cl, err := Clusters(c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.K != 2 || !reflect.DeepEqual(cl.Sizes, []int{3, n - 3}) {
+		t.Fatalf("K = %d, sizes %v, want 2 clusters of 3 and %d", cl.K, cl.Sizes, n-3)
+	}
+}
+
+func TestMedianOf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, 2, 3, 16, 17, 18, 100, 1001, 50_000} {
+		for _, spread := range []int32{1, 3, 1000, 1 << 30} {
+			v := make([]int32, n)
+			for i := range v {
+				v[i] = rng.Int32N(spread) - spread/2
+			}
+			s := slices.Clone(v)
+			slices.Sort(s)
+			want := float64(s[n/2])
+			if n%2 == 0 {
+				want = (float64(s[n/2-1]) + float64(s[n/2])) / 2
+			}
+			if got := medianOf(v); got != want {
+				t.Errorf("n=%d spread=%d: median %v, want %v", n, spread, got, want)
+			}
+		}
+	}
+	asc := make([]int64, 10_001) // sorted input must not go quadratic
+	for i := range asc {
+		asc[i] = int64(i)
+	}
+	if got := medianOf(asc); got != 5000 {
+		t.Errorf("median of 0..10000 = %v", got)
 	}
 }
 

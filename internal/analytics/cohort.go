@@ -244,7 +244,7 @@ func (b *CohortBuilder) Build() Cohorts {
 // returned.
 func CohortsFromOrderfile(r orderfile.Reader, asOf time.Time, loc *time.Location) (Cohorts, error) {
 	b := NewCohortBuilder(asOf, loc)
-	rejected, err := ReadOrders(r, b.Add)
+	rejected, err := ReadOrdersJoined(r, b.Add)
 	if err != nil {
 		return Cohorts{}, err
 	}

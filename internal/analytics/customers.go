@@ -1,9 +1,6 @@
 package analytics
 
 import (
-	"errors"
-	"fmt"
-	"io"
 	"slices"
 	"time"
 
@@ -68,6 +65,23 @@ func NewBuilder(asOf time.Time, loc *time.Location) *Builder {
 		loc = time.UTC
 	}
 	return &Builder{asOf: asOf, asOfDay: DayOf(asOf, loc), loc: loc, index: make(map[string]int32)}
+}
+
+// Grow makes room for about orders more purchase orders from about
+// customers more customers, so that a large file fills its slices and map
+// without growing them step by step.
+func (b *Builder) Grow(orders, customers int) {
+	if len(b.index) == 0 && customers > 0 {
+		b.index = make(map[string]int32, customers)
+	}
+	b.ids = slices.Grow(b.ids, customers)
+	b.freq = slices.Grow(b.freq, customers)
+	b.money = slices.Grow(b.money, customers)
+	b.first = slices.Grow(b.first, customers)
+	b.last = slices.Grow(b.last, customers)
+	b.days = slices.Grow(b.days, customers)
+	b.firstSpend = slices.Grow(b.firstSpend, customers)
+	b.obs = slices.Grow(b.obs, orders)
 }
 
 // DayOf returns t's calendar date in loc as days since 1970-01-01.
@@ -175,42 +189,67 @@ func (b *Builder) Build() *Customers {
 	return c
 }
 
+// Merge adds what o counted to b, as if b had been given o's orders after
+// its own; o must count to the same as-of date and must not be used after.
+// Parts of one file read at once (ReadOrderParts) merge this way, in file
+// order, so customers keep the order they were first seen in.
+func (b *Builder) Merge(o *Builder) {
+	b.unordered = b.unordered || o.unordered
+	to := make([]int32, len(o.ids))
+	for j, id := range o.ids {
+		i, ok := b.index[id]
+		if !ok {
+			i = int32(len(b.ids))
+			b.index[id] = i
+			b.ids = append(b.ids, id)
+			b.freq = append(b.freq, o.freq[j])
+			b.money = append(b.money, o.money[j])
+			b.first = append(b.first, o.first[j])
+			b.last = append(b.last, o.last[j])
+			b.days = append(b.days, o.days[j])
+			b.firstSpend = append(b.firstSpend, o.firstSpend[j])
+			to[j] = i
+			continue
+		}
+		to[j] = i
+		b.freq[i] += o.freq[j]
+		b.money[i] += o.money[j]
+		switch {
+		case o.first[j] > b.last[i]:
+			// o's purchases all come after b's: the distinct days add up.
+			b.days[i] += o.days[j]
+		default:
+			// Overlapping dates: Build counts distinct days from obs.
+			b.unordered = true
+		}
+		b.last[i] = max(b.last[i], o.last[j])
+		switch {
+		case o.first[j] < b.first[i]:
+			b.first[i], b.firstSpend[i] = o.first[j], o.firstSpend[j]
+		case o.first[j] == b.first[i]:
+			b.firstSpend[i] += o.firstSpend[j]
+		}
+	}
+	for _, ob := range o.obs {
+		b.obs = append(b.obs, uint64(uint32(to[ob>>32]))<<32|ob&0xffffffff)
+	}
+	*o = Builder{}
+}
+
 // FromOrderfile reads every order of r into Customers as of the date of asOf
-// in loc. A purchase is an order whose status counts as one and whose amount
+// in loc, with the rows of each order joined wherever they are in the file
+// (ReadOrdersJoined). A purchase is an order whose status counts as one and whose amount
 // is not negative (a negative amount is a return); its spend is Record.Net.
 // Guest orders (empty Customer.Key) are skipped, and so are malformed rows
 // (*orderfile.RowError), counted in RejectedRows. Any other read error is
 // returned, with no Customers.
 func FromOrderfile(r orderfile.Reader, asOf time.Time, loc *time.Location) (*Customers, error) {
 	b := NewBuilder(asOf, loc)
-	rejected, err := ReadOrders(r, b.Add)
+	rejected, err := ReadOrdersJoined(r, b.Add)
 	if err != nil {
 		return nil, err
 	}
 	c := b.Build()
 	c.RejectedRows = rejected
 	return c, nil
-}
-
-// ReadOrders feeds every order of r to add, with the purchase rule the
-// analyses share: an order whose status counts as a purchase and whose
-// amount is not negative (a negative amount is a return), spend Record.Net.
-// Malformed rows (*orderfile.RowError) are skipped and counted; any other
-// read error is returned.
-func ReadOrders(r orderfile.Reader, add func(customerID string, placedAt time.Time, net int64, purchase bool)) (rejected int, err error) {
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			return rejected, nil
-		}
-		if err != nil {
-			var re *orderfile.RowError
-			if errors.As(err, &re) {
-				rejected++
-				continue
-			}
-			return rejected, fmt.Errorf("analytics: read orders: %w", err)
-		}
-		add(rec.Customer.Key, rec.PlacedAt, int64(rec.Net()), rec.Status.IsPurchase() && rec.Amount >= 0)
-	}
 }

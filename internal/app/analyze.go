@@ -2,11 +2,13 @@ package app
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"maps"
 	"math"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"text/tabwriter"
@@ -33,16 +35,18 @@ type AnalyzeConfig struct {
 	Out        string // output file; "-" or "" for standard output
 }
 
-// ordersFile is an opened orders file and what it is read as of.
+// ordersFile is an orders file read into memory and what it is read as of.
 type ordersFile struct {
-	rd   orderfile.Reader
+	cfg  AnalyzeConfig
+	data []byte
+	opt  orderfile.Options
 	loc  *time.Location
 	asOf time.Time // midnight of the as-of date in loc
-	f    *os.File
 }
 
-// openOrders checks the options and opens the orders file as a reader of
-// its format.
+// openOrders checks the options and reads the orders file. The file is held
+// in memory so that its parts can be parsed on every core and, when an
+// order's rows turn out to be apart, read again.
 func openOrders(cfg AnalyzeConfig) (*ordersFile, error) {
 	if cfg.Orders == "" {
 		return nil, guanxi.Errorf(guanxi.EINVALID, "--orders is required")
@@ -59,16 +63,54 @@ func openOrders(cfg AnalyzeConfig) (*ordersFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(cfg.Orders)
+	data, err := os.ReadFile(cfg.Orders)
 	if err != nil {
-		return nil, guanxi.Errorf(guanxi.EINVALID, "%s: cannot open: %v", cfg.Orders, err)
+		return nil, guanxi.Errorf(guanxi.EINVALID, "%s: cannot read: %v", cfg.Orders, err)
 	}
-	rd, err := orderfile.Open(cmpOr(cfg.Format, "generic"), cfg.Orders, bufio.NewReaderSize(f, 1<<20), orderfile.Options{Location: loc, Map: m})
+	return &ordersFile{cfg: cfg, data: data, opt: orderfile.Options{Location: loc, Map: m}, loc: loc, asOf: asOf}, nil
+}
+
+// read feeds the file's orders to accumulators made by newAcc: one per
+// part of a generic file when parallel (merging them is the caller's), else
+// one. An order whose rows are apart in the file is joined first (DESIGN.md):
+// when the parallel pass finds one, the file is read again, whole.
+func read[A any](of *ordersFile, parallel bool, newAcc func(ordersHint int) (A, analytics.OrderFunc)) (accs []A, rejected int, err error) {
+	format := cmpOr(of.cfg.Format, "generic")
+	// Lines bound the orders from above; sizing for them up front spares
+	// growing large slices and maps step by step.
+	lines := bytes.Count(of.data, []byte{'\n'})
+	if parallel && format == "generic" {
+		parts, err := orderfile.OpenGenericParts(of.cfg.Orders, of.data, of.opt, runtime.GOMAXPROCS(0))
+		if err != nil {
+			return nil, 0, err
+		}
+		adds := make([]analytics.OrderFunc, len(parts))
+		accs = make([]A, len(parts))
+		for i := range parts {
+			accs[i], adds[i] = newAcc(lines / len(parts))
+		}
+		rejected, apart, err := analytics.ReadOrderParts(parts, adds, lines)
+		if err != nil || !apart {
+			return accs, rejected, err
+		}
+	}
+	rd, err := orderfile.Open(format, of.cfg.Orders, bytes.NewReader(of.data), of.opt)
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, 0, err
 	}
-	return &ordersFile{rd: rd, loc: loc, asOf: asOf, f: f}, nil
+	acc, add := newAcc(lines)
+	rejected, err = analytics.ReadOrdersJoined(rd, add)
+	return []A{acc}, rejected, err
+}
+
+// buildCustomers merges the builders of a read into Customers.
+func buildCustomers(bs []*analytics.Builder, rejected int) *analytics.Customers {
+	for _, o := range bs[1:] {
+		bs[0].Merge(o)
+	}
+	c := bs[0].Build()
+	c.RejectedRows = rejected
+	return c
 }
 
 // loadCustomers reads the orders file into per-customer summaries.
@@ -77,13 +119,15 @@ func loadCustomers(cfg AnalyzeConfig) (*analytics.Customers, *time.Location, err
 	if err != nil {
 		return nil, nil, err
 	}
-	defer of.f.Close()
-	loc := of.loc
-	c, err := analytics.FromOrderfile(of.rd, of.asOf, loc)
+	bs, rejected, err := read(of, true, func(orders int) (*analytics.Builder, analytics.OrderFunc) {
+		b := analytics.NewBuilder(of.asOf, of.loc)
+		b.Grow(orders, orders/2)
+		return b, b.Add
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return c, loc, nil
+	return buildCustomers(bs, rejected), of.loc, nil
 }
 
 // AnalyzeRFM writes every customer's recency, frequency, monetary value,
@@ -219,7 +263,6 @@ func loadCalibration(cfg AnalyzeConfig) (c, h *analytics.Customers, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	defer of.f.Close()
 	end, err := time.ParseInLocation(time.DateOnly, cfg.HoldoutEnd, of.loc)
 	if err != nil {
 		return nil, nil, guanxi.Errorf(guanxi.EINVALID, "--holdout-end %q: expected a date such as 2025-12-31", cfg.HoldoutEnd)
@@ -227,17 +270,24 @@ func loadCalibration(cfg AnalyzeConfig) (c, h *analytics.Customers, err error) {
 	if !end.After(of.asOf) {
 		return nil, nil, guanxi.Errorf(guanxi.EINVALID, "--holdout-end %s must be after --as-of %s", cfg.HoldoutEnd, cfg.AsOf)
 	}
-	cb, hb := analytics.NewBuilder(of.asOf, of.loc), analytics.NewBuilder(end, of.loc)
-	rejected, err := analytics.ReadOrders(of.rd, func(id string, at time.Time, net int64, purchase bool) {
-		cb.Add(id, at, net, purchase)
-		hb.Add(id, at, net, purchase)
+	type pair struct{ c, h *analytics.Builder }
+	ps, rejected, err := read(of, true, func(orders int) (pair, analytics.OrderFunc) {
+		p := pair{analytics.NewBuilder(of.asOf, of.loc), analytics.NewBuilder(end, of.loc)}
+		p.c.Grow(orders, orders/2)
+		p.h.Grow(orders, orders/2)
+		return p, func(id string, at time.Time, net int64, purchase bool) {
+			p.c.Add(id, at, net, purchase)
+			p.h.Add(id, at, net, purchase)
+		}
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	c, h = cb.Build(), hb.Build()
-	c.RejectedRows, h.RejectedRows = rejected, rejected
-	return c, h, nil
+	cs, hs := make([]*analytics.Builder, len(ps)), make([]*analytics.Builder, len(ps))
+	for i, p := range ps {
+		cs[i], hs[i] = p.c, p.h
+	}
+	return buildCustomers(cs, rejected), buildCustomers(hs, rejected), nil
 }
 
 // SpendResult is the Gamma-Gamma part of ModelResult, in major currency units.
@@ -352,11 +402,15 @@ func AnalyzeCohort(cfg AnalyzeConfig, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer of.f.Close()
-	c, err := analytics.CohortsFromOrderfile(of.rd, of.asOf, of.loc)
+	bs, rejected, err := read(of, false, func(int) (*analytics.CohortBuilder, analytics.OrderFunc) {
+		b := analytics.NewCohortBuilder(of.asOf, of.loc)
+		return b, b.Add
+	})
 	if err != nil {
 		return err
 	}
+	c := bs[0].Build()
+	c.RejectedRows = rejected
 	w, closeOut, err := openOut(cfg.Out)
 	if err != nil {
 		return err

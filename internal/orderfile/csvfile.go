@@ -63,6 +63,9 @@ type csvFile struct {
 	index  map[string]int // lower-cased, trimmed header → column
 	row    int            // file row of the last record read
 	rows   int            // data rows read so far, malformed ones included
+	// base is the number of file lines before the text r reads, when it
+	// reads a part of a file (OpenGenericParts); rows are numbered in the file.
+	base int
 }
 
 func openCSV(name string, r io.Reader) (*csvFile, error) {
@@ -114,12 +117,16 @@ func (f *csvFile) read() ([]string, int, error) {
 			return nil, 0, io.EOF
 		}
 		f.rows++
+		if pe, ok := err.(*csv.ParseError); ok {
+			pe.StartLine += f.base
+			pe.Line += f.base
+		}
 		return nil, 0, csvError(f.name, err)
 	}
 	f.rows++
 	line, _ := f.r.FieldPos(0)
-	f.row = line
-	return rec, line, nil
+	f.row = line + f.base
+	return rec, f.row, nil
 }
 
 // RowsRead returns how many data rows have been read, bad ones included.
@@ -144,6 +151,9 @@ func cell(rec []string, i int) string {
 // Excel: `="2847561039284756000"` and a leading `'` or tab become the bare
 // value; surrounding spaces go.
 func CleanCell(s string) string {
+	if s == "" || plainCell(s) {
+		return s
+	}
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, `="`) && strings.HasSuffix(s, `"`) && len(s) >= 3 {
 		s = s[2 : len(s)-1]
@@ -152,6 +162,14 @@ func CleanCell(s string) string {
 	}
 	s = strings.TrimLeft(s, "'`\t")
 	return strings.TrimSpace(s)
+}
+
+// plainCell reports whether CleanCell would return s unchanged because it
+// starts and ends with a printable ASCII character that no rule touches:
+// the common case, checked without scanning the cell.
+func plainCell(s string) bool {
+	c0, cl := s[0], s[len(s)-1]
+	return c0 > ' ' && c0 < 0x7f && c0 != '=' && c0 != '\'' && c0 != '`' && cl > ' ' && cl < 0x7f
 }
 
 // timeLayouts are the date-time spellings seen in shop exports, most
@@ -188,6 +206,9 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, fmt.Errorf("empty")
 	}
+	if t, ok := parseLocalISO(s, loc); ok {
+		return t, nil
+	}
 	if strings.ContainsRune(s, '.') && !strings.ContainsAny(s, "TZ") {
 		// "2025-03-05 23:37:00.123" → drop fractional seconds.
 		if i := strings.IndexByte(s, '.'); i > 10 {
@@ -204,6 +225,57 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date", s)
+}
+
+// parseLocalISO reads the spellings most files use — 2006-01-02,
+// 2006-01-02 15:04:05 and 2006-01-02T15:04:05, without a zone — in loc,
+// without trying every layout in turn. It reports false for anything else,
+// including impossible dates, which ParseTime then reads (or refuses) the
+// slow way.
+func parseLocalISO(s string, loc *time.Location) (time.Time, bool) {
+	if len(s) != 10 && len(s) != 19 {
+		return time.Time{}, false
+	}
+	if s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	y, ok1 := digits(s[0:4])
+	mo, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || d < 1 || d > daysIn(time.Month(mo), y) {
+		return time.Time{}, false
+	}
+	var hh, mm, ss int
+	if len(s) == 19 {
+		if (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' {
+			return time.Time{}, false
+		}
+		var ok4, ok5, ok6 bool
+		hh, ok4 = digits(s[11:13])
+		mm, ok5 = digits(s[14:16])
+		ss, ok6 = digits(s[17:19])
+		if !ok4 || !ok5 || !ok6 || hh > 23 || mm > 59 || ss > 59 {
+			return time.Time{}, false
+		}
+	}
+	return time.Date(y, time.Month(mo), d, hh, mm, ss, 0, loc), true
+}
+
+// digits reads a run of ASCII digits.
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func daysIn(m time.Month, year int) int {
+	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // columns maps a reader's fields to the columns of its file, and is what

@@ -46,6 +46,29 @@ var genericColumns = []string{"order_id", "order_date", "customer_id", "amount",
 	"channel", "province", "city", "category", "sku", "product_name", "quantity", "unit_price",
 	"customer_name", "phone", "email", "platform"}
 
+// Indexes of genericColumns, for reading a row's cells without a map lookup.
+const (
+	gOrderID = iota
+	gOrderDate
+	gCustomerID
+	gAmount
+	gStatus
+	gRefunded
+	gChannel
+	gProvince
+	gCity
+	gCategory
+	gSKU
+	gProductName
+	gQuantity
+	gUnitPrice
+	gCustomerName
+	gPhone
+	gEmail
+	gPlatform
+	nGeneric
+)
+
 func isGenericColumn(c string) bool {
 	for _, g := range genericColumns {
 		if g == c {
@@ -74,19 +97,33 @@ func Open(format, name string, r io.Reader, opt Options) (Reader, error) {
 
 type genericReader struct {
 	columns
-	opt  Options
-	rows grouper
+	opt       Options
+	rows      grouper
+	at        [nGeneric]int // file column of each of genericColumns, -1 when absent
+	lineCols  bool          // the file has line columns: every row is a Line
+	hasAmount bool
 }
+
+// val is the cleaned cell of generic column c (one of the g… constants).
+func (g *genericReader) val(rec []string, c int) string { return cell(rec, g.at[c]) }
 
 func newGeneric(name string, r io.Reader, opt Options) (*genericReader, error) {
 	f, err := openCSV(name, r)
 	if err != nil {
 		return nil, err
 	}
+	return genericOver(f, opt)
+}
+
+// genericOver reads the generic format from an opened CSV file.
+func genericOver(f *csvFile, opt Options) (*genericReader, error) {
+	name := f.name
 	g := &genericReader{columns: newColumns(f), opt: opt}
 	g.rows = grouper{
-		f:   f,
-		key: func(rec []string) string { return g.platform(rec) + "\x1f" + g.get(rec, "order_id") },
+		f: f,
+		same: func(a, b []string) bool {
+			return g.val(a, gOrderID) == g.val(b, gOrderID) && g.platform(a) == g.platform(b)
+		},
 		first: func(r *Record, rec []string, row int) *RowError {
 			if err := g.header(r, rec, row); err != nil {
 				return err
@@ -97,7 +134,8 @@ func newGeneric(name string, r io.Reader, opt Options) (*genericReader, error) {
 		finish:   g.finish,
 		newOrder: func(row int) *Record { return &Record{File: f.name, Row: row} },
 	}
-	for _, c := range genericColumns {
+	for j, c := range genericColumns {
+		g.at[j] = -1
 		h := c
 		if m, ok := opt.Map[c]; ok {
 			h = m
@@ -110,6 +148,7 @@ func newGeneric(name string, r io.Reader, opt Options) (*genericReader, error) {
 			continue
 		}
 		g.cols[c] = i
+		g.at[j] = i
 		g.used[i] = true
 	}
 	for _, req := range []string{"order_id", "order_date", "customer_id"} {
@@ -118,6 +157,8 @@ func newGeneric(name string, r io.Reader, opt Options) (*genericReader, error) {
 		}
 	}
 	_, hasAmount := g.cols["amount"]
+	g.hasAmount = hasAmount
+	g.lineCols = g.hasLineColumns()
 	_, hasQty := g.cols["quantity"]
 	_, hasPrice := g.cols["unit_price"]
 	if !hasAmount && !(hasQty && hasPrice) {
@@ -132,7 +173,7 @@ func (g *genericReader) Next() (*Record, error) { return g.rows.next() }
 
 // platform is the row's platform column, lower-cased, or "generic".
 func (g *genericReader) platform(rec []string) string {
-	if p := g.get(rec, "platform"); p != "" {
+	if p := g.val(rec, gPlatform); p != "" {
 		return strings.ToLower(p)
 	}
 	return "generic"
@@ -140,36 +181,36 @@ func (g *genericReader) platform(rec []string) string {
 
 // header reads the order-level columns from the order's first row.
 func (g *genericReader) header(r *Record, rec []string, row int) *RowError {
-	r.OrderID = g.get(rec, "order_id")
+	r.OrderID = g.val(rec, gOrderID)
 	if r.OrderID == "" {
 		return g.bad(row, rec, "order_id", "an order id")
 	}
 	r.Platform = g.platform(rec)
-	t, err := ParseTime(g.get(rec, "order_date"), g.opt.Location)
+	t, err := ParseTime(g.val(rec, gOrderDate), g.opt.Location)
 	if err != nil {
 		return g.bad(row, rec, "order_date", "an ISO 8601 date or date-time such as 2025-11-11 or 2025-11-11T20:15:00+08:00")
 	}
 	r.PlacedAt = t
 	r.Status = StatusPaid
-	if s := g.get(rec, "status"); s != "" {
+	if s := g.val(rec, gStatus); s != "" {
 		r.Status = Status(strings.ToLower(s))
 		if !r.Status.Valid() {
 			return g.bad(row, rec, "status", "one of pending, paid, shipped, completed, cancelled, refunded, partially_refunded")
 		}
 	}
-	if s := g.get(rec, "refunded_amount"); s != "" {
+	if s := g.val(rec, gRefunded); s != "" {
 		m, err := guanxi.ParseMoney(s)
 		if err != nil || m < 0 {
 			return g.bad(row, rec, "refunded_amount", "a non-negative amount such as 12.50")
 		}
 		r.Refunded = m
 	}
-	r.Channel = strings.ToLower(g.get(rec, "channel"))
-	r.Province = g.get(rec, "province")
-	r.City = g.get(rec, "city")
+	r.Channel = strings.ToLower(g.val(rec, gChannel))
+	r.Province = g.val(rec, gProvince)
+	r.City = g.val(rec, gCity)
 	r.Customer = Customer{
-		Key: g.get(rec, "customer_id"), KeyKind: KeyCustomerID,
-		Name: g.get(rec, "customer_name"), Phone: g.get(rec, "phone"), Email: g.get(rec, "email"),
+		Key: g.val(rec, gCustomerID), KeyKind: KeyCustomerID,
+		Name: g.val(rec, gCustomerName), Phone: g.val(rec, gPhone), Email: g.val(rec, gEmail),
 		Province: r.Province, City: r.City,
 	}
 	for i, used := range g.used {
@@ -188,16 +229,16 @@ func (g *genericReader) header(r *Record, rec []string, row int) *RowError {
 // addLine reads one row's line columns into r.
 func (g *genericReader) addLine(r *Record, rec []string, row int) *RowError {
 	var l Line
-	l.SKU, l.Name, l.Category = g.get(rec, "sku"), g.get(rec, "product_name"), g.get(rec, "category")
+	l.SKU, l.Name, l.Category = g.val(rec, gSKU), g.val(rec, gProductName), g.val(rec, gCategory)
 	l.Quantity = 1
-	if s := g.get(rec, "quantity"); s != "" {
+	if s := g.val(rec, gQuantity); s != "" {
 		q, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || q > 1e9 || q < -1e9 {
 			return g.bad(row, rec, "quantity", "a whole number")
 		}
 		l.Quantity = q
 	}
-	priceStr := g.get(rec, "unit_price")
+	priceStr := g.val(rec, gUnitPrice)
 	var micro int64
 	if priceStr != "" {
 		var err error
@@ -207,13 +248,13 @@ func (g *genericReader) addLine(r *Record, rec []string, row int) *RowError {
 		}
 		l.UnitPrice = microToMoney(micro)
 	}
-	if s := g.get(rec, "amount"); s != "" {
+	if s := g.val(rec, gAmount); s != "" {
 		m, err := guanxi.ParseMoney(s)
 		if err != nil {
 			return g.bad(row, rec, "amount", "an amount such as 128.00")
 		}
 		l.Amount = m
-	} else if _, has := g.cols["amount"]; has && priceStr == "" {
+	} else if g.hasAmount && priceStr == "" {
 		return g.bad(row, rec, "amount", "an amount such as 128.00")
 	} else {
 		if priceStr == "" {
@@ -224,7 +265,7 @@ func (g *genericReader) addLine(r *Record, rec []string, row int) *RowError {
 		}
 		l.Amount = microToMoney(micro * l.Quantity)
 	}
-	if l.SKU != "" || l.Name != "" || g.hasLineColumns() {
+	if l.SKU != "" || l.Name != "" || g.lineCols {
 		r.Lines = append(r.Lines, l)
 	}
 	r.Amount += l.Amount

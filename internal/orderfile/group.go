@@ -7,14 +7,14 @@ import "io"
 // whole order, with every row of it, and reading goes on with the next.
 type grouper struct {
 	f        *csvFile
-	key      func(rec []string) string                        // rows with equal keys are one order
+	same     func(a, b []string) bool                         // whether two rows are of one order
 	skip     func(rec []string) bool                          // rows to pass over, or nil
 	first    func(r *Record, rec []string, row int) *RowError // the order's first row
 	line     func(r *Record, rec []string, row int) *RowError // each following row
 	finish   func(r *Record)                                  // once all its rows are in, or nil
 	newOrder func(row int) *Record                            // an empty Record for a new order
 	pending  *Record
-	pendKey  string
+	pendRow  []string // the pending order's first row
 	rows     [][]string
 	rerr     *RowError
 	eof      bool
@@ -39,8 +39,7 @@ func (g *grouper) next() (*Record, error) {
 		if g.skip != nil && g.skip(rec) {
 			continue
 		}
-		k := g.key(rec)
-		if g.pending != nil && k == g.pendKey {
+		if g.pending != nil && g.same(g.pendRow, rec) {
 			g.rows = append(g.rows, rec)
 			if g.rerr == nil {
 				g.rerr = g.line(g.pending, rec, row)
@@ -48,7 +47,7 @@ func (g *grouper) next() (*Record, error) {
 			continue
 		}
 		out, outErr := g.flush()
-		g.pending, g.pendKey, g.rows = g.newOrder(row), k, [][]string{rec}
+		g.pending, g.pendRow, g.rows = g.newOrder(row), rec, [][]string{rec}
 		g.rerr = g.first(g.pending, rec, row)
 		if out != nil || outErr != nil {
 			return out, outErr

@@ -85,7 +85,7 @@ func newShopify(name string, r io.Reader, opt Options) (Reader, error) {
 	s := &shopifyReader{columns: newColumns(f), opt: opt}
 	s.rows = grouper{
 		f:    f,
-		key:  func(rec []string) string { return s.get(rec, "name") },
+		same: func(a, b []string) bool { return s.get(a, "name") == s.get(b, "name") },
 		skip: blankRow,
 		first: func(r *Record, rec []string, row int) *RowError {
 			if err := s.order(r, rec, row); err != nil {
