@@ -80,7 +80,9 @@ func read[A any](of *ordersFile, parallel bool, newAcc func(ordersHint int) (A, 
 	// growing large slices and maps step by step.
 	lines := bytes.Count(of.data, []byte{'\n'})
 	if parallel && format == "generic" {
-		parts, err := orderfile.OpenGenericParts(of.cfg.Orders, of.data, of.opt, runtime.GOMAXPROCS(0))
+		opt := of.opt
+		opt.ReuseRecords = true // ReadOrderParts takes what it needs from each at once
+		parts, err := orderfile.OpenGenericParts(of.cfg.Orders, of.data, opt, runtime.GOMAXPROCS(0))
 		if err != nil {
 			return nil, 0, err
 		}

@@ -12,7 +12,10 @@ type grouper struct {
 	first    func(r *Record, rec []string, row int) *RowError // the order's first row
 	line     func(r *Record, rec []string, row int) *RowError // each following row
 	finish   func(r *Record)                                  // once all its rows are in, or nil
-	newOrder func(row int) *Record                            // an empty Record for a new order
+	newOrder func(r *Record, row int)                         // sets up a zeroed Record for a new order
+	reuse    bool                                             // Options.ReuseRecords
+	spare    [2]*Record                                       // the Records reused in turn
+	flip     int
 	pending  *Record
 	pendRow  []string // the pending order's first row
 	rows     [][]string
@@ -47,7 +50,7 @@ func (g *grouper) next() (*Record, error) {
 			continue
 		}
 		out, outErr := g.flush()
-		g.pending, g.pendRow, g.rows = g.newOrder(row), rec, [][]string{rec}
+		g.pending, g.pendRow, g.rows = g.record(row), rec, [][]string{rec}
 		g.rerr = g.first(g.pending, rec, row)
 		if out != nil || outErr != nil {
 			return out, outErr
@@ -74,4 +77,26 @@ func (g *grouper) flush() (*Record, error) {
 		g.finish(r)
 	}
 	return r, nil
+}
+
+// record returns a Record for a new order. With reuse, two Records take
+// turns (one is being filled while the other is with the caller), and their
+// Lines keep their capacity.
+func (g *grouper) record(row int) *Record {
+	if !g.reuse {
+		r := new(Record)
+		g.newOrder(r, row)
+		return r
+	}
+	r := g.spare[g.flip]
+	if r == nil {
+		r = new(Record)
+		g.spare[g.flip] = r
+	}
+	g.flip ^= 1
+	lines := r.Lines[:0]
+	*r = Record{}
+	g.newOrder(r, row)
+	r.Lines = lines
+	return r
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
-	"unicode/utf8"
 )
 
 // minPartSize is the smallest part worth a reader of its own: below it the
@@ -26,7 +25,9 @@ var minPartSize = 4 << 20
 func OpenGenericParts(name string, data []byte, opt Options, n int) ([]Reader, error) {
 	whole := data
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if n <= 1 || len(data) < 2*minPartSize || !utf8.Valid(data) {
+	// The encoding is judged as Decode judges it, from the first 64 KiB.
+	head := data[:min(len(data), sniffSize)]
+	if n <= 1 || len(data) < 2*minPartSize || !validUTF8Prefix(head, len(head) == len(data)) {
 		r, err := Open("generic", name, bytes.NewReader(whole), opt)
 		if err != nil {
 			return nil, err

@@ -158,3 +158,52 @@ func FuzzGenericParts(f *testing.F) {
 		samePartsAsWhole(t, data, 1+int(n%8))
 	})
 }
+
+// With ReuseRecords, each Record read and used at once is the one a reader
+// without reuse returns.
+func TestReuseRecords(t *testing.T) {
+	data := messyOrders(2000, 3)
+	plain, err := Open("generic", "f.csv", bytes.NewReader(data), Options{Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, wantErrs := readParts(t, plain)
+	reuse, err := Open("generic", "f.csv", bytes.NewReader(data), Options{Location: time.UTC, ReuseRecords: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []*Record
+	var gotErrs []string
+	seen := map[*Record]bool{}
+	for {
+		rec, err := reuse.Next()
+		if err == io.EOF {
+			break
+		}
+		if re, ok := AsRowError(err); ok {
+			gotErrs = append(gotErrs, fmt.Sprintf("%d %s %s", re.Row, re.Column, re.Expected))
+			continue
+		}
+		seen[rec] = true
+		c := *rec
+		c.Lines = append([]Line(nil), rec.Lines...)
+		got = append(got, &c)
+	}
+	if len(seen) > 2 {
+		t.Errorf("%d distinct Records, want 2 reused", len(seen))
+	}
+	if !reflect.DeepEqual(wantErrs, gotErrs) || len(want) != len(got) {
+		t.Fatalf("errors %q vs %q, %d vs %d records", wantErrs, gotErrs, len(want), len(got))
+	}
+	for i := range want {
+		if want[i].Lines == nil {
+			want[i].Lines = []Line{}
+		}
+		if got[i].Lines == nil {
+			got[i].Lines = []Line{}
+		}
+		if !reflect.DeepEqual(want[i], got[i]) {
+			t.Fatalf("record %d:\n%+v\n%+v", i, want[i], got[i])
+		}
+	}
+}

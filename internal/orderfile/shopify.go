@@ -94,7 +94,8 @@ func newShopify(name string, r io.Reader, opt Options) (Reader, error) {
 			return s.addLine(r, rec, row)
 		},
 		line:     s.addLine,
-		newOrder: func(row int) *Record { return &Record{File: f.name, Row: row, Platform: "shopify", Channel: "shopify"} },
+		newOrder: func(r *Record, row int) { r.File, r.Row, r.Platform, r.Channel = f.name, row, "shopify", "shopify" },
+		reuse:    opt.ReuseRecords,
 	}
 	for _, fd := range shopifyFields {
 		if i := f.col(fd.headers...); i >= 0 {
