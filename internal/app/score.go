@@ -42,6 +42,7 @@ func (a *App) Score(ctx context.Context, shopCode, asOf string, asJSON bool, out
 	if res.Note != "" {
 		note = "; " + res.Note
 	}
-	_, err = fmt.Fprintf(out, "shop %s: %d customers scored as of %s (%s%s) in %.1fs\n", res.Shop, res.Customers, res.AsOf, model, note, res.Seconds)
+	_, err = fmt.Fprintf(out, "shop %s: %d customers scored as of %s (%s%s); repeat-purchase rate %.1f%%, %d cohorts, %d clusters, %d product rules from %d baskets; in %.1fs\n",
+		res.Shop, res.Customers, res.AsOf, model, note, 100*res.RepeatRate, res.Cohorts, res.Clusters, res.ProductRules, res.Baskets, res.Seconds)
 	return err
 }

@@ -28,7 +28,8 @@ var ctx = context.Background()
 
 // allTables are the tables a backup holds, for the checks below.
 var allTables = []string{"shops", "shop_counters", "users", "shop_members", "sessions", "customers", "customer_consents",
-	"customer_identities", "customer_stats", "products", "orders", "order_lines", "timeline_events", "customer_merges", "import_runs", "customer_scores", "score_runs"}
+	"customer_identities", "customer_stats", "products", "orders", "order_lines", "timeline_events", "customer_merges", "import_runs", "customer_scores", "score_runs",
+	"score_clusters", "shop_cohorts", "product_rules", "jobs"}
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
 	t.Helper()
@@ -95,6 +96,14 @@ VALUES (?, ?, '2025-06-30', 3, 2, 12345, 5, 4, 3, '重要价值客户', 'Champio
 		s1.ID, cid, 0.1+0.2, 1.0/3, 5e-324, 123456.789, -0.0)
 	exec(t, db, `INSERT INTO score_runs (shop_id, id, as_of, customers, model, params, note, rules, finished_at) VALUES (?, 1, '2025-06-30', 1, 'bgnbd', ?, '', 'fixed', 13)`,
 		s1.ID, `{"r": 0.24, "alpha": 4.41}`)
+	exec(t, db, `INSERT INTO score_clusters (shop_id, cluster, customers, recency_days, frequency, monetary, label_zh, label_en) VALUES (?, 0, 1, 3.5, 2, 123.45, '近期购买、高频、高消费', 'recent, frequent, high spend')`, s1.ID)
+	exec(t, db, `INSERT INTO shop_cohorts (shop_id, cohort, month_offset, size, active, revenue) VALUES (?, '2025-01', 0, 9, 9, 123456), (?, '2025-01', 1, 9, 2, 5000)`, s1.ID, s1.ID)
+	var pid int64
+	if err := db.QueryRow(ctx, `SELECT min(id) FROM products WHERE shop_id = ?`, s1.ID).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, db, `INSERT INTO product_rules (shop_id, rule_no, antecedent, consequent, baskets, support, confidence, lift) VALUES (?, 1, '7,9', ?, 3, 0.125, 0.75, 2.5)`, s1.ID, pid)
+	exec(t, db, `INSERT INTO jobs (shop_id, id, kind, source, status, due_at, started_at, finished_at, progress, stage, result) VALUES (?, 1, 'score', 'schedule', 'done', 20, 21, 25, 1, 'done', '9 customers scored')`, s1.ID)
 }
 
 // counts returns the row count of every table.

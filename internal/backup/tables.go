@@ -42,6 +42,10 @@ var tables = []table{
 	{name: "import_runs"},
 	{name: "customer_scores"},
 	{name: "score_runs", json: []string{"params"}},
+	{name: "score_clusters"},
+	{name: "shop_cohorts"},
+	{name: "product_rules"},
+	{name: "jobs"},
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose.

@@ -10,7 +10,6 @@ package score
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
@@ -48,55 +47,95 @@ type Result struct {
 	Params    map[string]float64 `json:"params,omitempty"`
 	Note      string             `json:"note,omitempty"`
 	Rules     string             `json:"lifecycle_rules"`
-	Seconds   float64            `json:"seconds"`
+
+	// Shop-level analyses, stored beside the scores.
+	RepeatRate   float64      `json:"repeat_rate"`          // customers with purchases on 2+ days / customers
+	Cohorts      int          `json:"cohorts"`              // monthly acquisition cohorts
+	Clusters     int          `json:"clusters"`             // k of the k-means segmentation, 0 when not clustered
+	Silhouette   float64      `json:"silhouette,omitempty"` // its mean silhouette score
+	Baskets      int          `json:"baskets"`              // purchase orders with products, mined for rules
+	ProductRules int          `json:"product_rules"`        // association rules kept
+	Pareto       [][2]float64 `json:"pareto"`               // [customer share, revenue share] of the top customers
+
+	Seconds float64 `json:"seconds"`
 }
+
+// Progress receives a run's progress: the stage it enters and the share of
+// the run done, 0..1. It may be nil.
+type Progress func(stage string, done float64)
 
 // Run scores every customer of the shop who bought up to asOf (a date in
 // the shop's zone) and replaces the shop's stored scores.
 func (s *Service) Run(ctx context.Context, sh *shop.Shop, asOf time.Time) (Result, error) {
-	start := s.clock.Now()
+	return s.RunWithProgress(ctx, sh, asOf, nil)
+}
+
+// RunWithProgress is Run reporting its progress to p.
+func (s *Service) RunWithProgress(ctx context.Context, sh *shop.Shop, asOf time.Time, p Progress) (Result, error) {
+	if p == nil {
+		p = func(string, float64) {}
+	}
+	start := time.Now() // elapsed time is measured, not read from the (maybe fixed) clock
 	loc := sh.Location()
 	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, loc)
 	res := Result{Shop: sh.Code, AsOf: asOf.Format(time.DateOnly)}
-	c, err := s.load(ctx, sh, asOf)
+	p("read orders", 0)
+	c, cohorts, err := s.load(ctx, sh, asOf)
 	if err != nil {
 		return res, err
 	}
 	res.Customers = c.Len()
+	res.Cohorts = len(cohorts.Months)
+	res.RepeatRate = cohorts.RepeatRate()
+	p("score customers", 0.3)
 	rows, err := s.compute(c, &res)
 	if err != nil {
 		return res, err
 	}
-	if err := s.store(ctx, sh, res, rows); err != nil {
+	p("cluster customers", 0.45)
+	clusters := s.cluster(c, sh, rows, &res)
+	p("mine product affinity", 0.55)
+	rules, err := s.affinity(ctx, sh, asOf, c, rows, &res)
+	if err != nil {
 		return res, err
 	}
-	res.Seconds = s.clock.Now().Sub(start).Seconds()
+	p("store", 0.7)
+	res.Seconds = time.Since(start).Seconds()
+	if err := s.store(ctx, sh, res, rows, clusters, cohorts, rules); err != nil {
+		return res, err
+	}
+	res.Seconds = time.Since(start).Seconds()
+	p("done", 1)
 	return res, nil
 }
 
-// load streams the shop's orders into per-customer summaries.
-func (s *Service) load(ctx context.Context, sh *shop.Shop, asOf time.Time) (*analytics.Customers, error) {
+// load streams the shop's orders into per-customer summaries and the
+// monthly cohorts.
+func (s *Service) load(ctx context.Context, sh *shop.Shop, asOf time.Time) (*analytics.Customers, analytics.Cohorts, error) {
 	b := analytics.NewBuilder(asOf, sh.Location())
+	cb := analytics.NewCohortBuilder(asOf, sh.Location())
 	// Only purchases matter to the summaries, and only those up to the as-of
 	// date: the database leaves the rest out rather than the Builder.
 	rows, err := s.db.Query(ctx, `SELECT customer_id, placed_at, amount - refunded
 FROM orders WHERE shop_id = ? AND customer_id IS NOT NULL AND purchase_day IS NOT NULL AND placed_at < ?`,
 		sh.ID, asOf.AddDate(0, 0, 1).Unix())
 	if err != nil {
-		return nil, fmt.Errorf("score: read orders of %s: %w", sh.Code, err)
+		return nil, analytics.Cohorts{}, fmt.Errorf("score: read orders of %s: %w", sh.Code, err)
 	}
 	defer rows.Close()
 	var id, placed, net int64
 	for rows.Next() {
 		if err := rows.Scan(&id, &placed, &net); err != nil {
-			return nil, fmt.Errorf("score: read orders of %s: %w", sh.Code, err)
+			return nil, analytics.Cohorts{}, fmt.Errorf("score: read orders of %s: %w", sh.Code, err)
 		}
-		b.Add(strconv.FormatInt(id, 10), time.Unix(placed, 0), net, true)
+		key, at := strconv.FormatInt(id, 10), time.Unix(placed, 0)
+		b.Add(key, at, net, true)
+		cb.Add(key, at, net, true)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("score: read orders of %s: %w", sh.Code, err)
+		return nil, analytics.Cohorts{}, fmt.Errorf("score: read orders of %s: %w", sh.Code, err)
 	}
-	return b.Build(), nil
+	return b.Build(), cb.Build(), nil
 }
 
 // row is one customer's scores, in customer_scores column order after
@@ -104,7 +143,17 @@ FROM orders WHERE shop_id = ? AND customer_id IS NOT NULL AND purchase_day IS NO
 type row []any
 
 var scoreCols = []string{"shop_id", "customer_id", "as_of", "recency_days", "frequency", "monetary", "r", "f", "m",
-	"segment_cn", "segment", "lifecycle", "tier", "churn_risk", "churn_reason", "churn_reason_en", "p_alive", "expected_30d", "expected_90d", "expected_365d", "expected_spend", "clv_12m", "computed_at"}
+	"segment_cn", "segment", "lifecycle", "tier", "churn_risk", "churn_reason", "churn_reason_en", "p_alive", "expected_30d", "expected_90d", "expected_365d", "expected_spend", "clv_12m", "computed_at",
+	"cluster", "next_product_id", "next_product_rule", "next_product_confidence"}
+
+// Positions in row (scoreCols without shop_id) that the later analyses fill.
+const (
+	colCluster = iota + 22
+	colNextProduct
+	colNextRule
+	colNextConfidence
+	rowLen
+)
 
 // compute scores every customer; model columns stay NULL when the shop's
 // history is not enough for the model (res.Note says why).
@@ -180,10 +229,16 @@ func (s *Service) compute(c *analytics.Customers, res *Result) ([]row, error) {
 			return nil, fmt.Errorf("score: customer id %q: %w", c.IDs[i], err)
 		}
 		seg := analytics.SegmentOf(sc.R[i], sc.F[i], sc.M[i])
-		out[i] = row{id, res.AsOf, int64(c.RecencyDays[i]), int64(c.Frequency[i]), c.Monetary[i],
+		out[i] = make(row, rowLen)
+		copy(out[i], row{id, res.AsOf, int64(c.RecencyDays[i]), int64(c.Frequency[i]), c.Monetary[i],
 			int64(sc.R[i]), int64(sc.F[i]), int64(sc.M[i]), cn[i].NameZH(), seg.NameEN(),
 			code(stages[i].NameEN()), code(tiers[i].NameEN()), code(churn[i].Band.NameEN()), churn[i].ReasonZH, churn[i].ReasonEN,
-			pAlive[i], e30[i], e90[i], e365[i], spend[i], life[i], now}
+			pAlive[i], e30[i], e90[i], e365[i], spend[i], life[i], now})
+	}
+	curve := analytics.ParetoCurve(c, 20)
+	res.Pareto = make([][2]float64, len(curve))
+	for i, pt := range curve {
+		res.Pareto[i] = [2]float64{pt.CustomerShare, pt.RevenueShare}
 	}
 	return out, nil
 }
@@ -203,35 +258,4 @@ func finite(v float64) any {
 		return nil
 	}
 	return v
-}
-
-// store replaces the shop's scores and records the run, in one transaction.
-func (s *Service) store(ctx context.Context, sh *shop.Shop, res Result, rows []row) error {
-	return s.db.Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM customer_scores WHERE shop_id = ?`, sh.ID); err != nil {
-			return fmt.Errorf("score: clear %s: %w", sh.Code, err)
-		}
-		const chunk = 20000
-		for start := 0; start < len(rows); start += chunk {
-			part := rows[start:min(start+chunk, len(rows))]
-			vals := make([][]any, len(part))
-			for i, r := range part {
-				vals[i] = append([]any{sh.ID}, r...)
-			}
-			if err := tx.Insert(ctx, "customer_scores", scoreCols, vals); err != nil {
-				return fmt.Errorf("score: store %s: %w", sh.Code, err)
-			}
-		}
-		id, err := tx.NextIDs(ctx, sh.ID, "score_runs", 1)
-		if err != nil {
-			return err
-		}
-		params, _ := json.Marshal(res.Params) // a map of floats always marshals
-		_, err = tx.Exec(ctx, `INSERT INTO score_runs (shop_id, id, as_of, customers, model, params, note, rules, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sh.ID, id, res.AsOf, res.Customers, res.Model, string(params), res.Note, res.Rules, s.clock.Now().Unix())
-		if err != nil {
-			return fmt.Errorf("score: record run for %s: %w", sh.Code, err)
-		}
-		return nil
-	})
 }

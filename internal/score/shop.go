@@ -1,0 +1,182 @@
+package score
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/guanxi-crm/guanxi/internal/analytics"
+	"github.com/guanxi-crm/guanxi/internal/shop"
+	"github.com/guanxi-crm/guanxi/internal/store"
+)
+
+// cluster segments the customers by k-means and fills each row's cluster.
+// A shop too small or too uniform to cluster keeps NULL clusters; the run
+// goes on, since clusters describe customers but nothing depends on them.
+func (s *Service) cluster(c *analytics.Customers, sh *shop.Shop, rows []row, res *Result) *analytics.Clustering {
+	// The seed is the shop's, so a rerun on the same data clusters alike.
+	cl, err := analytics.Clusters(c, uint64(sh.ID))
+	if err != nil {
+		s.log.Info("score: not clustered", "shop", sh.Code, "reason", err.Error())
+		return nil
+	}
+	for i, k := range cl.Assign {
+		rows[i][colCluster] = int64(k)
+	}
+	res.Clusters, res.Silhouette = cl.K, cl.Silhouette
+	return &cl
+}
+
+// affinity mines association rules over the shop's purchase baskets up to
+// the as-of date (products bought together in one order) and suggests each
+// customer a next product. It returns the rules with their product ids.
+func (s *Service) affinity(ctx context.Context, sh *shop.Shop, asOf time.Time, c *analytics.Customers, rows []row, res *Result) ([]storedRule, error) {
+	rowOf := make(map[int64]int32, len(rows))
+	for i, r := range rows {
+		rowOf[r[0].(int64)] = int32(i)
+	}
+	q, err := s.db.Query(ctx, `SELECT l.order_id, o.customer_id, l.product_id
+FROM order_lines l JOIN orders o ON o.shop_id = l.shop_id AND o.id = l.order_id
+WHERE l.shop_id = ? AND l.product_id IS NOT NULL AND o.purchase_day IS NOT NULL AND o.placed_at < ?
+ORDER BY l.order_id`, sh.ID, asOf.AddDate(0, 0, 1).Unix())
+	if err != nil {
+		return nil, fmt.Errorf("score: read baskets of %s: %w", sh.Code, err)
+	}
+	defer q.Close()
+	item := map[int64]int32{} // product id → dense item
+	var products []int64
+	var baskets [][]int32
+	history := make([][]int32, len(rows))
+	lastOrder := int64(-1)
+	for q.Next() {
+		var order, product int64
+		var customer *int64
+		if err := q.Scan(&order, &customer, &product); err != nil {
+			return nil, fmt.Errorf("score: read baskets of %s: %w", sh.Code, err)
+		}
+		it, ok := item[product]
+		if !ok {
+			it = int32(len(products))
+			item[product] = it
+			products = append(products, product)
+		}
+		if order != lastOrder {
+			baskets = append(baskets, nil)
+			lastOrder = order
+		}
+		baskets[len(baskets)-1] = append(baskets[len(baskets)-1], it)
+		if customer != nil {
+			if r, ok := rowOf[*customer]; ok {
+				history[r] = append(history[r], it)
+			}
+		}
+	}
+	if err := q.Err(); err != nil {
+		return nil, fmt.Errorf("score: read baskets of %s: %w", sh.Code, err)
+	}
+	res.Baskets = len(baskets)
+	if len(baskets) == 0 {
+		return nil, nil
+	}
+	a, err := analytics.MineRules(baskets, len(products), analytics.AffinityOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("score: product affinity of %s: %w", sh.Code, err)
+	}
+	res.ProductRules = len(a.Rules)
+	for i, sg := range a.NextProducts(history) {
+		if sg.Item < 0 {
+			continue
+		}
+		rows[i][colNextProduct] = products[sg.Item]
+		if sg.Rule >= 0 {
+			rows[i][colNextRule] = int64(sg.Rule) + 1
+		}
+		rows[i][colNextConfidence] = sg.Confidence
+	}
+	out := make([]storedRule, len(a.Rules))
+	for i, r := range a.Rules {
+		ids := make([]string, len(r.Antecedent))
+		for j, it := range r.Antecedent {
+			ids[j] = strconv.FormatInt(products[it], 10)
+		}
+		out[i] = storedRule{Antecedent: strings.Join(ids, ","), Consequent: products[r.Consequent], Rule: r}
+	}
+	return out, nil
+}
+
+// storedRule is a rule with product ids in place of dense items.
+type storedRule struct {
+	Antecedent string // product ids, comma-separated
+	Consequent int64
+	analytics.Rule
+}
+
+// store replaces the shop's scores and shop-level analyses and records the
+// run, in one transaction.
+func (s *Service) store(ctx context.Context, sh *shop.Shop, res Result, rows []row, cl *analytics.Clustering, co analytics.Cohorts, rules []storedRule) error {
+	return s.db.Update(ctx, func(tx *store.Tx) error {
+		for _, t := range []string{"customer_scores", "score_clusters", "shop_cohorts", "product_rules"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE shop_id = ?`, sh.ID); err != nil {
+				return fmt.Errorf("score: clear %s of %s: %w", t, sh.Code, err)
+			}
+		}
+		// Rules first: scores refer to them by number.
+		vals := make([][]any, len(rules))
+		for i, r := range rules {
+			vals[i] = []any{sh.ID, int64(i + 1), r.Antecedent, r.Consequent, int64(r.Count), r.Support, r.Confidence, r.Lift}
+		}
+		if err := tx.Insert(ctx, "product_rules", []string{"shop_id", "rule_no", "antecedent", "consequent", "baskets", "support", "confidence", "lift"}, vals); err != nil {
+			return fmt.Errorf("score: store rules of %s: %w", sh.Code, err)
+		}
+		const chunk = 20000
+		for start := 0; start < len(rows); start += chunk {
+			part := rows[start:min(start+chunk, len(rows))]
+			vals := make([][]any, len(part))
+			for i, r := range part {
+				vals[i] = append([]any{sh.ID}, r...)
+			}
+			if err := tx.Insert(ctx, "customer_scores", scoreCols, vals); err != nil {
+				return fmt.Errorf("score: store %s: %w", sh.Code, err)
+			}
+		}
+		if cl != nil {
+			vals := make([][]any, cl.K)
+			for k := range cl.K {
+				vals[k] = []any{sh.ID, int64(k), int64(cl.Sizes[k]), cl.Centers[k][0], cl.Centers[k][1], cl.Centers[k][2], cl.DescZH[k], cl.DescEN[k]}
+			}
+			if err := tx.Insert(ctx, "score_clusters", []string{"shop_id", "cluster", "customers", "recency_days", "frequency", "monetary", "label_zh", "label_en"}, vals); err != nil {
+				return fmt.Errorf("score: store clusters of %s: %w", sh.Code, err)
+			}
+		}
+		vals = vals[:0]
+		for i, m := range co.Months {
+			for k := range co.Active[i] {
+				vals = append(vals, []any{sh.ID, m, int64(k), int64(co.Size[i]), int64(co.Active[i][k]), co.Revenue[i][k]})
+			}
+		}
+		if err := tx.Insert(ctx, "shop_cohorts", []string{"shop_id", "cohort", "month_offset", "size", "active", "revenue"}, vals); err != nil {
+			return fmt.Errorf("score: store cohorts of %s: %w", sh.Code, err)
+		}
+		id, err := tx.NextIDs(ctx, sh.ID, "score_runs", 1)
+		if err != nil {
+			return err
+		}
+		params, _ := json.Marshal(res.Params) // a map of floats always marshals
+		pareto, _ := json.Marshal(res.Pareto)
+		var sil any
+		if res.Clusters > 0 {
+			sil = res.Silhouette
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO score_runs (shop_id, id, as_of, customers, model, params, note, rules, finished_at,
+repeat_rate, clusters, silhouette, baskets, pareto, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sh.ID, id, res.AsOf, res.Customers, res.Model, string(params), res.Note, res.Rules, s.clock.Now().Unix(),
+			res.RepeatRate, res.Clusters, sil, res.Baskets, string(pareto), res.Seconds)
+		if err != nil {
+			return fmt.Errorf("score: record run for %s: %w", sh.Code, err)
+		}
+		return nil
+	})
+}
