@@ -2,7 +2,6 @@ package score_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"math"
 	"strconv"
@@ -11,42 +10,11 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
-	"github.com/guanxi-crm/guanxi/internal/demo"
-	"github.com/guanxi-crm/guanxi/internal/importer"
-	"github.com/guanxi-crm/guanxi/internal/orderfile"
+	"github.com/guanxi-crm/guanxi/internal/demo/demotest"
 	"github.com/guanxi-crm/guanxi/internal/score"
-	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
 )
-
-// demoShop imports a small generated shop (about 1,500 customers).
-func demoShop(t *testing.T, db *store.DB, end time.Time) *shop.Shop {
-	t.Helper()
-	ctx := context.Background()
-	clock := guanxi.FixedClock(end)
-	sh := &shop.Shop{Code: "d1", Timezone: "Asia/Shanghai"}
-	if err := shop.NewService(db, clock).Create(ctx, sh); err != nil {
-		t.Fatal(err)
-	}
-	var recs []*orderfile.Record
-	cfg := demo.Config{Seed: 7, Customers: 1500, Orders: 5000, End: end}
-	if err := demo.Generate(cfg, func(r *orderfile.Record) error { recs = append(recs, r); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	next := func() (*orderfile.Record, error) {
-		if len(recs) == 0 {
-			return nil, io.EOF
-		}
-		r := recs[0]
-		recs = recs[1:]
-		return r, nil
-	}
-	if _, err := importer.NewService(db, clock, slog.New(slog.DiscardHandler)).ImportRecords(ctx, sh, "demo", next); err != nil {
-		t.Fatal(err)
-	}
-	return sh
-}
 
 // TestShopAnalyses scores a generated shop and checks the stored shop-level
 // analyses against the orders, recounted in SQL.
@@ -54,7 +22,7 @@ func TestShopAnalyses(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		end := time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)
-		sh := demoShop(t, db, end)
+		sh := demotest.Shop(t, db, "d1", end, 1500, 5000)
 		var stages []string
 		res, err := score.NewService(db, guanxi.FixedClock(end), slog.New(slog.DiscardHandler)).
 			RunWithProgress(ctx, sh, end.In(sh.Location()), func(stage string, done float64) { stages = append(stages, stage) })
