@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/guanxi-crm/guanxi/internal/app"
+	"github.com/guanxi-crm/guanxi/internal/report"
 )
 
 const usage = `Guanxi (关系) — a self-hosted CRM for e-commerce shops.
@@ -28,6 +29,7 @@ Usage:
   guanxi import  [--db DSN] --shop CODE --format generic|taobao|shopify [--map col=header,…] [--skip-bad] [--json] FILE...
   guanxi export  [--db DSN] --shop CODE customers|orders --out FILE(.csv|.xlsx) [--bom]
   guanxi score   [--db DSN] --shop CODE [--as-of DATE] [--json]
+  guanxi report  cube|cohorts|rules|clusters|run [--db DSN] --shop CODE [--by DIM,…] [--where DIM=V,…] [--format table|csv|json]
   guanxi backup  [--db DSN] --out FILE
   guanxi restore [--db DSN] FILE
   guanxi user    create|list|set-password|grant [--db DSN] …
@@ -56,6 +58,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
 		"serve": cmdServe, "import": cmdImport, "export": cmdExport, "backup": cmdBackup,
 		"restore": cmdRestore, "user": cmdUser, "version": cmdVersion, "analyze": cmdAnalyze, "score": cmdScore,
+		"report": cmdReport,
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {
@@ -350,6 +353,78 @@ func cmdAnalyze(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	fmt.Fprint(stderr, analyzeUsage)
 	return errUsage
+}
+
+const reportUsage = `Usage:
+  guanxi report cube     [--db DSN] --shop CODE [--by DIM,…] [--where DIM=V,…]… [--from DATE] [--to DATE] [--limit N]
+  guanxi report cohorts  [--db DSN] --shop CODE
+  guanxi report rules    [--db DSN] --shop CODE [--limit N]
+  guanxi report clusters [--db DSN] --shop CODE
+  guanxi report run      [--db DSN] --shop CODE
+Each takes --format table (default), csv or json.
+
+cube aggregates purchase orders (orders, revenue, customers, average order
+value) over any of these dimensions, with the grand total:
+%s
+cohorts, rules, clusters and run read what the latest 'guanxi score' stored:
+the monthly cohorts × retention matrix, the product rules (what sells with
+what), the k-means clusters, and the run itself (repeat-purchase rate, model).
+`
+
+// whereFlag collects repeated --where DIM=V1,V2 filters.
+type whereFlag map[string][]string
+
+func (w whereFlag) String() string { return "" }
+
+func (w whereFlag) Set(s string) error {
+	dim, vals, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(dim) == "" {
+		return fmt.Errorf("%q is not DIM=VALUE,…", s)
+	}
+	dim = strings.TrimSpace(dim)
+	for _, v := range strings.Split(vals, ",") {
+		w[dim] = append(w[dim], strings.TrimSpace(v))
+	}
+	return nil
+}
+
+func cmdReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		var dims strings.Builder
+		for _, d := range report.Dimensions() {
+			fmt.Fprintf(&dims, "  %-11s %s\n", d[0], d[1])
+		}
+		fmt.Fprintf(stdout, reportUsage, dims.String())
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	cfg := app.ReportConfig{Kind: args[0]}
+	fs := newFlags("report "+cfg.Kind, "report "+cfg.Kind+" --shop CODE [flags]", stdout, stderr)
+	dbo := dbFlags(fs)
+	fs.StringVar(&cfg.Shop, "shop", "", "shop code")
+	by := fs.String("by", "", "cube: dimensions to group by, comma-separated (see 'guanxi report --help')")
+	where := whereFlag{}
+	fs.Var(where, "where", "cube: keep only these values of a dimension, DIM=V1,V2 (repeatable)")
+	fs.StringVar(&cfg.Cube.From, "from", "", "cube: first purchase date (YYYY-MM-DD)")
+	fs.StringVar(&cfg.Cube.To, "to", "", "cube: last purchase date (YYYY-MM-DD)")
+	fs.IntVar(&cfg.Limit, "limit", 0, "cube: most groups (largest revenue first; default 10000); rules: most rules (default all)")
+	fs.StringVar(&cfg.Format, "format", "table", "output: table, csv or json")
+	if err := parse(fs, args[1:], stdout); err != nil {
+		return err
+	}
+	if cfg.Shop == "" {
+		fs.Usage()
+		return errUsage
+	}
+	if *by != "" {
+		for _, b := range strings.Split(*by, ",") {
+			cfg.Cube.By = append(cfg.Cube.By, strings.TrimSpace(b))
+		}
+	}
+	cfg.Cube.Where, cfg.Cube.Limit = where, cfg.Limit
+	return dbo.run(ctx, stderr, func(a *app.App) error { return a.Report(ctx, cfg, stdout) })
 }
 
 const userUsage = `Usage:

@@ -116,6 +116,25 @@ func TestCLI(t *testing.T) {
 			if code, _, errOut := guanxi(t, "short\n", "user", "set-password", "--db", db, "--username", "li", "--password-stdin"); code != 1 || !strings.Contains(errOut, "at least") {
 				t.Errorf("short password: exit %d %s", code, errOut)
 			}
+			// Score, then read the shop-level reports back.
+			var res struct {
+				Customers int     `json:"customers"`
+				Repeat    float64 `json:"repeat_rate"`
+			}
+			if err := json.Unmarshal([]byte(mustRun(t, "score", "--db", db, "--shop", "s1", "--as-of", "2025-12-31", "--json")), &res); err != nil || res.Customers == 0 {
+				t.Fatalf("score --json: %+v %v", res, err)
+			}
+			cube := mustRun(t, "report", "cube", "--db", db, "--shop", "s1", "--by", "month,channel", "--format", "csv")
+			rows, err := csv.NewReader(strings.NewReader(cube)).ReadAll()
+			if err != nil || len(rows) < 3 || strings.Join(rows[0], ",") != "month,channel,orders,revenue,customers,aov" || rows[len(rows)-1][0] != "TOTAL" {
+				t.Errorf("report cube csv: %v\n%s", err, cube)
+			}
+			if out := mustRun(t, "report", "run", "--db", db, "--shop", "s1", "--format", "json"); !strings.Contains(out, `"as_of": "2025-12-31"`) {
+				t.Errorf("report run: %s", out)
+			}
+			if code, _, errOut := guanxi(t, "", "report", "cube", "--db", db, "--shop", "s1", "--by", "colour"); code != 1 || !strings.Contains(errOut, `unknown dimension "colour"`) {
+				t.Errorf("report cube --by colour: exit %d, %s", code, errOut)
+			}
 		})
 	}
 }

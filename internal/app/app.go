@@ -15,6 +15,7 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/importer"
+	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
@@ -51,6 +52,7 @@ type App struct {
 	Auth     *auth.Service
 	Importer *importer.Service
 	Scores   *score.Service
+	Reports  *report.Service
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -96,6 +98,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Auth:     auth.NewService(db, clock),
 		Importer: importer.NewService(db, clock, log),
 		Scores:   score.NewService(db, clock, log),
+		Reports:  report.NewService(db),
 	}, nil
 }
 
