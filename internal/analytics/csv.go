@@ -1,10 +1,10 @@
 package analytics
 
 import (
-	"bufio"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,40 +27,79 @@ func WriteRFMCSV(w io.Writer, c *Customers, s Scores) error {
 	cn := CNSegments(c)
 	order := sortedByID(c.IDs)
 
-	bw := bufio.NewWriterSize(w, 64<<10)
-	cw := csv.NewWriter(bw)
-	if err := cw.Write(RFMHeader); err != nil {
-		return fmt.Errorf("analytics: write rfm: %w", err)
-	}
+	var hdr strings.Builder
+	cw := csv.NewWriter(&hdr)
+	_ = cw.Write(RFMHeader) // into memory: cannot fail
 	cw.Flush()
-	// Rows are appended by hand: the numbers never need quoting and the
-	// segment names are fixed, so only the customer id goes through the
-	// CSV quoting rule. This halves the time encoding/csv takes.
-	var segEN [256]string
-	var row []byte
-	for _, i := range order {
-		row = appendCSVField(row[:0], c.IDs[i])
-		row = append(row, ',')
-		row = strconv.AppendInt(row, int64(c.RecencyDays[i]), 10)
-		row = append(row, ',')
-		row = strconv.AppendInt(row, int64(c.Frequency[i]), 10)
-		row = append(row, ',')
-		row = append(row, guanxi.Money(c.Monetary[i]).String()...)
-		row = append(row, ',', '0'+byte(s.R[i]), ',', '0'+byte(s.F[i]), ',', '0'+byte(s.M[i]), ',')
-		row = appendCSVField(row, cn[i].NameZH())
-		row = append(row, ',')
-		seg := SegmentOf(s.R[i], s.F[i], s.M[i])
-		if segEN[seg] == "" {
-			segEN[seg] = seg.NameEN()
-		}
-		row = appendCSVField(row, segEN[seg])
-		row = append(row, '\n')
-		if _, err := bw.Write(row); err != nil {
-			return fmt.Errorf("analytics: write rfm: %w", err)
-		}
-	}
-	if err := bw.Flush(); err != nil {
+	if _, err := io.WriteString(w, hdr.String()); err != nil {
 		return fmt.Errorf("analytics: write rfm: %w", err)
+	}
+	// Rows are appended by hand — the numbers never need quoting, only the
+	// customer id goes through the CSV quoting rule — and formatted in
+	// chunks on every core, written in order.
+	format := func(buf []byte, rows []int32) []byte {
+		for _, i := range rows {
+			buf = appendCSVField(buf, c.IDs[i])
+			buf = append(buf, ',')
+			buf = strconv.AppendInt(buf, int64(c.RecencyDays[i]), 10)
+			buf = append(buf, ',')
+			buf = strconv.AppendInt(buf, int64(c.Frequency[i]), 10)
+			buf = append(buf, ',')
+			buf = append(buf, guanxi.Money(c.Monetary[i]).String()...)
+			buf = append(buf, ',', '0'+byte(s.R[i]), ',', '0'+byte(s.F[i]), ',', '0'+byte(s.M[i]), ',')
+			buf = appendCSVField(buf, cn[i].NameZH())
+			buf = append(buf, ',')
+			buf = appendCSVField(buf, SegmentOf(s.R[i], s.F[i], s.M[i]).NameEN())
+			buf = append(buf, '\n')
+		}
+		return buf
+	}
+	if err := writeChunks(w, order, format); err != nil {
+		return fmt.Errorf("analytics: write rfm: %w", err)
+	}
+	return nil
+}
+
+// writeChunks formats rows in chunks on every core with format and writes
+// the chunks to w in order, with a few chunks in flight at a time so that
+// memory stays bounded.
+func writeChunks(w io.Writer, rows []int32, format func(buf []byte, rows []int32) []byte) error {
+	const chunk = 1 << 14
+	n := (len(rows) + chunk - 1) / chunk
+	workers := runtime.GOMAXPROCS(0)
+	done := make([]chan []byte, n)
+	for k := range done {
+		done[k] = make(chan []byte, 1)
+	}
+	free := make(chan []byte, 2*workers)
+	slots := make(chan struct{}, 2*workers) // chunks formatted but not yet written
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for k := range n {
+			select {
+			case slots <- struct{}{}:
+			case <-stop:
+				return
+			}
+			var buf []byte
+			select {
+			case buf = <-free:
+			default:
+			}
+			go func() { done[k] <- format(buf[:0], rows[k*chunk:min((k+1)*chunk, len(rows))]) }()
+		}
+	}()
+	for k := range n {
+		buf := <-done[k]
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+		select {
+		case free <- buf:
+		default:
+		}
+		<-slots
 	}
 	return nil
 }
@@ -89,7 +128,13 @@ func fieldNeedsQuotes(v string) bool {
 	if v == `\.` || v[0] == ' ' || v[0] == '\t' {
 		return true
 	}
-	return strings.ContainsAny(v, ",\"\r\n")
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	return false
 }
 
 // sortedByID returns the indexes of ids in byte order of the ids. It sorts

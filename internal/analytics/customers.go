@@ -2,6 +2,8 @@ package analytics
 
 import (
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/guanxi-crm/guanxi/internal/orderfile"
@@ -108,6 +110,11 @@ func (b *Builder) Add(customerID string, placedAt time.Time, net int64, purchase
 	}
 	i, ok := b.index[customerID]
 	if !ok {
+		// The id may point into a file of hundreds of megabytes: a copy
+		// packs the map's keys together, so later lookups compare against
+		// memory nearby rather than pages all over the file, and lets the
+		// file go.
+		customerID = strings.Clone(customerID)
 		i = int32(len(b.ids))
 		b.index[customerID] = i
 		b.ids = append(b.ids, customerID)
@@ -189,51 +196,34 @@ func (b *Builder) Build() *Customers {
 	return c
 }
 
-// Merge adds what o counted to b, as if b had been given o's orders after
-// its own; o must count to the same as-of date and must not be used after.
-// Parts of one file read at once (ReadOrderParts) merge this way, in file
-// order, so customers keep the order they were first seen in.
-func (b *Builder) Merge(o *Builder) {
-	b.unordered = b.unordered || o.unordered
-	to := make([]int32, len(o.ids))
-	for j, id := range o.ids {
-		i, ok := b.index[id]
-		if !ok {
-			i = int32(len(b.ids))
-			b.index[id] = i
-			b.ids = append(b.ids, id)
-			b.freq = append(b.freq, o.freq[j])
-			b.money = append(b.money, o.money[j])
-			b.first = append(b.first, o.first[j])
-			b.last = append(b.last, o.last[j])
-			b.days = append(b.days, o.days[j])
-			b.firstSpend = append(b.firstSpend, o.firstSpend[j])
-			to[j] = i
-			continue
-		}
-		to[j] = i
-		b.freq[i] += o.freq[j]
-		b.money[i] += o.money[j]
-		switch {
-		case o.first[j] > b.last[i]:
-			// o's purchases all come after b's: the distinct days add up.
-			b.days[i] += o.days[j]
-		default:
-			// Overlapping dates: Build counts distinct days from obs.
-			b.unordered = true
-		}
-		b.last[i] = max(b.last[i], o.last[j])
-		switch {
-		case o.first[j] < b.first[i]:
-			b.first[i], b.firstSpend[i] = o.first[j], o.firstSpend[j]
-		case o.first[j] == b.first[i]:
-			b.firstSpend[i] += o.firstSpend[j]
-		}
+// BuildShards builds builders that counted disjoint customers (the shards
+// of ReadOrderParts), on every core, into one Customers: the first shard's
+// customers, then the second's, and so on.
+func BuildShards(bs []*Builder) *Customers {
+	cs := make([]*Customers, len(bs))
+	var wg sync.WaitGroup
+	for i, b := range bs {
+		wg.Go(func() { cs[i] = b.Build() })
 	}
-	for _, ob := range o.obs {
-		b.obs = append(b.obs, uint64(uint32(to[ob>>32]))<<32|ob&0xffffffff)
+	wg.Wait()
+	if len(cs) == 1 {
+		return cs[0]
 	}
-	*o = Builder{}
+	out := &Customers{AsOf: cs[0].AsOf, AsOfDay: cs[0].AsOfDay}
+	for _, c := range cs {
+		out.IDs = append(out.IDs, c.IDs...)
+		out.RecencyDays = append(out.RecencyDays, c.RecencyDays...)
+		out.Frequency = append(out.Frequency, c.Frequency...)
+		out.Monetary = append(out.Monetary, c.Monetary...)
+		out.PurchaseDays = append(out.PurchaseDays, c.PurchaseDays...)
+		out.FirstDay = append(out.FirstDay, c.FirstDay...)
+		out.LastDay = append(out.LastDay, c.LastDay...)
+		out.X = append(out.X, c.X...)
+		out.Tx = append(out.Tx, c.Tx...)
+		out.T = append(out.T, c.T...)
+		out.MeanRepeatSpend = append(out.MeanRepeatSpend, c.MeanRepeatSpend...)
+	}
+	return out
 }
 
 // FromOrderfile reads every order of r into Customers as of the date of asOf

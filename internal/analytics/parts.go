@@ -15,21 +15,35 @@ import (
 // OrderFunc receives one order as the analyses count it (see ReadOrders).
 type OrderFunc func(customerID string, placedAt time.Time, net int64, purchase bool)
 
-// ReadOrderParts reads the parts of one orders file (orderfile.OpenGenericParts)
-// at once, one goroutine each, feeding part i's orders to adds[i]; merging
-// what each part built is the caller's. It returns the malformed rows
-// skipped and whether some order's rows were found apart in the file (the
-// same platform and order id in two places). Such rows are the lines of one
-// order (DESIGN.md), which these per-part passes cannot see whole: the
-// caller then reads the file again with ReadOrdersJoined. ordersHint, the
-// number of orders expected in all parts, may be 0. Orders are told
-// apart by a 64-bit hash of their key, so a collision can at worst send a
-// file down that slower, exact path.
-func ReadOrderParts(parts []orderfile.Reader, adds []OrderFunc, ordersHint int) (rejected int, apart bool, err error) {
-	if len(parts) != len(adds) {
-		return 0, false, fmt.Errorf("analytics: read orders: %d parts but %d consumers", len(parts), len(adds))
+// ReadOrderParts reads the parts of one orders file
+// (orderfile.OpenGenericParts) on every core and feeds each order to one of
+// shards, chosen by its customer: every customer's orders go to the same
+// shard, so shards build disjoint summaries that need no merging. There are
+// as many shards as parts; a shard must accept orders in any date order.
+// Part i's goroutine feeds shard i the orders of its customers at once and
+// keeps the others' aside; once every part is read, shard i takes those
+// from the other parts, one goroutine per shard. Guest orders go to the
+// shard of their part. It returns the malformed rows skipped and whether
+// some order's rows were found apart in the file (the same platform and
+// order id in two places): such rows are the lines of one order
+// (DESIGN.md), which these passes cannot see whole, so the caller then reads
+// the file again with ReadOrdersJoined and throws the shards' work away.
+// Orders are told apart by a 64-bit hash of their key, so a collision can at
+// worst send a file down that slower, exact path. ordersHint, the number of
+// orders expected in all parts, may be 0.
+func ReadOrderParts(parts []orderfile.Reader, shards []OrderFunc, ordersHint int) (rejected int, apart bool, err error) {
+	if len(shards) != len(parts) {
+		return 0, false, fmt.Errorf("analytics: read orders: %d parts but %d shards", len(parts), len(shards))
+	}
+	type order struct {
+		customer string
+		at       int64 // Unix seconds: days are all the analyses take from it
+		net      int64
+		purchase bool
 	}
 	seed := maphash.MakeSeed()
+	n := len(shards)
+	out := make([][][]order, len(parts)) // part → shard → orders
 	keys := make([][]uint64, len(parts))
 	rej := make([]int, len(parts))
 	errs := make([]error, len(parts))
@@ -39,14 +53,29 @@ func ReadOrderParts(parts []orderfile.Reader, adds []OrderFunc, ordersHint int) 
 		wg.Go(func() {
 			var h maphash.Hash
 			h.SetSeed(seed)
-			ks := make([]uint64, 0, ordersHint/len(parts)+1)
+			per := ordersHint/len(parts) + 1
+			ks := make([]uint64, 0, per)
+			bufs := make([][]order, n)
+			for s := range bufs {
+				if s != i {
+					bufs[s] = make([]order, 0, per/n+per/(4*n)+1)
+				}
+			}
 			rej[i], errs[i] = ReadOrders(parts[i], func(rec *orderfile.Record) {
 				h.Reset()
 				h.WriteString(rec.Platform)
 				h.WriteByte(0x1f)
 				h.WriteString(rec.OrderID)
 				ks = append(ks, h.Sum64())
-				adds[i](rec.Customer.Key, rec.PlacedAt, int64(rec.Net()), isPurchase(rec))
+				s := i
+				if n > 1 && rec.Customer.Key != "" {
+					s = int(maphash.String(seed, rec.Customer.Key) % uint64(n))
+				}
+				if s == i {
+					shards[i](rec.Customer.Key, rec.PlacedAt, int64(rec.Net()), isPurchase(rec))
+					return
+				}
+				bufs[s] = append(bufs[s], order{rec.Customer.Key, rec.PlacedAt.Unix(), int64(rec.Net()), isPurchase(rec)})
 			})
 			slices.Sort(ks)
 			for j := 1; j < len(ks); j++ {
@@ -55,7 +84,7 @@ func ReadOrderParts(parts []orderfile.Reader, adds []OrderFunc, ordersHint int) 
 					break
 				}
 			}
-			keys[i] = ks
+			keys[i], out[i] = ks, bufs
 		})
 	}
 	wg.Wait()
@@ -66,17 +95,27 @@ func ReadOrderParts(parts []orderfile.Reader, adds []OrderFunc, ordersHint int) 
 		rejected += rej[i]
 		apart = apart || dup[i]
 	}
+	// An order key in two parts: walk the sorted key lists pairwise.
+	for i := range keys {
+		for j := i + 1; j < len(keys) && !apart; j++ {
+			apart = intersects(keys[i], keys[j])
+		}
+	}
 	if apart {
 		return rejected, true, nil
 	}
-	// An order key in two parts: walk the sorted key lists pairwise.
-	for i := range keys {
-		for j := i + 1; j < len(keys); j++ {
-			if intersects(keys[i], keys[j]) {
-				return rejected, true, nil
+	keys = nil
+	for s := range shards {
+		wg.Go(func() {
+			for i := range out {
+				for _, o := range out[i][s] {
+					shards[s](o.customer, time.Unix(o.at, 0), o.net, o.purchase)
+				}
+				out[i][s] = nil
 			}
-		}
+		})
 	}
+	wg.Wait()
 	return rejected, false, nil
 }
 

@@ -37,16 +37,20 @@ type AnalyzeConfig struct {
 
 // ordersFile is an orders file read into memory and what it is read as of.
 type ordersFile struct {
-	cfg  AnalyzeConfig
-	data []byte
-	opt  orderfile.Options
-	loc  *time.Location
-	asOf time.Time // midnight of the as-of date in loc
+	cfg   AnalyzeConfig
+	data  []byte       // the whole file, mapped read-only where the system allows
+	unmap func() error // releases data
+	opt   orderfile.Options
+	loc   *time.Location
+	asOf  time.Time // midnight of the as-of date in loc
 }
 
-// openOrders checks the options and reads the orders file. The file is held
-// in memory so that its parts can be parsed on every core and, when an
-// order's rows turn out to be apart, read again.
+// openOrders checks the options and opens the orders file. The file is
+// mapped into memory (on Unix; read whole elsewhere) so that its parts can be
+// parsed on every core, read again when an order's rows turn out to be
+// apart, and its text shared by the strings read from it rather than
+// copied: on this kind of machine, fresh memory is what parsing a large
+// file costs most.
 func openOrders(cfg AnalyzeConfig) (*ordersFile, error) {
 	if cfg.Orders == "" {
 		return nil, guanxi.Errorf(guanxi.EINVALID, "--orders is required")
@@ -63,18 +67,34 @@ func openOrders(cfg AnalyzeConfig) (*ordersFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(cfg.Orders)
+	data, unmap, err := mapFile(cfg.Orders)
 	if err != nil {
 		return nil, guanxi.Errorf(guanxi.EINVALID, "%s: cannot read: %v", cfg.Orders, err)
 	}
-	return &ordersFile{cfg: cfg, data: data, opt: orderfile.Options{Location: loc, Map: m}, loc: loc, asOf: asOf}, nil
+	return &ordersFile{cfg: cfg, data: data, unmap: unmap, opt: orderfile.Options{Location: loc, Map: m}, loc: loc, asOf: asOf}, nil
 }
 
-// read feeds the file's orders to accumulators made by newAcc: one per
-// part of a generic file when parallel (merging them is the caller's), else
-// one. An order whose rows are apart in the file is joined first (DESIGN.md):
-// when the parallel pass finds one, the file is read again, whole.
+// Close releases the file's memory. Nothing read from it may be used after.
+func (of *ordersFile) Close() error {
+	of.data = nil
+	return of.unmap()
+}
+
+// read feeds the file's orders to accumulators made by newAcc. A generic
+// file read in parallel is parsed on every core and its customers are
+// sharded, one accumulator per part, each holding all orders of its
+// customers (so they combine by concatenation) in any date order;
+// otherwise there is one. An
+// order whose rows are apart in the file is joined first (DESIGN.md): when
+// the parallel pass finds one, the file is read again, whole.
 func read[A any](of *ordersFile, parallel bool, newAcc func(ordersHint int) (A, analytics.OrderFunc)) (accs []A, rejected int, err error) {
+	defer func() {
+		if err != nil {
+			// An error may quote the file, whose memory is released when
+			// the command ends: keep a copy of its text instead.
+			err = guanxi.Errorf(guanxi.ErrorCode(err), "%s", err.Error())
+		}
+	}()
 	format := cmpOr(of.cfg.Format, "generic")
 	// Lines bound the orders from above; sizing for them up front spares
 	// growing large slices and maps step by step.
@@ -86,10 +106,11 @@ func read[A any](of *ordersFile, parallel bool, newAcc func(ordersHint int) (A, 
 		if err != nil {
 			return nil, 0, err
 		}
-		adds := make([]analytics.OrderFunc, len(parts))
-		accs = make([]A, len(parts))
-		for i := range parts {
-			accs[i], adds[i] = newAcc(lines / len(parts))
+		shards := len(parts)
+		adds := make([]analytics.OrderFunc, shards)
+		accs = make([]A, shards)
+		for i := range shards {
+			accs[i], adds[i] = newAcc(lines / shards)
 		}
 		rejected, apart, err := analytics.ReadOrderParts(parts, adds, lines)
 		if err != nil || !apart {
@@ -105,31 +126,25 @@ func read[A any](of *ordersFile, parallel bool, newAcc func(ordersHint int) (A, 
 	return []A{acc}, rejected, err
 }
 
-// buildCustomers merges the builders of a read into Customers.
+// buildCustomers builds the shards of a read into Customers.
 func buildCustomers(bs []*analytics.Builder, rejected int) *analytics.Customers {
-	for _, o := range bs[1:] {
-		bs[0].Merge(o)
-	}
-	c := bs[0].Build()
+	c := analytics.BuildShards(bs)
 	c.RejectedRows = rejected
 	return c
 }
 
-// loadCustomers reads the orders file into per-customer summaries.
-func loadCustomers(cfg AnalyzeConfig) (*analytics.Customers, *time.Location, error) {
-	of, err := openOrders(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
+// loadCustomers reads the orders file into per-customer summaries, whose
+// ids share the file's memory: they are valid until of is closed.
+func loadCustomers(of *ordersFile) (*analytics.Customers, error) {
 	bs, rejected, err := read(of, true, func(orders int) (*analytics.Builder, analytics.OrderFunc) {
 		b := analytics.NewBuilder(of.asOf, of.loc)
-		b.Grow(orders, orders/2)
+		b.Grow(orders, orders/4)
 		return b, b.Add
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return buildCustomers(bs, rejected), of.loc, nil
+	return buildCustomers(bs, rejected), nil
 }
 
 // AnalyzeRFM writes every customer's recency, frequency, monetary value,
@@ -137,7 +152,12 @@ func loadCustomers(cfg AnalyzeConfig) (*analytics.Customers, *time.Location, err
 // and a summary line to out.
 func AnalyzeRFM(cfg AnalyzeConfig, out io.Writer) error {
 	start := time.Now()
-	c, _, err := loadCustomers(cfg)
+	of, err := openOrders(cfg)
+	if err != nil {
+		return err
+	}
+	defer of.Close()
+	c, err := loadCustomers(of)
 	if err != nil {
 		return err
 	}
@@ -260,11 +280,7 @@ func calibrate(cfg AnalyzeConfig, c, h *analytics.Customers, pm clv.PurchaseMode
 
 // loadCalibration reads the orders file once into the summaries as of the
 // calibration end (cfg.AsOf) and as of the holdout end.
-func loadCalibration(cfg AnalyzeConfig) (c, h *analytics.Customers, err error) {
-	of, err := openOrders(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
+func loadCalibration(of *ordersFile, cfg AnalyzeConfig) (c, h *analytics.Customers, err error) {
 	end, err := time.ParseInLocation(time.DateOnly, cfg.HoldoutEnd, of.loc)
 	if err != nil {
 		return nil, nil, guanxi.Errorf(guanxi.EINVALID, "--holdout-end %q: expected a date such as 2025-12-31", cfg.HoldoutEnd)
@@ -303,12 +319,16 @@ type SpendResult struct {
 // AnalyzeModel fits BG/NBD ("bgnbd") or Pareto/NBD ("pareto") and the
 // Gamma-Gamma spend model to the orders file and prints the result.
 func AnalyzeModel(cfg AnalyzeConfig, model string, asJSON bool, out, warn io.Writer) error {
+	of, err := openOrders(cfg)
+	if err != nil {
+		return err
+	}
+	defer of.Close()
 	var c, h *analytics.Customers
-	var err error
 	if cfg.HoldoutEnd != "" {
-		c, h, err = loadCalibration(cfg)
+		c, h, err = loadCalibration(of, cfg)
 	} else {
-		c, _, err = loadCustomers(cfg)
+		c, err = loadCustomers(of)
 	}
 	if err != nil {
 		return err
@@ -404,6 +424,7 @@ func AnalyzeCohort(cfg AnalyzeConfig, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer of.Close()
 	bs, rejected, err := read(of, false, func(int) (*analytics.CohortBuilder, analytics.OrderFunc) {
 		b := analytics.NewCohortBuilder(of.asOf, of.loc)
 		return b, b.Add

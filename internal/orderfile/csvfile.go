@@ -54,11 +54,19 @@ func validUTF8Prefix(b []byte, whole bool) bool {
 	return false
 }
 
+// recordSource is what csvFile reads through: encoding/csv's Reader for a stream,
+// memCSV for text held in memory.
+type recordSource interface {
+	Read() ([]string, error)
+	FieldPos(field int) (line, column int)
+	InputOffset() int64
+}
+
 // csvFile is a CSV reader over one decoded file that knows its header and the
 // file row of each record.
 type csvFile struct {
 	name   string
-	r      *csv.Reader
+	r      recordSource
 	header []string
 	index  map[string]int // lower-cased, trimmed header → column
 	row    int            // file row of the last record read

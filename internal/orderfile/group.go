@@ -1,6 +1,9 @@
 package orderfile
 
-import "io"
+import (
+	"io"
+	"slices"
+)
 
 // grouper turns consecutive rows of one order into one Record, for formats
 // that write a row per order line (generic, Shopify). A bad row rejects its
@@ -17,10 +20,12 @@ type grouper struct {
 	spare    [2]*Record                                       // the Records reused in turn
 	flip     int
 	pending  *Record
-	pendRow  []string // the pending order's first row
-	rows     [][]string
-	rerr     *RowError
-	eof      bool
+	// The pending order's rows, copied field by field back to back (the
+	// file's reader may reuse its record slice): row k is buf[ends[k-1]:ends[k]].
+	buf  []string
+	ends []int
+	rerr *RowError
+	eof  bool
 }
 
 // next returns the next whole order, a *RowError for a rejected one, or io.EOF.
@@ -42,15 +47,18 @@ func (g *grouper) next() (*Record, error) {
 		if g.skip != nil && g.skip(rec) {
 			continue
 		}
-		if g.pending != nil && g.same(g.pendRow, rec) {
-			g.rows = append(g.rows, rec)
+		if g.pending != nil && g.same(g.buf[:g.ends[0]], rec) {
+			g.buf = append(g.buf, rec...)
+			g.ends = append(g.ends, len(g.buf))
 			if g.rerr == nil {
 				g.rerr = g.line(g.pending, rec, row)
 			}
 			continue
 		}
 		out, outErr := g.flush()
-		g.pending, g.pendRow, g.rows = g.record(row), rec, [][]string{rec}
+		g.pending = g.record(row)
+		g.buf = append(g.buf[:0], rec...)
+		g.ends = append(g.ends[:0], len(g.buf))
 		g.rerr = g.first(g.pending, rec, row)
 		if out != nil || outErr != nil {
 			return out, outErr
@@ -61,8 +69,8 @@ func (g *grouper) next() (*Record, error) {
 // flush returns the pending order (or its error) and clears it; io.EOF when
 // there is none and the file is done, nil, nil when there is none yet.
 func (g *grouper) flush() (*Record, error) {
-	r, rows, rerr := g.pending, g.rows, g.rerr
-	g.pending, g.rows, g.rerr = nil, nil, nil
+	r, rerr := g.pending, g.rerr
+	g.pending, g.rerr = nil, nil
 	if r == nil {
 		if g.eof {
 			return nil, io.EOF
@@ -70,7 +78,12 @@ func (g *grouper) flush() (*Record, error) {
 		return nil, nil
 	}
 	if rerr != nil {
-		rerr.Rows = rows
+		rerr.Rows = make([][]string, len(g.ends))
+		start := 0
+		for k, end := range g.ends {
+			rerr.Rows[k] = slices.Clone(g.buf[start:end])
+			start = end
+		}
 		return nil, rerr
 	}
 	if g.finish != nil {

@@ -2,8 +2,8 @@ package orderfile
 
 import (
 	"bytes"
-	"encoding/csv"
 	"io"
+	"unsafe"
 )
 
 // minPartSize is the smallest part worth a reader of its own: below it the
@@ -22,6 +22,10 @@ var minPartSize = 4 << 20
 // returned as one part. Rows of one order that are not next to each other
 // stay separate Records here as in Open; callers that need whole orders join
 // them by key.
+//
+// The parts' Records hold strings that share data's memory rather than
+// copies of it, which is much of what makes them fast: data must not be
+// changed once passed in, for as long as any of those strings live.
 func OpenGenericParts(name string, data []byte, opt Options, n int) ([]Reader, error) {
 	whole := data
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
@@ -55,19 +59,14 @@ func OpenGenericParts(name string, data []byte, opt Options, n int) ([]Reader, e
 	if len(cuts) == 0 {
 		return []Reader{first}, nil
 	}
-	// Part 0 is the first reader, limited to the bytes before the first cut.
-	parts := make([]Reader, 0, len(cuts)+1)
-	p0, err := newGeneric(name, bytes.NewReader(data[:cuts[0]]), opt)
-	if err != nil {
-		return nil, err
-	}
-	parts = append(parts, p0)
-	for i, lo := range cuts {
-		hi := len(data)
-		if i+1 < len(cuts) {
-			hi = cuts[i+1]
-		}
-		f := &csvFile{name: name, r: partCSV(data[lo:hi]), header: first.f.header, index: first.f.index,
+	// Every part, the first too, reads from memory past the header.
+	bounds := append(append([]int{hdrEnd}, cuts...), len(data))
+	parts := make([]Reader, 0, len(bounds)-1)
+	for i := range len(bounds) - 1 {
+		lo, hi := bounds[i], bounds[i+1]
+		r := partCSV(data[lo:hi])
+		r.reuse = true // the grouper copies the fields it keeps
+		f := &csvFile{name: name, r: r, header: first.f.header, index: first.f.index,
 			base: bytes.Count(data[:lo], []byte{'\n'})}
 		f.row = f.base
 		g, err := genericOver(f, opt)
@@ -79,12 +78,13 @@ func OpenGenericParts(name string, data []byte, opt Options, n int) ([]Reader, e
 	return parts, nil
 }
 
-// partCSV is a csv.Reader set up as openCSV sets up its own.
-func partCSV(b []byte) *csv.Reader {
-	cr := csv.NewReader(bytes.NewReader(b))
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	return cr
+// partCSV reads records from b as openCSV's reader would. The records'
+// strings share b's memory (see OpenGenericParts).
+func partCSV(b []byte) *memCSV {
+	if len(b) == 0 {
+		return newMemCSV("")
+	}
+	return newMemCSV(unsafe.String(&b[0], len(b)))
 }
 
 // headerEnd returns the offset just after the header record.
