@@ -25,11 +25,12 @@ import (
 const usage = `Guanxi (关系) — a self-hosted CRM for e-commerce shops.
 
 Usage:
-  guanxi serve   [--db DSN] [--addr :8080] [--demo]
+  guanxi serve   [--db DSN] [--addr :8080] [--demo] [--score-at 02:00|off]
   guanxi import  [--db DSN] --shop CODE --format generic|taobao|shopify [--map col=header,…] [--skip-bad] [--json] FILE...
   guanxi export  [--db DSN] --shop CODE customers|orders --out FILE(.csv|.xlsx) [--bom]
   guanxi score   [--db DSN] --shop CODE [--as-of DATE] [--json]
   guanxi report  cube|cohorts|rules|clusters|run [--db DSN] --shop CODE [--by DIM,…] [--where DIM=V,…] [--format table|csv|json]
+  guanxi jobs    [--db DSN] [--shop CODE] [--limit N] [--json]
   guanxi backup  [--db DSN] --out FILE
   guanxi restore [--db DSN] FILE
   guanxi user    create|list|set-password|grant [--db DSN] …
@@ -58,7 +59,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
 		"serve": cmdServe, "import": cmdImport, "export": cmdExport, "backup": cmdBackup,
 		"restore": cmdRestore, "user": cmdUser, "version": cmdVersion, "analyze": cmdAnalyze, "score": cmdScore,
-		"report": cmdReport,
+		"report": cmdReport, "jobs": cmdJobs,
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {
@@ -137,13 +138,18 @@ func (o dbOptions) run(ctx context.Context, stderr io.Writer, fn func(a *app.App
 }
 
 func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "serve [--db DSN] [--addr :8080] [--demo]", stdout, stderr)
+	fs := newFlags("serve", "serve [--db DSN] [--addr :8080] [--demo] [--score-at 02:00|off]", stdout, stderr)
 	dbo := dbFlags(fs)
 	addr := fs.String("addr", envOr("GUANXI_ADDR", ":8080"), "address to listen on (env GUANXI_ADDR)")
 	demo := fs.Bool("demo", false, "on an empty database, create the demo shop with generated data and an admin login")
 	secure := fs.Bool("secure-cookies", os.Getenv("GUANXI_SECURE_COOKIES") == "1", "mark cookies Secure (when served over HTTPS; env GUANXI_SECURE_COOKIES=1)")
+	scoreAt := fs.String("score-at", envOr("GUANXI_SCORE_AT", "02:00"), "score every shop each day at this time in the shop's zone, or off (env GUANXI_SCORE_AT)")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
+	}
+	hour, minute, daily, err := app.ParseTimeOfDay(*scoreAt)
+	if err != nil {
+		return fmt.Errorf("--score-at %w", err)
 	}
 	a, err := dbo.open(ctx, stderr)
 	if err != nil {
@@ -155,7 +161,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			return err
 		}
 	}
-	return a.Serve(ctx, app.ServerConfig{Addr: *addr, SecureCookies: *secure, Ready: func(addr string) {
+	return a.Serve(ctx, app.ServerConfig{Addr: *addr, SecureCookies: *secure, ScoreDaily: daily, ScoreHour: hour, ScoreMinute: minute, Ready: func(addr string) {
 		host := addr
 		if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
 			host = "localhost" + host[strings.LastIndexByte(host, ':'):]
@@ -264,7 +270,28 @@ func cmdScore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fs.Usage()
 		return errUsage
 	}
-	return dbo.run(ctx, stderr, func(a *app.App) error { return a.Score(ctx, *shopCode, *asOf, *asJSON, stdout) })
+	var progress func(string, float64)
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		progress = func(stage string, done float64) {
+			fmt.Fprintf(stderr, "\r\033[K%3.0f%%  %s", 100*done, stage)
+			if done >= 1 {
+				fmt.Fprint(stderr, "\r\033[K")
+			}
+		}
+	}
+	return dbo.run(ctx, stderr, func(a *app.App) error { return a.Score(ctx, *shopCode, *asOf, *asJSON, stdout, progress) })
+}
+
+func cmdJobs(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("jobs", "jobs [--db DSN] [--shop CODE] [--limit N] [--json]", stdout, stderr)
+	dbo := dbFlags(fs)
+	shopCode := fs.String("shop", "", "shop code (every shop when empty)")
+	limit := fs.Int("limit", 20, "most jobs to list, newest first")
+	asJSON := fs.Bool("json", false, "one JSON object per job")
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	return dbo.run(ctx, stderr, func(a *app.App) error { return a.ListJobs(ctx, *shopCode, *limit, *asJSON, stdout) })
 }
 
 func cmdBackup(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {

@@ -132,6 +132,9 @@ func TestCLI(t *testing.T) {
 			if out := mustRun(t, "report", "run", "--db", db, "--shop", "s1", "--format", "json"); !strings.Contains(out, `"as_of": "2025-12-31"`) {
 				t.Errorf("report run: %s", out)
 			}
+			if out := mustRun(t, "jobs", "--db", db, "--shop", "s1", "--json"); !strings.Contains(out, `"kind":"score","source":"manual","status":"done"`) || !strings.Contains(out, `"progress":1`) {
+				t.Errorf("the score run is not in the job table as a finished manual job:\n%s", out)
+			}
 			if code, _, errOut := guanxi(t, "", "report", "cube", "--db", db, "--shop", "s1", "--by", "colour"); code != 1 || !strings.Contains(errOut, `unknown dimension "colour"`) {
 				t.Errorf("report cube --by colour: exit %d, %s", code, errOut)
 			}
@@ -357,6 +360,11 @@ func TestServeDemo(t *testing.T) {
 		t.Errorf("restart: /healthz %d", code)
 	}
 	stop()
+	// The server queued tonight's scoring of the shop, at 02:00 shop time.
+	out := mustRun(t, "jobs", "--db", db, "--shop", "demo", "--json")
+	if !strings.Contains(out, `"kind":"score","source":"schedule","status":"queued"`) || !strings.Contains(out, "T02:00:00+08:00") && !strings.Contains(out, "T18:00:00Z") {
+		t.Errorf("no nightly score job queued:\n%s", out)
+	}
 }
 
 // TestAnalyzeRFM runs `guanxi analyze rfm` on a CSV alone and compares the

@@ -15,6 +15,7 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/importer"
+	"github.com/guanxi-crm/guanxi/internal/job"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/shop"
@@ -53,6 +54,7 @@ type App struct {
 	Importer *importer.Service
 	Scores   *score.Service
 	Reports  *report.Service
+	Jobs     *job.Store
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -99,6 +101,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Importer: importer.NewService(db, clock, log),
 		Scores:   score.NewService(db, clock, log),
 		Reports:  report.NewService(db),
+		Jobs:     job.NewStore(db, clock),
 	}, nil
 }
 

@@ -9,11 +9,15 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/job"
+	"github.com/guanxi-crm/guanxi/internal/score"
 )
 
 // Score scores every customer of the shop as of asOf (YYYY-MM-DD in the
-// shop's zone; today when empty) and prints a one-line summary.
-func (a *App) Score(ctx context.Context, shopCode, asOf string, asJSON bool, out io.Writer) error {
+// shop's zone; today when empty) and prints a one-line summary. The run is
+// recorded in the job table, as a manual job, with its progress; progress,
+// when not nil, also receives it.
+func (a *App) Score(ctx context.Context, shopCode, asOf string, asJSON bool, out io.Writer, progress func(stage string, done float64)) error {
 	sh, err := a.Shop(ctx, shopCode)
 	if err != nil {
 		return err
@@ -24,13 +28,39 @@ func (a *App) Score(ctx context.Context, shopCode, asOf string, asJSON bool, out
 			return guanxi.Errorf(guanxi.EINVALID, "--as-of %q: expected a date such as 2025-06-30", asOf)
 		}
 	}
-	res, err := a.Scores.Run(ctx, sh, day)
+	j, err := a.Jobs.Start(ctx, sh.ID, "score", job.Manual)
+	if err != nil {
+		return err
+	}
+	var res score.Result
+	s := a.scheduler()
+	s.Handle("score", func(ctx context.Context, j *job.Job, p func(string, float64)) (string, error) {
+		res, err = a.Scores.RunWithProgress(ctx, sh, day, func(stage string, done float64) {
+			p(stage, done)
+			if progress != nil {
+				progress(stage, done)
+			}
+		})
+		if err != nil {
+			return "", err
+		}
+		return scoreSummary(res), nil
+	})
+	if xerr := s.Exec(ctx, j); xerr != nil {
+		return xerr
+	}
 	if err != nil {
 		return err
 	}
 	if asJSON {
 		return jsonLine(out, res)
 	}
+	_, err = fmt.Fprintln(out, scoreSummary(res))
+	return err
+}
+
+// scoreSummary is a run's one-line summary.
+func scoreSummary(res score.Result) string {
 	model := "RFM only"
 	if res.Model != "" {
 		model = res.Model
@@ -42,7 +72,6 @@ func (a *App) Score(ctx context.Context, shopCode, asOf string, asJSON bool, out
 	if res.Note != "" {
 		note = "; " + res.Note
 	}
-	_, err = fmt.Fprintf(out, "shop %s: %d customers scored as of %s (%s%s); repeat-purchase rate %.1f%%, %d cohorts, %d clusters, %d product rules from %d baskets; in %.1fs\n",
+	return fmt.Sprintf("shop %s: %d customers scored as of %s (%s%s); repeat-purchase rate %.1f%%, %d cohorts, %d clusters, %d product rules from %d baskets; in %.1fs",
 		res.Shop, res.Customers, res.AsOf, model, note, 100*res.RepeatRate, res.Cohorts, res.Clusters, res.ProductRules, res.Baskets, res.Seconds)
-	return err
 }

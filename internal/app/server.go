@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/guanxi-crm/guanxi/internal/job"
 )
 
 // ServerConfig is how the HTTP server listens.
@@ -20,6 +22,12 @@ type ServerConfig struct {
 	SecureCookies bool   // set when served over HTTPS (directly or behind a proxy)
 	// Ready, when set, receives the address actually listened on.
 	Ready func(addr string)
+	// Nightly scoring: when ScoreDaily is set, every shop is scored each
+	// day at ScoreHour:ScoreMinute in its own zone, as a job.
+	ScoreDaily             bool
+	ScoreHour, ScoreMinute int
+	// JobPoll is how often the job queue is looked at (30 s when 0).
+	JobPoll time.Duration
 }
 
 // Serve runs the HTTP server until ctx is done, then shuts down gracefully,
@@ -47,8 +55,23 @@ func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// The job runner stops with the server; a job it is running is queued
+	// again and runs anew at the next start.
+	jctx, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	var jobs sync.WaitGroup
+	if cfg.ScoreDaily {
+		sch := a.scheduler()
+		sch.Every(job.Daily{Kind: "score", Hour: cfg.ScoreHour, Minute: cfg.ScoreMinute})
+		if cfg.JobPoll > 0 {
+			sch.Poll = cfg.JobPoll
+		}
+		jobs.Go(func() { sch.Run(jctx) })
+	}
+	defer jobs.Wait()
 	select {
 	case err := <-errc:
+		stopJobs()
 		return err
 	case <-ctx.Done():
 	}
