@@ -28,7 +28,7 @@ Usage:
   guanxi serve   [--db DSN] [--addr :8080] [--demo] [--score-at 02:00|off]
   guanxi import  [--db DSN] --shop CODE --format generic|taobao|shopify [--map col=header,…] [--skip-bad] [--json] FILE...
   guanxi export  [--db DSN] --shop CODE customers|orders --out FILE(.csv|.xlsx) [--bom]
-  guanxi score   [--db DSN] --shop CODE [--as-of DATE] [--json]
+  guanxi score   [--db DSN] --shop CODE [--as-of DATE] [--lifecycle …|auto] [--discount-rate R|auto] [--json]
   guanxi report  cube|cohorts|rules|clusters|run [--db DSN] --shop CODE [--by DIM,…] [--where DIM=V,…] [--format table|csv|json]
   guanxi jobs    [--db DSN] [--shop CODE] [--limit N] [--json]
   guanxi backup  [--db DSN] --out FILE
@@ -258,11 +258,13 @@ func isBoolFlag(a string) bool {
 }
 
 func cmdScore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("score", "score [--db DSN] --shop CODE [--as-of DATE] [--json]", stdout, stderr)
+	fs := newFlags("score", "score [--db DSN] --shop CODE [--as-of DATE] [--lifecycle new=30,dormant=90,churned=180,loyal=4|auto] [--discount-rate 0.01|auto] [--json]", stdout, stderr)
 	dbo := dbFlags(fs)
 	shopCode := fs.String("shop", "", "shop code")
 	asOf := fs.String("as-of", "", "date to score as of (YYYY-MM-DD in the shop's zone; default today); later orders are ignored")
 	asJSON := fs.Bool("json", false, "print the summary line as a JSON object")
+	lifecycle := fs.String("lifecycle", "", "set the shop's lifecycle thresholds (days; loyal in purchase days), kept for later runs; auto: derived from the shop's data")
+	discount := fs.String("discount-rate", "", "set the shop's monthly discount rate for lifetime value, kept for later runs; auto: 0.01")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
@@ -279,7 +281,14 @@ func cmdScore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			}
 		}
 	}
-	return dbo.run(ctx, stderr, func(a *app.App) error { return a.Score(ctx, *shopCode, *asOf, *asJSON, stdout, progress) })
+	return dbo.run(ctx, stderr, func(a *app.App) error {
+		if *lifecycle != "" || *discount != "" {
+			if err := a.SetScoreSettings(ctx, *shopCode, *lifecycle, *discount); err != nil {
+				return err
+			}
+		}
+		return a.Score(ctx, *shopCode, *asOf, *asJSON, stdout, progress)
+	})
 }
 
 func cmdJobs(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
@@ -74,4 +75,35 @@ func scoreSummary(res score.Result) string {
 	}
 	return fmt.Sprintf("shop %s: %d customers scored as of %s (%s%s); repeat-purchase rate %.1f%%, %d cohorts, %d clusters, %d product rules from %d baskets; in %.1fs",
 		res.Shop, res.Customers, res.AsOf, model, note, 100*res.RepeatRate, res.Cohorts, res.Clusters, res.ProductRules, res.Baskets, res.Seconds)
+}
+
+// SetScoreSettings changes a shop's scoring settings: lifecycle is
+// "new=30,dormant=90,churned=180,loyal=4" (any of them) or "auto", discount
+// a monthly rate such as 0.01 or "auto"; empty leaves a setting as it is.
+func (a *App) SetScoreSettings(ctx context.Context, shopCode, lifecycle, discount string) error {
+	sh, err := a.Shop(ctx, shopCode)
+	if err != nil {
+		return err
+	}
+	st, err := a.Scores.Settings(ctx, sh.ID)
+	if err != nil {
+		return err
+	}
+	if lifecycle != "" {
+		if err := st.ParseLifecycle(lifecycle); err != nil {
+			return err
+		}
+	}
+	switch discount {
+	case "":
+	case "auto":
+		st.MonthlyDiscount = nil
+	default:
+		d, err := strconv.ParseFloat(discount, 64)
+		if err != nil {
+			return guanxi.Errorf(guanxi.EINVALID, "--discount-rate %q: expected a monthly rate such as 0.01", discount)
+		}
+		st.MonthlyDiscount = &d
+	}
+	return a.Scores.SaveSettings(ctx, sh.ID, st)
 }

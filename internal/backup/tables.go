@@ -45,6 +45,7 @@ var tables = []table{
 	{name: "score_clusters"},
 	{name: "shop_cohorts"},
 	{name: "product_rules"},
+	{name: "score_settings"},
 	{name: "jobs"},
 }
 

@@ -29,7 +29,8 @@ type Service struct {
 	db    *store.DB
 	clock guanxi.Clock
 	log   *slog.Logger
-	// MonthlyDiscount is the discount rate per month for lifetime value.
+	// MonthlyDiscount is the discount rate per month for lifetime value,
+	// where a shop's settings do not set one.
 	MonthlyDiscount float64
 }
 
@@ -88,7 +89,11 @@ func (s *Service) RunWithProgress(ctx context.Context, sh *shop.Shop, asOf time.
 	res.Cohorts = len(cohorts.Months)
 	res.RepeatRate = cohorts.RepeatRate()
 	p("score customers", 0.3)
-	rows, err := s.compute(c, &res)
+	set, err := s.Settings(ctx, sh.ID)
+	if err != nil {
+		return res, err
+	}
+	rows, err := s.compute(c, set, &res)
 	if err != nil {
 		return res, err
 	}
@@ -157,11 +162,18 @@ const (
 
 // compute scores every customer; model columns stay NULL when the shop's
 // history is not enough for the model (res.Note says why).
-func (s *Service) compute(c *analytics.Customers, res *Result) ([]row, error) {
+func (s *Service) compute(c *analytics.Customers, set Settings, res *Result) ([]row, error) {
 	sc := analytics.RFM(c)
 	cn := analytics.CNSegments(c)
 	n := c.Len()
-	rules, why := analytics.DefaultLifecycleRules(c)
+	rules, why, err := set.rules(analytics.DefaultLifecycleRules(c))
+	if err != nil {
+		return nil, err
+	}
+	discount := s.MonthlyDiscount
+	if set.MonthlyDiscount != nil {
+		discount = *set.MonthlyDiscount
+	}
 	res.Rules = fmt.Sprintf("new ≤ %d days, dormant > %d days, churned > %d days, loyal ≥ %d purchase days (%s)",
 		rules.NewDays, rules.DormantDays, rules.ChurnedDays, rules.LoyalPurchaseDays, why)
 	stages := analytics.Lifecycle(c, rules)
@@ -214,7 +226,7 @@ func (s *Service) compute(c *analytics.Customers, res *Result) ([]row, error) {
 				if v, err := gg.ExpectedSpend(x, mean); err == nil {
 					spend[i] = finite(v)
 				}
-				if v, err := clv.CLV(12, s.MonthlyDiscount, m, *gg, x, tx, T, mean); err == nil {
+				if v, err := clv.CLV(12, discount, m, *gg, x, tx, T, mean); err == nil {
 					life[i] = finite(v)
 				}
 			}

@@ -54,6 +54,18 @@ CREATE TABLE product_rules (
     FOREIGN KEY (shop_id, consequent) REFERENCES products (shop_id, id) ON DELETE CASCADE
 );
 
+-- A shop's own scoring settings; NULL means the default (lifecycle
+-- thresholds derived from the shop's data, 1% discount a month).
+CREATE TABLE score_settings (
+    shop_id             BIGINT NOT NULL PRIMARY KEY REFERENCES shops (id) ON DELETE CASCADE,
+    new_days            BIGINT,
+    dormant_days        BIGINT,
+    churned_days        BIGINT,
+    loyal_purchase_days BIGINT,
+    monthly_discount    DOUBLE PRECISION,
+    updated_at          BIGINT NOT NULL
+);
+
 CREATE TABLE jobs (
     shop_id     BIGINT NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
     id          BIGINT  NOT NULL,
@@ -73,6 +85,7 @@ CREATE INDEX jobs_status ON jobs (status, due_at);
 
 -- +goose Down
 DROP TABLE jobs;
+DROP TABLE score_settings;
 DROP TABLE product_rules;
 DROP TABLE shop_cohorts;
 DROP TABLE score_clusters;

@@ -54,6 +54,18 @@ CREATE TABLE product_rules (
     FOREIGN KEY (shop_id, consequent) REFERENCES products (shop_id, id) ON DELETE CASCADE
 ) WITHOUT ROWID;
 
+-- A shop's own scoring settings; NULL means the default (lifecycle
+-- thresholds derived from the shop's data, 1% discount a month).
+CREATE TABLE score_settings (
+    shop_id             INTEGER NOT NULL PRIMARY KEY REFERENCES shops (id) ON DELETE CASCADE,
+    new_days            INTEGER,
+    dormant_days        INTEGER,
+    churned_days        INTEGER,
+    loyal_purchase_days INTEGER,
+    monthly_discount    REAL,
+    updated_at          INTEGER NOT NULL
+);
+
 CREATE TABLE jobs (
     shop_id     INTEGER NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
     id          INTEGER NOT NULL,
@@ -73,6 +85,7 @@ CREATE INDEX jobs_status ON jobs (status, due_at);
 
 -- +goose Down
 DROP TABLE jobs;
+DROP TABLE score_settings;
 DROP TABLE product_rules;
 DROP TABLE shop_cohorts;
 DROP TABLE score_clusters;
