@@ -348,7 +348,7 @@ func TestServeDemo(t *testing.T) {
 	}
 	// The demo shop has enough history for the model: its figures show, and
 	// every value is formatted (no %!f(*float64=…) from a template).
-	if !strings.Contains(string(page), "存活概率") || strings.Contains(string(page), "%!") {
+	if !strings.Contains(string(page), "存活概率") || !strings.Contains(string(page), "聚类") || !strings.Contains(string(page), "推荐商品") || strings.Contains(string(page), "%!") {
 		t.Errorf("customer page model figures missing or misformatted:\n%s", page)
 	}
 	if code := stop(); code != 0 {

@@ -30,6 +30,11 @@ type Card struct {
 	PAlive        float64
 	Expected90    float64
 	CLV           guanxi.Money
+	ClusterZH     string // the cluster's description, "" when not clustered
+	ClusterEN     string
+	NextProduct   string // product to suggest next, "" when none
+	NextByRule    bool   // suggested by a product rule (else by popularity)
+	NextConf      float64
 }
 
 // Card returns the customer's latest scores, or ENOTFOUND when no score run
@@ -37,12 +42,18 @@ type Card struct {
 func (s *Service) Card(ctx context.Context, shopID, customerID int64) (*Card, error) {
 	var c Card
 	var mon int64
-	var pAlive, e90, clv sql.NullFloat64
-	err := s.db.QueryRow(ctx, `SELECT as_of, recency_days, frequency, monetary, r, f, m, segment_cn, segment, lifecycle, tier,
-churn_risk, churn_reason, churn_reason_en, p_alive, expected_90d, clv_12m
-FROM customer_scores WHERE shop_id = ? AND customer_id = ?`, shopID, customerID).
+	var pAlive, e90, clv, conf sql.NullFloat64
+	var clZH, clEN, product sql.NullString
+	var rule sql.NullInt64
+	err := s.db.QueryRow(ctx, `SELECT s.as_of, s.recency_days, s.frequency, s.monetary, s.r, s.f, s.m, s.segment_cn, s.segment, s.lifecycle, s.tier,
+s.churn_risk, s.churn_reason, s.churn_reason_en, s.p_alive, s.expected_90d, s.clv_12m,
+c.label_zh, c.label_en, COALESCE(NULLIF(p.name, ''), p.sku), s.next_product_rule, s.next_product_confidence
+FROM customer_scores s
+LEFT JOIN score_clusters c ON c.shop_id = s.shop_id AND c.cluster = s.cluster
+LEFT JOIN products p ON p.shop_id = s.shop_id AND p.id = s.next_product_id
+WHERE s.shop_id = ? AND s.customer_id = ?`, shopID, customerID).
 		Scan(&c.AsOf, &c.RecencyDays, &c.Frequency, &mon, &c.R, &c.F, &c.M, &c.SegmentCN, &c.Segment, &c.Lifecycle, &c.Tier,
-			&c.ChurnRisk, &c.ChurnReason, &c.ChurnReasonEN, &pAlive, &e90, &clv)
+			&c.ChurnRisk, &c.ChurnReason, &c.ChurnReasonEN, &pAlive, &e90, &clv, &clZH, &clEN, &product, &rule, &conf)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, guanxi.Errorf(guanxi.ENOTFOUND, "customer %d has no scores", customerID)
 	}
@@ -53,5 +64,7 @@ FROM customer_scores WHERE shop_id = ? AND customer_id = ?`, shopID, customerID)
 	c.Model = pAlive.Valid
 	c.PAlive, c.Expected90 = pAlive.Float64, e90.Float64
 	c.CLV = guanxi.Money(math.Round(clv.Float64 * 100))
+	c.ClusterZH, c.ClusterEN = clZH.String, clEN.String
+	c.NextProduct, c.NextByRule, c.NextConf = product.String, rule.Valid, conf.Float64
 	return &c, nil
 }

@@ -65,6 +65,9 @@ func (v *view) Asset(name string) string {
 	return "/static/" + name
 }
 
+// Percent formats a share (0.42) as a whole percentage ("42%").
+func (v *view) Percent(share float64) string { return fmt.Sprintf("%.0f%%", 100*share) }
+
 // Money formats minor units (int64 or guanxi.Money) in the shop's currency.
 func (v *view) Money(amount any) string {
 	var m guanxi.Money
