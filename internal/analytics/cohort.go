@@ -288,3 +288,39 @@ func WriteCohortCSV(w io.Writer, c Cohorts) error {
 	}
 	return bw.Flush()
 }
+
+// MergeCohorts adds up cohort tables built as of the same date from
+// disjoint sets of customers (shards of one shop) into the shop's table.
+// Tables with no customers are ignored.
+func MergeCohorts(cs ...Cohorts) Cohorts {
+	var out Cohorts
+	start := ""
+	for _, c := range cs {
+		if len(c.Months) > 0 && (start == "" || c.Months[0] < start) {
+			start = c.Months[0]
+			out.Months = c.Months // the longest table: it ends at the same as-of month
+		}
+	}
+	n := len(out.Months)
+	out.Size = make([]int, n)
+	out.Active = make([][]int, n)
+	out.Revenue = make([][]int64, n)
+	for i := range n {
+		out.Active[i] = make([]int, n-i)
+		out.Revenue[i] = make([]int64, n-i)
+	}
+	for _, c := range cs {
+		out.Repeat += c.Repeat
+		out.RejectedRows += c.RejectedRows
+		shift := n - len(c.Months) // same last month: tables differ only in where they start
+		for i := range c.Months {
+			j := i + shift
+			out.Size[j] += c.Size[i]
+			for k := range c.Active[i] {
+				out.Active[j][k] += c.Active[i][k]
+				out.Revenue[j][k] += c.Revenue[i][k]
+			}
+		}
+	}
+	return out
+}

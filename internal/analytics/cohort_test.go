@@ -3,6 +3,7 @@ package analytics
 import (
 	"bytes"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -326,5 +327,29 @@ func BenchmarkCohortBuilder(b *testing.B) {
 			cb.Add(x.id, x.at, x.net, x.purchase)
 		}
 		cb.Build()
+	}
+}
+
+// Cohorts built from disjoint shards of the customers add up to the table
+// of all of them.
+func TestMergeCohorts(t *testing.T) {
+	asOf := time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC)
+	all, shards := NewCohortBuilder(asOf, time.UTC), []*CohortBuilder{NewCohortBuilder(asOf, time.UTC), NewCohortBuilder(asOf, time.UTC)}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 5000 {
+		c := rng.IntN(400)
+		// Shard 1 only has customers who start late, so its table is shorter.
+		at := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(900))
+		if c%2 == 1 {
+			at = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(390))
+		}
+		id, net := strconv.Itoa(c), int64(100+rng.IntN(1000))
+		all.Add(id, at, net, true)
+		shards[c%2].Add(id, at, net, true)
+	}
+	want := all.Build()
+	got := MergeCohorts(shards[0].Build(), shards[1].Build(), NewCohortBuilder(asOf, time.UTC).Build())
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("merged\n%+v\nwant\n%+v", got, want)
 	}
 }

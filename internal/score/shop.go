@@ -2,8 +2,11 @@ package score
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,44 +41,78 @@ func (s *Service) affinity(ctx context.Context, sh *shop.Shop, asOf time.Time, c
 	for i, r := range rows {
 		rowOf[r[0].(int64)] = int32(i)
 	}
-	q, err := s.db.Query(ctx, `SELECT l.order_id, o.customer_id, l.product_id
+	// Each shard reads the baskets of its customers' orders; products get
+	// dense item numbers in id order afterwards, so the result does not
+	// depend on the number of shards.
+	type part struct {
+		baskets [][]int64 // product ids per order
+		rows    []int32   // the customer row of each basket, -1 for none
+	}
+	n := max(1, runtime.GOMAXPROCS(0))
+	parts := make([]part, n)
+	err := shards(ctx, func(ctx context.Context, k, n int) error {
+		q, err := s.db.Query(ctx, `SELECT l.order_id, o.customer_id, l.product_id
 FROM order_lines l JOIN orders o ON o.shop_id = l.shop_id AND o.id = l.order_id
 WHERE l.shop_id = ? AND l.product_id IS NOT NULL AND o.purchase_day IS NOT NULL AND o.placed_at < ?
-ORDER BY l.order_id`, sh.ID, asOf.AddDate(0, 0, 1).Unix())
+AND (o.customer_id % ? = ? OR o.customer_id IS NULL AND ? = 0)
+ORDER BY l.order_id`, sh.ID, asOf.AddDate(0, 0, 1).Unix(), n, k, k)
+		if err != nil {
+			return fmt.Errorf("score: read baskets of %s: %w", sh.Code, err)
+		}
+		defer q.Close()
+		p := &parts[k]
+		lastOrder := int64(-1)
+		var order, product int64
+		var customer sql.NullInt64 // NULL for a guest: a basket, but no one's history
+		for q.Next() {
+			if err := q.Scan(&order, &customer, &product); err != nil {
+				return fmt.Errorf("score: read baskets of %s: %w", sh.Code, err)
+			}
+			if order != lastOrder {
+				r, ok := rowOf[customer.Int64]
+				if !ok || !customer.Valid {
+					r = -1
+				}
+				p.baskets, p.rows = append(p.baskets, nil), append(p.rows, r)
+				lastOrder = order
+			}
+			p.baskets[len(p.baskets)-1] = append(p.baskets[len(p.baskets)-1], product)
+		}
+		return q.Err()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("score: read baskets of %s: %w", sh.Code, err)
 	}
-	defer q.Close()
-	item := map[int64]int32{} // product id → dense item
 	var products []int64
-	var baskets [][]int32
-	history := make([][]int32, len(rows))
-	lastOrder := int64(-1)
-	for q.Next() {
-		var order, product int64
-		var customer *int64
-		if err := q.Scan(&order, &customer, &product); err != nil {
-			return nil, fmt.Errorf("score: read baskets of %s: %w", sh.Code, err)
-		}
-		it, ok := item[product]
-		if !ok {
-			it = int32(len(products))
-			item[product] = it
-			products = append(products, product)
-		}
-		if order != lastOrder {
-			baskets = append(baskets, nil)
-			lastOrder = order
-		}
-		baskets[len(baskets)-1] = append(baskets[len(baskets)-1], it)
-		if customer != nil {
-			if r, ok := rowOf[*customer]; ok {
-				history[r] = append(history[r], it)
+	seen := map[int64]bool{}
+	for _, p := range parts {
+		for _, b := range p.baskets {
+			for _, id := range b {
+				if !seen[id] {
+					seen[id] = true
+					products = append(products, id)
+				}
 			}
 		}
 	}
-	if err := q.Err(); err != nil {
-		return nil, fmt.Errorf("score: read baskets of %s: %w", sh.Code, err)
+	slices.Sort(products)
+	item := make(map[int64]int32, len(products))
+	for i, id := range products {
+		item[id] = int32(i)
+	}
+	var baskets [][]int32
+	history := make([][]int32, len(rows))
+	for _, p := range parts {
+		for j, b := range p.baskets {
+			bs := make([]int32, len(b))
+			for i, id := range b {
+				bs[i] = item[id]
+			}
+			baskets = append(baskets, bs)
+			if r := p.rows[j]; r >= 0 {
+				history[r] = append(history[r], bs...)
+			}
+		}
 	}
 	res.Baskets = len(baskets)
 	if len(baskets) == 0 {
