@@ -9,12 +9,15 @@
 package score
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,7 +87,7 @@ func (s *Service) RunWithProgress(ctx context.Context, sh *shop.Shop, asOf time.
 	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, loc)
 	res := Result{Shop: sh.Code, AsOf: asOf.Format(time.DateOnly)}
 	p("read orders", 0)
-	c, cohorts, err := s.load(ctx, sh, asOf)
+	c, cohorts, purchases, err := s.load(ctx, sh, asOf)
 	if err != nil {
 		return res, err
 	}
@@ -103,7 +106,7 @@ func (s *Service) RunWithProgress(ctx context.Context, sh *shop.Shop, asOf time.
 	p("cluster customers", 0.45)
 	clusters := s.cluster(c, sh, rows, &res)
 	p("mine product affinity", 0.55)
-	rules, err := s.affinity(ctx, sh, asOf, c, rows, &res)
+	rules, err := s.affinity(ctx, sh, purchases, rows, &res)
 	if err != nil {
 		return res, err
 	}
@@ -140,43 +143,59 @@ func shards(ctx context.Context, fn func(ctx context.Context, k, n int) error) e
 	return errors.Join(errs...)
 }
 
+// purchase is a purchase order up to the as-of date, with its customer
+// (-1 for a guest): what the basket analysis keeps of the orders.
+type purchase struct{ order, customer int64 }
+
 // load streams the shop's orders into per-customer summaries and the
-// monthly cohorts.
-func (s *Service) load(ctx context.Context, sh *shop.Shop, asOf time.Time) (*analytics.Customers, analytics.Cohorts, error) {
+// monthly cohorts, and lists the purchase orders by id.
+func (s *Service) load(ctx context.Context, sh *shop.Shop, asOf time.Time) (*analytics.Customers, analytics.Cohorts, []purchase, error) {
 	n := max(1, runtime.GOMAXPROCS(0))
 	bs := make([]*analytics.Builder, n)
 	cs := make([]analytics.Cohorts, n)
+	ps := make([][]purchase, n)
 	err := shards(ctx, func(ctx context.Context, k, n int) error {
 		b := analytics.NewBuilder(asOf, sh.Location())
 		cb := analytics.NewCohortBuilder(asOf, sh.Location())
-		// Only purchases matter to the summaries, and only those up to the
-		// as-of date: the database leaves the rest out rather than the Builder.
-		rows, err := s.db.Query(ctx, `SELECT customer_id, placed_at, amount - refunded
-FROM orders WHERE shop_id = ? AND customer_id IS NOT NULL AND purchase_day IS NOT NULL AND placed_at < ? AND customer_id % ? = ?`,
-			sh.ID, asOf.AddDate(0, 0, 1).Unix(), n, k)
+		// Only purchases matter, and only those up to the as-of date: the
+		// database leaves the rest out. Guests' orders (shard 0) count for
+		// no customer, only as baskets.
+		rows, err := s.db.Query(ctx, `SELECT id, customer_id, placed_at, amount - refunded
+FROM orders WHERE shop_id = ? AND purchase_day IS NOT NULL AND placed_at < ?
+AND (customer_id % ? = ? OR customer_id IS NULL AND ? = 0)`,
+			sh.ID, asOf.AddDate(0, 0, 1).Unix(), n, k, k)
 		if err != nil {
 			return fmt.Errorf("score: read orders of %s: %w", sh.Code, err)
 		}
 		defer rows.Close()
-		var id, placed, net int64
+		var order, placed, net int64
+		var id sql.NullInt64
+		var own []purchase
 		for rows.Next() {
-			if err := rows.Scan(&id, &placed, &net); err != nil {
+			if err := rows.Scan(&order, &id, &placed, &net); err != nil {
 				return fmt.Errorf("score: read orders of %s: %w", sh.Code, err)
 			}
-			key, at := strconv.FormatInt(id, 10), time.Unix(placed, 0)
+			if !id.Valid {
+				own = append(own, purchase{order, -1})
+				continue
+			}
+			own = append(own, purchase{order, id.Int64})
+			key, at := strconv.FormatInt(id.Int64, 10), time.Unix(placed, 0)
 			b.Add(key, at, net, true)
 			cb.Add(key, at, net, true)
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("score: read orders of %s: %w", sh.Code, err)
 		}
-		bs[k], cs[k] = b, cb.Build()
+		bs[k], cs[k], ps[k] = b, cb.Build(), own
 		return nil
 	})
 	if err != nil {
-		return nil, analytics.Cohorts{}, err
+		return nil, analytics.Cohorts{}, nil, err
 	}
-	return analytics.BuildShards(bs), analytics.MergeCohorts(cs...), nil
+	all := slices.Concat(ps...)
+	slices.SortFunc(all, func(a, b purchase) int { return cmp.Compare(a.order, b.order) })
+	return analytics.BuildShards(bs), analytics.MergeCohorts(cs...), all, nil
 }
 
 // row is one customer's scores, in customer_scores column order after
@@ -243,45 +262,58 @@ func (s *Service) compute(c *analytics.Customers, set Settings, res *Result) ([]
 			res.Note = "spend model not fitted: " + guanxi.ErrorMessage(err)
 		}
 		alive = make([]float64, n)
-		for i := range n {
-			x, tx, T := c.X[i], c.Tx[i], c.T[i]
-			p := m.PAlive(x, tx, T)
-			pAlive[i] = finite(p)
-			alive[i] = p
-			if x == 0 {
-				alive[i] = math.NaN()
+		// Each customer's figures are independent: spread them over the cores.
+		inParallel(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				x, tx, T := c.X[i], c.Tx[i], c.T[i]
+				p := m.PAlive(x, tx, T)
+				pAlive[i] = finite(p)
+				alive[i] = p
+				if x == 0 {
+					alive[i] = math.NaN()
+				}
+				e30[i] = finite(m.ExpectedPurchases(30.0/7, x, tx, T))
+				e90[i] = finite(m.ExpectedPurchases(90.0/7, x, tx, T))
+				e365[i] = finite(m.ExpectedPurchases(365.0/7, x, tx, T))
+				if gg != nil {
+					mean := 0.0
+					if x >= 1 {
+						mean = c.MeanRepeatSpend[i] / 100
+					}
+					if v, err := gg.ExpectedSpend(x, mean); err == nil {
+						spend[i] = finite(v)
+					}
+					if v, err := clv.CLV(12, discount, m, *gg, x, tx, T, mean); err == nil {
+						life[i] = finite(v)
+					}
+				}
 			}
-			e30[i] = finite(m.ExpectedPurchases(30.0/7, x, tx, T))
-			e90[i] = finite(m.ExpectedPurchases(90.0/7, x, tx, T))
-			e365[i] = finite(m.ExpectedPurchases(365.0/7, x, tx, T))
-			if gg != nil {
-				mean := 0.0
-				if x >= 1 {
-					mean = c.MeanRepeatSpend[i] / 100
-				}
-				if v, err := gg.ExpectedSpend(x, mean); err == nil {
-					spend[i] = finite(v)
-				}
-				if v, err := clv.CLV(12, discount, m, *gg, x, tx, T, mean); err == nil {
-					life[i] = finite(v)
-				}
-			}
-		}
+		})
 	}
 	churn := analytics.Churn(c, alive)
 	now := s.clock.Now().Unix()
 	out := make([]row, n)
-	for i := range n {
-		id, err := strconv.ParseInt(c.IDs[i], 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("score: customer id %q: %w", c.IDs[i], err)
+	var mu sync.Mutex
+	var bad error
+	inParallel(n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			id, err := strconv.ParseInt(c.IDs[i], 10, 64)
+			if err != nil {
+				mu.Lock()
+				bad = fmt.Errorf("score: customer id %q: %w", c.IDs[i], err)
+				mu.Unlock()
+				return
+			}
+			seg := analytics.SegmentOf(sc.R[i], sc.F[i], sc.M[i])
+			// The later analyses fill the cells past the ones set here.
+			out[i] = append(make(row, 0, rowLen), id, res.AsOf, int64(c.RecencyDays[i]), int64(c.Frequency[i]), c.Monetary[i],
+				int64(sc.R[i]), int64(sc.F[i]), int64(sc.M[i]), cn[i].NameZH(), seg.NameEN(),
+				code(stages[i].NameEN()), code(tiers[i].NameEN()), code(churn[i].Band.NameEN()), churn[i].ReasonZH, churn[i].ReasonEN,
+				pAlive[i], e30[i], e90[i], e365[i], spend[i], life[i], now)[:rowLen]
 		}
-		seg := analytics.SegmentOf(sc.R[i], sc.F[i], sc.M[i])
-		out[i] = make(row, rowLen)
-		copy(out[i], row{id, res.AsOf, int64(c.RecencyDays[i]), int64(c.Frequency[i]), c.Monetary[i],
-			int64(sc.R[i]), int64(sc.F[i]), int64(sc.M[i]), cn[i].NameZH(), seg.NameEN(),
-			code(stages[i].NameEN()), code(tiers[i].NameEN()), code(churn[i].Band.NameEN()), churn[i].ReasonZH, churn[i].ReasonEN,
-			pAlive[i], e30[i], e90[i], e365[i], spend[i], life[i], now})
+	})
+	if bad != nil {
+		return nil, bad
 	}
 	curve := analytics.ParetoCurve(c, 20)
 	res.Pareto = make([][2]float64, len(curve))
@@ -289,6 +321,19 @@ func (s *Service) compute(c *analytics.Customers, set Settings, res *Result) ([]
 		res.Pareto[i] = [2]float64{pt.CustomerShare, pt.RevenueShare}
 	}
 	return out, nil
+}
+
+// inParallel calls fn over [0, n) cut into one contiguous range per core.
+func inParallel(n int, fn func(lo, hi int)) {
+	w := max(1, runtime.GOMAXPROCS(0))
+	if n < 10000 {
+		w = 1
+	}
+	var wg sync.WaitGroup
+	for k := range w {
+		wg.Go(func() { fn(k*n/w, (k+1)*n/w) })
+	}
+	wg.Wait()
 }
 
 // code turns a label ("Dormant", "Key customer") into the stored code
