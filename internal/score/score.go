@@ -143,6 +143,18 @@ func shards(ctx context.Context, fn func(ctx context.Context, k, n int) error) e
 	return errors.Join(errs...)
 }
 
+// purchasesQuery reads one shard's purchase orders up to a date. Only
+// purchases matter, and only those up to the as-of date: the database
+// leaves the rest out. Guests' orders (shard 0) count for no customer, only
+// as baskets. The order by id has SQLite read the table in key order
+// rather than walk the placed_at index and look every order up from it: as
+// of today that is every order, which a plain scan reads in a fraction of
+// the time (a test checks the plan).
+const purchasesQuery = `SELECT id, customer_id, placed_at, amount - refunded
+FROM orders WHERE shop_id = ? AND purchase_day IS NOT NULL AND placed_at < ?
+AND (customer_id % ? = ? OR customer_id IS NULL AND ? = 0)
+ORDER BY id`
+
 // purchase is a purchase order up to the as-of date, with its customer
 // (-1 for a guest): what the basket analysis keeps of the orders.
 type purchase struct{ order, customer int64 }
@@ -157,12 +169,7 @@ func (s *Service) load(ctx context.Context, sh *shop.Shop, asOf time.Time) (*ana
 	err := shards(ctx, func(ctx context.Context, k, n int) error {
 		b := analytics.NewBuilder(asOf, sh.Location())
 		cb := analytics.NewCohortBuilder(asOf, sh.Location())
-		// Only purchases matter, and only those up to the as-of date: the
-		// database leaves the rest out. Guests' orders (shard 0) count for
-		// no customer, only as baskets.
-		rows, err := s.db.Query(ctx, `SELECT id, customer_id, placed_at, amount - refunded
-FROM orders WHERE shop_id = ? AND purchase_day IS NOT NULL AND placed_at < ?
-AND (customer_id % ? = ? OR customer_id IS NULL AND ? = 0)`,
+		rows, err := s.db.Query(ctx, purchasesQuery,
 			sh.ID, asOf.AddDate(0, 0, 1).Unix(), n, k, k)
 		if err != nil {
 			return fmt.Errorf("score: read orders of %s: %w", sh.Code, err)

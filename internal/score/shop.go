@@ -1,6 +1,7 @@
 package score
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -55,9 +56,7 @@ func (s *Service) affinity(ctx context.Context, sh *shop.Shop, purchases []purch
 		if len(ps) == 0 {
 			return nil
 		}
-		q, err := s.db.Query(ctx, `SELECT order_id, product_id FROM order_lines
-WHERE shop_id = ? AND order_id >= ? AND order_id <= ? AND product_id IS NOT NULL
-ORDER BY order_id, line_no`, sh.ID, ps[0].order, ps[len(ps)-1].order)
+		q, err := s.db.Query(ctx, basketsQuery, sh.ID, ps[0].order, ps[len(ps)-1].order)
 		if err != nil {
 			return err
 		}
@@ -151,6 +150,11 @@ ORDER BY order_id, line_no`, sh.ID, ps[0].order, ps[len(ps)-1].order)
 	return out, nil
 }
 
+// basketsQuery reads the products of a range of orders, in key order.
+const basketsQuery = `SELECT order_id, product_id FROM order_lines
+WHERE shop_id = ? AND order_id >= ? AND order_id <= ? AND product_id IS NOT NULL
+ORDER BY order_id, line_no`
+
 // storedRule is a rule with product ids in place of dense items.
 type storedRule struct {
 	Antecedent string // product ids, comma-separated
@@ -175,6 +179,11 @@ func (s *Service) store(ctx context.Context, sh *shop.Shop, res Result, rows []r
 		if err := tx.Insert(ctx, "product_rules", []string{"shop_id", "rule_no", "antecedent", "consequent", "baskets", "support", "confidence", "lift"}, vals); err != nil {
 			return fmt.Errorf("score: store rules of %s: %w", sh.Code, err)
 		}
+		// In key order, the rows append to the table's B-tree page after
+		// page; in the order customers were read they would land all over
+		// it, which on a million customers takes several times longer.
+		rows := slices.Clone(rows)
+		slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a[0].(int64), b[0].(int64)) })
 		const chunk = 20000
 		for start := 0; start < len(rows); start += chunk {
 			part := rows[start:min(start+chunk, len(rows))]
