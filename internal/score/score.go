@@ -99,20 +99,20 @@ func (s *Service) RunWithProgress(ctx context.Context, sh *shop.Shop, asOf time.
 	if err != nil {
 		return res, err
 	}
-	rows, err := s.compute(c, set, &res)
+	t, err := s.compute(c, set, &res)
 	if err != nil {
 		return res, err
 	}
 	p("cluster customers", 0.45)
-	clusters := s.cluster(c, sh, rows, &res)
+	clusters := s.cluster(c, sh, t, &res)
 	p("mine product affinity", 0.55)
-	rules, err := s.affinity(ctx, sh, purchases, rows, &res)
+	rules, err := s.affinity(ctx, sh, purchases, t, &res)
 	if err != nil {
 		return res, err
 	}
 	p("store", 0.7)
 	res.Seconds = time.Since(start).Seconds()
-	if err := s.store(ctx, sh, res, rows, clusters, cohorts, rules); err != nil {
+	if err := s.store(ctx, sh, res, t, clusters, cohorts, rules); err != nil {
 		return res, err
 	}
 	res.Seconds = time.Since(start).Seconds()
@@ -205,26 +205,62 @@ func (s *Service) load(ctx context.Context, sh *shop.Shop, asOf time.Time) (*ana
 	return analytics.BuildShards(bs), analytics.MergeCohorts(cs...), all, nil
 }
 
-// row is one customer's scores, in customer_scores column order after
-// shop_id.
-type row []any
+// table is every customer's scores in columns, row i for customer row i
+// of the Customers it was computed from: typed slices rather than a row of
+// boxed values per customer, which on a million customers saved most of a
+// gigabyte. Model figures are NaN where NULL; cluster and next product -1.
+type table struct {
+	asOf     string
+	now      int64
+	id       []int64
+	c        *analytics.Customers
+	sc       analytics.Scores
+	cn       []analytics.CNSegment
+	stages   []analytics.Stage
+	tiers    []analytics.Tier
+	churn    []analytics.ChurnRisk
+	pAlive   []float64
+	e30, e90 []float64
+	e365     []float64
+	spend    []float64
+	life     []float64
+	cluster  []int16
+	next     []int64 // product id
+	nextRule []int32 // product_rules.rule_no, -1 when by popularity
+	nextConf []float64
+	rowsByID []int32 // rows in customer id order
+}
+
+func (t *table) len() int { return len(t.id) }
 
 var scoreCols = []string{"shop_id", "customer_id", "as_of", "recency_days", "frequency", "monetary", "r", "f", "m",
 	"segment_cn", "segment", "lifecycle", "tier", "churn_risk", "churn_reason", "churn_reason_en", "p_alive", "expected_30d", "expected_90d", "expected_365d", "expected_spend", "clv_12m", "computed_at",
 	"cluster", "next_product_id", "next_product_rule", "next_product_confidence"}
 
-// Positions in row (scoreCols without shop_id) that the later analyses fill.
-const (
-	colCluster = iota + 22
-	colNextProduct
-	colNextRule
-	colNextConfidence
-	rowLen
-)
+// row appends customer row i's values, in scoreCols order, to dst.
+func (t *table) row(dst []any, shopID int64, i int) []any {
+	c, sc := t.c, t.sc
+	seg := analytics.SegmentOf(sc.R[i], sc.F[i], sc.M[i])
+	var cl, next, rule any
+	if t.cluster[i] >= 0 {
+		cl = int64(t.cluster[i])
+	}
+	if t.next[i] >= 0 {
+		next = t.next[i]
+		if t.nextRule[i] >= 0 {
+			rule = int64(t.nextRule[i])
+		}
+	}
+	return append(dst, shopID, t.id[i], t.asOf, int64(c.RecencyDays[i]), int64(c.Frequency[i]), c.Monetary[i],
+		int64(sc.R[i]), int64(sc.F[i]), int64(sc.M[i]), t.cn[i].NameZH(), seg.NameEN(),
+		code(t.stages[i].NameEN()), code(t.tiers[i].NameEN()), code(t.churn[i].Band.NameEN()), t.churn[i].ReasonZH, t.churn[i].ReasonEN,
+		finite(t.pAlive[i]), finite(t.e30[i]), finite(t.e90[i]), finite(t.e365[i]), finite(t.spend[i]), finite(t.life[i]), t.now,
+		cl, next, rule, finite(t.nextConf[i]))
+}
 
 // compute scores every customer; model columns stay NULL when the shop's
 // history is not enough for the model (res.Note says why).
-func (s *Service) compute(c *analytics.Customers, set Settings, res *Result) ([]row, error) {
+func (s *Service) compute(c *analytics.Customers, set Settings, res *Result) (*table, error) {
 	sc := analytics.RFM(c)
 	cn := analytics.CNSegments(c)
 	n := c.Len()
@@ -245,8 +281,14 @@ func (s *Service) compute(c *analytics.Customers, set Settings, res *Result) ([]
 	// customer who bought once a year ago; NaN makes Churn judge them by
 	// recency against the shop's usual gap instead.
 	var alive []float64
-	pAlive := make([]any, n)
-	e30, e90, e365, spend, life := make([]any, n), make([]any, n), make([]any, n), make([]any, n), make([]any, n)
+	nan := func() []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = math.NaN()
+		}
+		return v
+	}
+	pAlive, e30, e90, e365, spend, life := nan(), nan(), nan(), nan(), nan(), nan()
 	d := clv.Data{X: c.X, Tx: c.Tx, T: c.T}
 	if suff := clv.Sufficiency(d); !suff.Enough {
 		res.Note = suff.Reason + "; scores use RFM and recency only"
@@ -274,60 +316,45 @@ func (s *Service) compute(c *analytics.Customers, set Settings, res *Result) ([]
 			for i := lo; i < hi; i++ {
 				x, tx, T := c.X[i], c.Tx[i], c.T[i]
 				p := m.PAlive(x, tx, T)
-				pAlive[i] = finite(p)
+				pAlive[i] = p
 				alive[i] = p
 				if x == 0 {
 					alive[i] = math.NaN()
 				}
-				e30[i] = finite(m.ExpectedPurchases(30.0/7, x, tx, T))
-				e90[i] = finite(m.ExpectedPurchases(90.0/7, x, tx, T))
-				e365[i] = finite(m.ExpectedPurchases(365.0/7, x, tx, T))
+				e30[i] = m.ExpectedPurchases(30.0/7, x, tx, T)
+				e90[i] = m.ExpectedPurchases(90.0/7, x, tx, T)
+				e365[i] = m.ExpectedPurchases(365.0/7, x, tx, T)
 				if gg != nil {
 					mean := 0.0
 					if x >= 1 {
 						mean = c.MeanRepeatSpend[i] / 100
 					}
 					if v, err := gg.ExpectedSpend(x, mean); err == nil {
-						spend[i] = finite(v)
+						spend[i] = v
 					}
 					if v, err := clv.CLV(12, discount, m, *gg, x, tx, T, mean); err == nil {
-						life[i] = finite(v)
+						life[i] = v
 					}
 				}
 			}
 		})
 	}
-	churn := analytics.Churn(c, alive)
-	now := s.clock.Now().Unix()
-	out := make([]row, n)
-	var mu sync.Mutex
-	var bad error
-	inParallel(n, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			id, err := strconv.ParseInt(c.IDs[i], 10, 64)
-			if err != nil {
-				mu.Lock()
-				bad = fmt.Errorf("score: customer id %q: %w", c.IDs[i], err)
-				mu.Unlock()
-				return
-			}
-			seg := analytics.SegmentOf(sc.R[i], sc.F[i], sc.M[i])
-			// The later analyses fill the cells past the ones set here.
-			out[i] = append(make(row, 0, rowLen), id, res.AsOf, int64(c.RecencyDays[i]), int64(c.Frequency[i]), c.Monetary[i],
-				int64(sc.R[i]), int64(sc.F[i]), int64(sc.M[i]), cn[i].NameZH(), seg.NameEN(),
-				code(stages[i].NameEN()), code(tiers[i].NameEN()), code(churn[i].Band.NameEN()), churn[i].ReasonZH, churn[i].ReasonEN,
-				pAlive[i], e30[i], e90[i], e365[i], spend[i], life[i], now)[:rowLen]
+	t := &table{asOf: res.AsOf, now: s.clock.Now().Unix(), id: make([]int64, n), c: c, sc: sc, cn: cn, stages: stages, tiers: tiers,
+		churn: analytics.Churn(c, alive), pAlive: pAlive, e30: e30, e90: e90, e365: e365, spend: spend, life: life,
+		cluster: make([]int16, n), next: make([]int64, n), nextRule: make([]int32, n), nextConf: nan()}
+	for i, v := range c.IDs {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("score: customer id %q: %w", v, err)
 		}
-	})
-	if bad != nil {
-		return nil, bad
+		t.id[i], t.cluster[i], t.next[i], t.nextRule[i] = id, -1, -1, -1
 	}
 	curve := analytics.ParetoCurve(c, 20)
 	res.Pareto = make([][2]float64, len(curve))
 	for i, pt := range curve {
 		res.Pareto[i] = [2]float64{pt.CustomerShare, pt.RevenueShare}
 	}
-	return out, nil
+	return t, nil
 }
 
 // inParallel calls fn over [0, n) cut into one contiguous range per core.

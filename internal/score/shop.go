@@ -18,7 +18,7 @@ import (
 // cluster segments the customers by k-means and fills each row's cluster.
 // A shop too small or too uniform to cluster keeps NULL clusters; the run
 // goes on, since clusters describe customers but nothing depends on them.
-func (s *Service) cluster(c *analytics.Customers, sh *shop.Shop, rows []row, res *Result) *analytics.Clustering {
+func (s *Service) cluster(c *analytics.Customers, sh *shop.Shop, t *table, res *Result) *analytics.Clustering {
 	// The seed is the shop's, so a rerun on the same data clusters alike.
 	cl, err := analytics.Clusters(c, uint64(sh.ID))
 	if err != nil {
@@ -26,7 +26,7 @@ func (s *Service) cluster(c *analytics.Customers, sh *shop.Shop, rows []row, res
 		return nil
 	}
 	for i, k := range cl.Assign {
-		rows[i][colCluster] = int64(k)
+		t.cluster[i] = int16(k)
 	}
 	res.Clusters, res.Silhouette = cl.K, cl.Silhouette
 	return &cl
@@ -36,10 +36,10 @@ func (s *Service) cluster(c *analytics.Customers, sh *shop.Shop, rows []row, res
 // the as-of date (products bought together in one order) and suggests each
 // customer a next product. It returns the rules with their product ids.
 // purchases are the purchase orders sorted by id.
-func (s *Service) affinity(ctx context.Context, sh *shop.Shop, purchases []purchase, rows []row, res *Result) ([]storedRule, error) {
-	rowOf := make(map[int64]int32, len(rows))
-	for i, r := range rows {
-		rowOf[r[0].(int64)] = int32(i)
+func (s *Service) affinity(ctx context.Context, sh *shop.Shop, purchases []purchase, t *table, res *Result) ([]storedRule, error) {
+	rowOf := make(map[int64]int32, t.len())
+	for i, id := range t.id {
+		rowOf[id] = int32(i)
 	}
 	// The order lines are read in key order, a range of order ids per
 	// core, and walked beside the purchases in the same order: no join, so
@@ -107,7 +107,7 @@ func (s *Service) affinity(ctx context.Context, sh *shop.Shop, purchases []purch
 		item[id] = int32(i)
 	}
 	var baskets [][]int32
-	history := make([][]int32, len(rows))
+	history := make([][]int32, t.len())
 	for _, p := range parts {
 		for j, b := range p.baskets {
 			bs := make([]int32, len(b))
@@ -133,11 +133,11 @@ func (s *Service) affinity(ctx context.Context, sh *shop.Shop, purchases []purch
 		if sg.Item < 0 {
 			continue
 		}
-		rows[i][colNextProduct] = products[sg.Item]
+		t.next[i] = products[sg.Item]
 		if sg.Rule >= 0 {
-			rows[i][colNextRule] = int64(sg.Rule) + 1
+			t.nextRule[i] = sg.Rule + 1
 		}
-		rows[i][colNextConfidence] = sg.Confidence
+		t.nextConf[i] = sg.Confidence
 	}
 	out := make([]storedRule, len(a.Rules))
 	for i, r := range a.Rules {
@@ -164,11 +164,11 @@ type storedRule struct {
 
 // store replaces the shop's scores and shop-level analyses and records the
 // run, in one transaction.
-func (s *Service) store(ctx context.Context, sh *shop.Shop, res Result, rows []row, cl *analytics.Clustering, co analytics.Cohorts, rules []storedRule) error {
+func (s *Service) store(ctx context.Context, sh *shop.Shop, res Result, t *table, cl *analytics.Clustering, co analytics.Cohorts, rules []storedRule) error {
 	return s.db.Update(ctx, func(tx *store.Tx) error {
-		for _, t := range []string{"customer_scores", "score_clusters", "shop_cohorts", "product_rules"} {
-			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE shop_id = ?`, sh.ID); err != nil {
-				return fmt.Errorf("score: clear %s of %s: %w", t, sh.Code, err)
+		for _, tbl := range []string{"customer_scores", "score_clusters", "shop_cohorts", "product_rules"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+tbl+` WHERE shop_id = ?`, sh.ID); err != nil {
+				return fmt.Errorf("score: clear %s of %s: %w", tbl, sh.Code, err)
 			}
 		}
 		// Rules first: scores refer to them by number.
@@ -182,14 +182,22 @@ func (s *Service) store(ctx context.Context, sh *shop.Shop, res Result, rows []r
 		// In key order, the rows append to the table's B-tree page after
 		// page; in the order customers were read they would land all over
 		// it, which on a million customers takes several times longer.
-		rows := slices.Clone(rows)
-		slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a[0].(int64), b[0].(int64)) })
+		order := make([]int32, t.len())
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(t.id[a], t.id[b]) })
+		// Rows are made a chunk at a time, so that only one chunk of boxed
+		// values lives at once.
 		const chunk = 20000
-		for start := 0; start < len(rows); start += chunk {
-			part := rows[start:min(start+chunk, len(rows))]
-			vals := make([][]any, len(part))
-			for i, r := range part {
-				vals[i] = append([]any{sh.ID}, r...)
+		vals = make([][]any, 0, chunk)
+		cells := make([]any, 0, chunk*len(scoreCols))
+		for start := 0; start < len(order); start += chunk {
+			vals, cells = vals[:0], cells[:0]
+			for _, i := range order[start:min(start+chunk, len(order))] {
+				from := len(cells)
+				cells = t.row(cells, sh.ID, int(i))
+				vals = append(vals, cells[from:len(cells):len(cells)])
 			}
 			if err := tx.Insert(ctx, "customer_scores", scoreCols, vals); err != nil {
 				return fmt.Errorf("score: store %s: %w", sh.Code, err)
