@@ -3,6 +3,11 @@
 //
 //	go run ./bench/gen -orders 2500000 -customers 1000000 -seed 1 -out orders.csv
 //
+// With -lines, every order has 1 to 4 product lines instead, one row each
+// (sharing the order_id), with sku, product_name, category, quantity and
+// unit_price and no amount column, for the score benchmark's product
+// affinity (see catalogue below).
+//
 // Every customer has at least one order; the rest are spread with a heavy
 // tail (most buy once, a few buy hundreds of times). About 60% of customers
 // have a mobile phone (unique per customer) and 30% an email. Rows come in
@@ -28,18 +33,19 @@ func main() {
 	customers := flag.Int("customers", 1_000_000, "number of customers (at most -orders)")
 	seed := flag.Uint64("seed", 1, "random seed")
 	out := flag.String("out", "", "output file (default standard output)")
+	lines := flag.Bool("lines", false, "write 1-4 product lines per order (one row each) instead of an amount")
 	flag.Parse()
 	if *orders < 1 || *customers < 1 {
 		fmt.Fprintln(os.Stderr, "gen: -orders and -customers must be positive")
 		os.Exit(2)
 	}
-	if err := run(*orders, min(*customers, *orders), *seed, *out); err != nil {
+	if err := run(*orders, min(*customers, *orders), *seed, *out, *lines); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(nOrders, nCustomers int, seed uint64, out string) error {
+func run(nOrders, nCustomers int, seed uint64, out string, lines bool) error {
 	var w io.Writer = os.Stdout
 	if out != "" {
 		f, err := os.Create(out)
@@ -51,6 +57,9 @@ func run(nOrders, nCustomers int, seed uint64, out string) error {
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	g := newGenerator(nOrders, nCustomers, seed)
+	if lines {
+		g.cat = newCatalogue(seed)
+	}
 	if err := g.write(bw); err != nil {
 		return err
 	}
@@ -109,7 +118,8 @@ type generator struct {
 	cust       []int32 // customer of each order, in row order
 	start      time.Time
 	days       int
-	perDay     []int32 // orders per day
+	perDay     []int32    // orders per day
+	cat        *catalogue // with -lines: the products, else nil
 }
 
 func newGenerator(nOrders, nCustomers int, seed uint64) *generator {
@@ -287,10 +297,18 @@ func (g *generator) customer(i int, c *customer) {
 }
 
 func (g *generator) write(w *bufio.Writer) error {
-	if _, err := w.WriteString(header); err != nil {
+	hdr := header
+	if g.cat != nil {
+		hdr = linesHeader
+	}
+	if _, err := w.WriteString(hdr); err != nil {
 		return err
 	}
 	r := &rng{s: g.seed ^ 0x5bd1e995}
+	// The lines have their own stream, so the orders' dates, customers,
+	// statuses and channels are the same with and without -lines.
+	lr := &rng{s: g.seed ^ 0x2545f4914f6cdd1d}
+	var basket []line
 	var c customer
 	buf := make([]byte, 0, 256)
 	secs := make([]int32, 0, 1024)
@@ -324,8 +342,16 @@ func (g *generator) write(w *bufio.Writer) error {
 			buf = append(buf, c.id...)
 			buf = append(buf, ',')
 			cents := int64(math.Round(c.spend*math.Exp(0.6*r.normal())*100)) + 100
-			buf = appendMoney(buf, cents)
-			buf = append(buf, ',')
+			if g.cat != nil {
+				basket = g.cat.basket(lr, ci, g.seed, basket[:0])
+				cents = 0
+				for _, l := range basket {
+					cents += int64(l.qty) * g.cat.products[l.p].cents
+				}
+			} else {
+				buf = appendMoney(buf, cents)
+				buf = append(buf, ',')
+			}
 			st, refunded := status(r, cents)
 			buf = append(buf, st...)
 			buf = append(buf, ',')
@@ -346,6 +372,12 @@ func (g *generator) write(w *bufio.Writer) error {
 			buf = append(buf, c.phone...)
 			buf = append(buf, ',')
 			buf = append(buf, c.email...)
+			if g.cat != nil {
+				if err := g.cat.writeLines(w, buf, basket); err != nil {
+					return err
+				}
+				continue
+			}
 			buf = append(buf, '\n')
 			if _, err := w.Write(buf); err != nil {
 				return err
@@ -412,4 +444,221 @@ func appendDate(b []byte, y, mo, d, s int, iso bool) []byte {
 		b = append(b, "+08:00"...)
 	}
 	return b
+}
+
+// --- -lines: the product catalogue and the baskets ------------------------
+
+// linesHeader is the header with -lines: no amount column, so each line's
+// amount is quantity × unit_price and the order's the sum of its lines.
+var linesHeader = "order_id,order_date,customer_id,status,refunded_amount,channel,province,customer_name,phone,email,sku,product_name,category,quantity,unit_price\n"
+
+// categories of the catalogue: a name, a typical price in yuan, and the
+// kinds of product sold in it (5 kinds × 5 series = 25 products each).
+var categories = []struct {
+	name  string
+	price float64
+	kinds [5]string
+}{
+	{"护肤", 180, [5]string{"面霜", "精华", "爽肤水", "眼霜", "面膜"}},
+	{"彩妆", 120, [5]string{"口红", "粉底液", "眼影", "腮红", "眉笔"}},
+	{"洗护", 60, [5]string{"洗发水", "护发素", "沐浴露", "身体乳", "护手霜"}},
+	{"母婴", 150, [5]string{"纸尿裤", "奶瓶", "湿巾", "婴儿霜", "辅食碗"}},
+	{"零食", 35, [5]string{"坚果", "饼干", "牛肉干", "果脯", "巧克力"}},
+	{"茶叶", 160, [5]string{"龙井", "普洱", "铁观音", "红茶", "花茶"}},
+	{"咖啡", 80, [5]string{"咖啡豆", "挂耳咖啡", "速溶咖啡", "冷萃液", "咖啡杯"}},
+	{"家居", 90, [5]string{"抱枕", "收纳盒", "香薰", "地垫", "台灯"}},
+	{"厨具", 130, [5]string{"炒锅", "砧板", "刀具", "保鲜盒", "汤锅"}},
+	{"服饰", 200, [5]string{"T恤", "卫衣", "衬衫", "牛仔裤", "外套"}},
+	{"鞋靴", 260, [5]string{"运动鞋", "帆布鞋", "靴子", "拖鞋", "皮鞋"}},
+	{"箱包", 240, [5]string{"双肩包", "手提包", "钱包", "行李箱", "腰包"}},
+	{"数码配件", 70, [5]string{"数据线", "充电器", "耳机", "手机壳", "移动电源"}},
+	{"文具", 25, [5]string{"笔记本", "中性笔", "便利贴", "文件夹", "马克笔"}},
+	{"宠物", 110, [5]string{"猫粮", "狗粮", "猫砂", "宠物零食", "逗猫棒"}},
+	{"运动", 150, [5]string{"瑜伽垫", "跳绳", "哑铃", "运动水壶", "护膝"}},
+	{"保健", 190, [5]string{"维生素", "鱼油", "蛋白粉", "钙片", "益生菌"}},
+	{"酒水", 140, [5]string{"红酒", "白酒", "啤酒", "果酒", "清酒"}},
+	{"日化", 40, [5]string{"洗衣液", "纸巾", "洗洁精", "垃圾袋", "牙膏"}},
+	{"玩具", 100, [5]string{"积木", "拼图", "毛绒玩具", "遥控车", "桌游"}},
+}
+
+const seriesPerKind = 5
+
+type product struct {
+	cell  []byte // ",sku,product_name,category,": the row between the order's columns and the quantity
+	price []byte // unit_price cell
+	cents int64
+	cat   int
+}
+
+// catalogue is ~500 products with a skewed (Zipf) popularity, and a few
+// dozen bundles: pairs and triples often bought together in one order.
+type catalogue struct {
+	products []product
+	cum      []float64   // cumulative popularity of products
+	catItems [][]int32   // products of each category
+	catCum   [][]float64 // their cumulative popularity
+	bundles  [][]int32
+}
+
+// line is one product line of an order: a product and its quantity.
+type line struct {
+	p   int32
+	qty int32
+}
+
+func newCatalogue(seed uint64) *catalogue {
+	r := &rng{s: seed ^ 0x6a09e667f3bcc909}
+	k := &catalogue{catItems: make([][]int32, len(categories)), catCum: make([][]float64, len(categories))}
+	for ci, c := range categories {
+		for j := range 5 * seriesPerKind {
+			kind, series := c.kinds[j%5], j/5
+			i := len(k.products)
+			sku := appendPadded([]byte("SKU"), i+1, 4)
+			cell := append([]byte{','}, sku...)
+			cell = append(cell, ',')
+			cell = append(cell, kind...)
+			cell = append(cell, ' ')
+			cell = append(cell, byte('A'+series))
+			cell = append(cell, "款,"...)
+			cell = append(cell, c.name...)
+			cell = append(cell, ',')
+			// A price around the category's, ending in .90: 9.90 at least.
+			yuan := max(10, int64(math.Round(c.price*math.Exp(0.5*r.normal()))))
+			cents := yuan*100 - 10
+			k.products = append(k.products, product{cell: cell, price: appendMoney(nil, cents), cents: cents, cat: ci})
+			k.catItems[ci] = append(k.catItems[ci], int32(i))
+		}
+	}
+	// Popularity: a Zipf law (exponent 0.9) over a shuffled ranking.
+	n := len(k.products)
+	rank := make([]int, n)
+	for i := range rank {
+		rank[i] = i
+	}
+	for i := n - 1; i > 0; i-- {
+		j := r.intn(i + 1)
+		rank[i], rank[j] = rank[j], rank[i]
+	}
+	weight := make([]float64, n)
+	byRank := make([]int32, n) // product of each rank
+	for p, rk := range rank {
+		weight[p] = math.Pow(float64(rk+1), -0.9)
+		byRank[rk] = int32(p)
+	}
+	k.cum = cumulative(weight, nil)
+	for ci, items := range k.catItems {
+		w := make([]float64, len(items))
+		for j, p := range items {
+			w[j] = weight[p]
+		}
+		k.catCum[ci] = cumulative(w, nil)
+	}
+	// Bundles: 36 pairs and 12 triples. The first product is among the 150
+	// most popular; half of the others come from its category (a face cream
+	// with an eye cream), half from anywhere (coffee beans with a mug).
+	for b := range 48 {
+		size := 2
+		if b >= 36 {
+			size = 3
+		}
+		first := byRank[r.intn(150)]
+		set := []int32{first}
+		for len(set) < size {
+			var p int32
+			if r.float() < 0.5 {
+				items := k.catItems[k.products[first].cat]
+				p = items[r.intn(len(items))]
+			} else {
+				p = int32(r.intn(n))
+			}
+			if !slices.Contains(set, p) {
+				set = append(set, p)
+			}
+		}
+		k.bundles = append(k.bundles, set)
+	}
+	return k
+}
+
+func cumulative(w []float64, dst []float64) []float64 {
+	var acc float64
+	for _, x := range w {
+		acc += x
+		dst = append(dst, acc)
+	}
+	return dst
+}
+
+// draw picks an index by the cumulative weights cum.
+func draw(r *rng, cum []float64) int {
+	i, _ := slices.BinarySearch(cum, r.float()*cum[len(cum)-1])
+	return min(i, len(cum)-1)
+}
+
+// basket draws the lines of an order of customer ci into dst: 1 to 4 lines
+// (half the orders have one), 18% of the orders holding one of the bundles,
+// the other lines drawn by popularity, a third of them from the customer's
+// favourite category. No product appears twice in an order.
+func (k *catalogue) basket(r *rng, ci int, seed uint64, dst []line) []line {
+	n := 1
+	switch u := r.float(); {
+	case u < 0.50:
+	case u < 0.78:
+		n = 2
+	case u < 0.92:
+		n = 3
+	default:
+		n = 4
+	}
+	if r.float() < 0.18 {
+		b := k.bundles[r.intn(len(k.bundles))]
+		for _, p := range b {
+			dst = append(dst, line{p: p})
+		}
+		n = max(n, len(b))
+	}
+	fav := int(hash(seed, ci, 9) % uint64(len(categories)))
+	for tries := 0; len(dst) < n && tries < 20; tries++ {
+		var p int32
+		if r.float() < 0.35 {
+			p = k.catItems[fav][draw(r, k.catCum[fav])]
+		} else {
+			p = int32(draw(r, k.cum))
+		}
+		if !slices.ContainsFunc(dst, func(l line) bool { return l.p == p }) {
+			dst = append(dst, line{p: p})
+		}
+	}
+	for i := range dst {
+		switch u := r.float(); {
+		case u < 0.82:
+			dst[i].qty = 1
+		case u < 0.95:
+			dst[i].qty = 2
+		case u < 0.99:
+			dst[i].qty = 3
+		default:
+			dst[i].qty = 5
+		}
+	}
+	return dst
+}
+
+// writeLines writes one row per line: the order's columns (prefix, which
+// writeLines may extend in place) then the line's.
+func (k *catalogue) writeLines(w *bufio.Writer, prefix []byte, lines []line) error {
+	n0 := len(prefix)
+	for _, l := range lines {
+		p := &k.products[l.p]
+		b := append(prefix[:n0], p.cell...)
+		b = strconv.AppendInt(b, int64(l.qty), 10)
+		b = append(b, ',')
+		b = append(b, p.price...)
+		b = append(b, '\n')
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		prefix = b
+	}
+	return nil
 }
