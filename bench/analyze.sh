@@ -50,13 +50,7 @@ LAST=$(tail -n 1 "$CSV" | cut -d, -f2 | cut -c1-10)
 [[ "$LAST" < "$AS_OF" ]] || say "note: the file's last order ($LAST) is not before AS_OF=$AS_OF; later orders are ignored"
 
 # --- the two runs -------------------------------------------------------
-if [ -n "${GUANXI:-}" ]; then
-	[ -x "$GUANXI" ] || die "GUANXI=$GUANXI is not an executable"
-	GX=$GUANXI
-else
-	go build -o "$OUT/guanxi" ./cmd/guanxi || die "'go build ./cmd/guanxi' failed"
-	GX=$OUT/guanxi
-fi
+build_guanxi
 go build -o "$OUT/rfm-compare" ./bench/analyze/compare
 
 ROWS_TABLE=() # tool|seconds|rss_kib

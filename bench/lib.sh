@@ -31,3 +31,19 @@ measure() {
 	fi
 	return "$rc"
 }
+
+# build_guanxi sets GX to the guanxi binary to measure: $GUANXI when set,
+# else ./cmd/guanxi built now into $OUT; and COMMIT to what it was built from.
+build_guanxi() {
+	if [ -n "${GUANXI:-}" ]; then
+		[ -x "$GUANXI" ] || die "GUANXI=$GUANXI is not an executable"
+		GX=$GUANXI
+	else
+		go build -o "$OUT/guanxi" ./cmd/guanxi || die "'go build ./cmd/guanxi' failed"
+		GX=$OUT/guanxi
+	fi
+	# The commit measured: the tree as it was built (others may commit meanwhile).
+	COMMIT=$(git log --oneline -1 2>/dev/null || echo "?")
+	! git status --porcelain -- cmd internal go.mod go.sum 2>/dev/null | grep -qv '^??' || COMMIT="$COMMIT (+ uncommitted changes in cmd/, internal/)"
+	[ -z "${GUANXI:-}" ] || COMMIT="$GUANXI (prebuilt; tree at $COMMIT)"
+}

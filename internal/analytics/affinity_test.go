@@ -604,30 +604,22 @@ var benchShopBaskets = sync.OnceValue(func() [][]int32 { return benchBaskets(5, 
 
 // BenchmarkMineRules mines 3,000,000 orders over 500 items with the
 // default options (minimum count 3,000, itemsets up to 3 items).
-func BenchmarkMineRules(b *testing.B) {
-	baskets := benchShopBaskets()
-	b.ReportAllocs()
-	b.ResetTimer()
-	var a Affinity
-	for b.Loop() {
-		var err error
-		if a, err = MineRules(baskets, 500, AffinityOptions{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(len(a.Rules)), "rules")
-}
+func BenchmarkMineRules(b *testing.B) { benchMine(b, AffinityOptions{}) }
 
 // BenchmarkMineRulesLowSupport mines the same orders down to itemsets
 // bought 100 times, which makes tens of thousands of frequent itemsets.
 func BenchmarkMineRulesLowSupport(b *testing.B) {
+	benchMine(b, AffinityOptions{MinSupport: 100. / 3_000_000})
+}
+
+func benchMine(b *testing.B, opt AffinityOptions) {
 	baskets := benchShopBaskets()
 	b.ReportAllocs()
 	b.ResetTimer()
 	var a Affinity
 	for b.Loop() {
 		var err error
-		if a, err = MineRules(baskets, 500, AffinityOptions{MinSupport: 100. / 3_000_000}); err != nil {
+		if a, err = MineRules(baskets, 500, opt); err != nil {
 			b.Fatal(err)
 		}
 	}
