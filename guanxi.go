@@ -18,6 +18,7 @@ const (
 	ECONFLICT  = "conflict"
 	EFORBIDDEN = "forbidden"
 	EUNAUTH    = "unauthorized"
+	ELIMIT     = "rate_limited" // too many attempts: wait and try again
 	EINTERNAL  = "internal"
 )
 

@@ -81,11 +81,12 @@ type Service struct {
 	db         *store.DB
 	clock      guanxi.Clock
 	SessionTTL time.Duration
+	Throttle   Throttle
 }
 
-// NewService returns a Service with 12-hour sessions.
+// NewService returns a Service with 12-hour sessions and DefaultThrottle.
 func NewService(db *store.DB, clock guanxi.Clock) *Service {
-	return &Service{db: db, clock: clock, SessionTTL: 12 * time.Hour}
+	return &Service{db: db, clock: clock, SessionTTL: 12 * time.Hour, Throttle: DefaultThrottle}
 }
 
 var usernameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$`)
@@ -250,8 +251,30 @@ func (s *Service) RoleIn(ctx context.Context, userID, shopID int64) (Role, error
 // which of username or password was wrong.
 var errBadLogin = guanxi.Errorf(guanxi.EUNAUTH, "wrong username or password")
 
-// Authenticate checks a username and password and returns the user.
-func (s *Service) Authenticate(ctx context.Context, username, password string) (*User, error) {
+// Authenticate checks a username and password, tried from address ip ("" when
+// unknown), and returns the user. A username or address with too many
+// recent failures is refused with ELIMIT (and a *Locked) before any
+// password is checked; a failure is recorded, a success clears the
+// username's failures.
+func (s *Service) Authenticate(ctx context.Context, username, password, ip string) (*User, error) {
+	if err := s.checkThrottle(ctx, username, ip); err != nil {
+		return nil, err
+	}
+	u, err := s.authenticate(ctx, username, password)
+	switch {
+	case err == errBadLogin:
+		if rerr := s.recordFailure(ctx, username, ip); rerr != nil {
+			return nil, rerr
+		}
+	case err == nil:
+		if cerr := s.clearFailures(ctx, username); cerr != nil {
+			return nil, cerr
+		}
+	}
+	return u, err
+}
+
+func (s *Service) authenticate(ctx context.Context, username, password string) (*User, error) {
 	var hash string
 	u, err := scanUserHash(s.db.QueryRow(ctx, `SELECT `+userCols+`, password_hash FROM users WHERE username = ?`, username), &hash)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -31,13 +31,13 @@ func TestUsersAndSessions(t *testing.T) {
 		if _, err := svc.CreateUser(ctx, "admin", "", "another password"); guanxi.ErrorCode(err) != guanxi.ECONFLICT {
 			t.Fatalf("duplicate user: %v", err)
 		}
-		if _, err := svc.Authenticate(ctx, "admin", "wrong password"); guanxi.ErrorCode(err) != guanxi.EUNAUTH {
+		if _, err := svc.Authenticate(ctx, "admin", "wrong password", ""); guanxi.ErrorCode(err) != guanxi.EUNAUTH {
 			t.Fatalf("wrong password: %v", err)
 		}
-		if _, err := svc.Authenticate(ctx, "nobody", "correct horse"); guanxi.ErrorCode(err) != guanxi.EUNAUTH {
+		if _, err := svc.Authenticate(ctx, "nobody", "correct horse", ""); guanxi.ErrorCode(err) != guanxi.EUNAUTH {
 			t.Fatalf("unknown user: %v", err)
 		}
-		got, err := svc.Authenticate(ctx, "admin", "correct horse")
+		got, err := svc.Authenticate(ctx, "admin", "correct horse", "")
 		if err != nil || got.ID != u.ID || got.DisplayName != "管理员" {
 			t.Fatalf("sign in: %+v %v", got, err)
 		}
@@ -80,7 +80,7 @@ func TestUsersAndSessions(t *testing.T) {
 		if _, err := svc.SessionByToken(ctx, tok); guanxi.ErrorCode(err) != guanxi.EUNAUTH {
 			t.Fatalf("session after password change: %v", err)
 		}
-		if _, err := svc.Authenticate(ctx, "admin", "battery staple"); err != nil {
+		if _, err := svc.Authenticate(ctx, "admin", "battery staple", ""); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -18,6 +18,7 @@ var en = map[string]string{
 	"login.password": "Password",
 	"login.submit":   "Sign in",
 	"login.failed":   "Wrong username or password.",
+	"login.locked":   "Too many failed sign-ins. Try again in %d minutes.",
 
 	"shops.title": "Choose a shop",
 	"shops.none":  "You are not a member of any shop yet. Ask an administrator to add you.",
@@ -155,6 +156,7 @@ var en = map[string]string{
 	"error.title.not_found":    "Not found",
 	"error.title.forbidden":    "No access",
 	"error.title.unauthorized": "Sign-in needed",
+	"error.title.rate_limited": "Too many attempts",
 	"error.title.invalid":      "Bad request",
 	"error.title.conflict":     "Conflict",
 	"error.title.internal":     "Something went wrong",

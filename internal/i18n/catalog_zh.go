@@ -18,6 +18,7 @@ var zhCN = map[string]string{
 	"login.password": "密码",
 	"login.submit":   "登录",
 	"login.failed":   "用户名或密码不正确。",
+	"login.locked":   "登录失败次数过多，请 %d 分钟后再试。",
 
 	"shops.title": "选择店铺",
 	"shops.none":  "你还没有加入任何店铺，请联系管理员为你开通。",
@@ -155,6 +156,7 @@ var zhCN = map[string]string{
 	"error.title.not_found":    "找不到页面",
 	"error.title.forbidden":    "没有权限",
 	"error.title.unauthorized": "需要登录",
+	"error.title.rate_limited": "尝试次数过多",
 	"error.title.invalid":      "请求有误",
 	"error.title.conflict":     "操作冲突",
 	"error.title.internal":     "出错了",

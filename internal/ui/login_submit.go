@@ -1,9 +1,13 @@
 package ui
 
 import (
+	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/i18n"
 )
 
@@ -17,11 +21,19 @@ func (u *UI) loginSubmit(w http.ResponseWriter, r *http.Request, rq *request) {
 	if lang := r.PostFormValue("lang"); i18n.Supported(lang) {
 		rq.locale, p.Lang = lang, lang
 	}
-	user, err := u.cfg.Auth.Authenticate(r.Context(), username, password)
+	user, err := u.cfg.Auth.Authenticate(r.Context(), username, password, clientIP(r))
 	if guanxi.ErrorCode(err) == guanxi.EUNAUTH {
 		u.log.Info("sign-in refused", "username", username, "ip", clientIP(r))
 		p.Error = i18n.T(rq.locale, "login.failed")
 		u.renderLogin(w, r, rq, http.StatusUnauthorized, p)
+		return
+	}
+	var locked *auth.Locked
+	if errors.As(err, &locked) {
+		u.log.Warn("sign-in locked", "username", username, "ip", clientIP(r), "until", locked.Until)
+		p.Error = i18n.T(rq.locale, "login.locked", max(1, int(math.Ceil(locked.Until.Sub(u.clock.Now()).Minutes()))))
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(locked.Until.Sub(u.clock.Now()).Seconds()))))
+		u.renderLogin(w, r, rq, http.StatusTooManyRequests, p)
 		return
 	}
 	if err != nil {

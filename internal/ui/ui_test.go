@@ -1,12 +1,14 @@
 package ui_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
 )
@@ -15,6 +17,7 @@ func TestUI(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		t.Run("SignIn", func(t *testing.T) { testSignIn(t, e) })
+		t.Run("Lockout", func(t *testing.T) { testLockout(t, e) })
 		t.Run("CSRF", func(t *testing.T) { testCSRF(t, e) })
 		t.Run("Search", func(t *testing.T) { testSearch(t, e) })
 		t.Run("CustomerPage", func(t *testing.T) { testCustomerPage(t, e) })
@@ -431,4 +434,23 @@ func testHeaders(t *testing.T, e *env) {
 	if s := c.get("/static/../go.mod"); s.status == http.StatusOK {
 		t.Errorf("/static/../go.mod served")
 	}
+}
+
+// Repeated wrong passwords lock the account: even the right password is
+// then refused with 429, a Retry-After and a message saying how long.
+func testLockout(t *testing.T, e *env) {
+	if _, err := e.auth.CreateUser(context.Background(), "locky", "", password); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	for i := range auth.DefaultThrottle.UserFailures {
+		if p := c.post("/login", url.Values{"username": {"locky"}, "password": {fmt.Sprintf("guess %d", i)}}); p.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, p.status)
+		}
+	}
+	p := c.post("/login", url.Values{"username": {"locky"}, "password": {password}})
+	if p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" {
+		t.Fatalf("right password while locked: %d, Retry-After %q", p.status, p.header.Get("Retry-After"))
+	}
+	mustContain(t, "locked sign-in page", p.body, "登录失败次数过多", "分钟后再试")
 }

@@ -206,6 +206,7 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, rq *request, err error
 		guanxi.EUNAUTH:    http.StatusUnauthorized,
 		guanxi.EINVALID:   http.StatusBadRequest,
 		guanxi.ECONFLICT:  http.StatusConflict,
+		guanxi.ELIMIT:     http.StatusTooManyRequests,
 	}[code]
 	if status == 0 {
 		status = http.StatusInternalServerError
