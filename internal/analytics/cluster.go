@@ -59,11 +59,13 @@ const (
 // to the nearest of the chosen k centres and at most 12 Lloyd iterations
 // over all customers refine them. See clustersSampled for why.
 //
-// Each cluster is described by how its centre compares with the shop's
-// medians: "recent" when its mean recency is below the median recency,
-// otherwise "lapsed"; "frequent" when its mean frequency is above the median,
-// otherwise "occasional"; "high spend" when its mean spend is above the
-// median, otherwise "low spend".
+// Each cluster is described by how its centre (the means of its customers)
+// compares with the shop's means: "recent" when its mean recency is below
+// the shop's, otherwise "lapsed"; "frequent" when its mean frequency is
+// above the shop's, otherwise "occasional"; "high spend" when its mean spend
+// is above the shop's, otherwise "low spend". Means against means: against
+// the median, which is 1 order in most shops, every cluster's mean would
+// count as frequent.
 //
 // It returns a guanxi.EINVALID error for fewer than 10 customers, for
 // customers that all share the same features, and for mismatched columns.
@@ -134,7 +136,7 @@ func Clusters(c *Customers, seed uint64) (Clustering, error) {
 // standard deviation, far below the distance between useful segments, and
 // silhouette is estimated on 5,000 rows on either path), so all the search
 // runs on the sample. The full data is still used where it matters to the
-// result: standardisation and the descriptions' medians come from every row,
+// result: standardisation and the descriptions' means come from every row,
 // and a bounded number of Lloyd iterations over every row moves the sample's
 // centres to the full data's local optimum (they usually converge in a few
 // iterations, as only rows near a boundary change cluster; Hamerly's bounds
@@ -693,14 +695,10 @@ func silhouettes(pts [][3]float64, sample []int, assigns [][]uint8, maxK int) []
 
 // describeClusters turns a raw assignment into a Clustering: empty clusters
 // dropped, clusters ordered by decreasing mean spend, centres in original
-// units and descriptions against the shop's medians.
+// units and descriptions against the shop's means.
 func describeClusters(c *Customers, raw []uint8, k int, score float64) Clustering {
 	n := len(raw)
-	var medRec, medFreq, medMon float64
-	var wg sync.WaitGroup // the medians are independent of the sums below; overlap them
-	wg.Go(func() { medRec = medianOf(c.RecencyDays) })
-	wg.Go(func() { medFreq = medianOf(c.Frequency) })
-	wg.Go(func() { medMon = medianOf(c.Monetary) / 100 })
+	var shop [3]float64 // the shop's mean recency, frequency and spend
 	sums := make([][3]float64, k)
 	sizes := make([]int, k)
 	for i, a := range raw {
@@ -709,6 +707,16 @@ func describeClusters(c *Customers, raw []uint8, k int, score float64) Clusterin
 		s[0] += float64(c.RecencyDays[i])
 		s[1] += float64(c.Frequency[i])
 		s[2] += float64(c.Monetary[i]) / 100
+	}
+	for j := range k {
+		for f := range 3 {
+			shop[f] += sums[j][f]
+		}
+	}
+	if n > 0 {
+		for f := range 3 {
+			shop[f] /= float64(n)
+		}
 	}
 	order := make([]int, 0, k)
 	for j := range k {
@@ -729,7 +737,6 @@ func describeClusters(c *Customers, raw []uint8, k int, score float64) Clusterin
 		return sizes[b] - sizes[a]
 	})
 	var remap [clusterMaxK]uint8
-	wg.Wait()
 	out := Clustering{
 		K:          len(order),
 		Silhouette: score,
@@ -745,17 +752,17 @@ func describeClusters(c *Customers, raw []uint8, k int, score float64) Clusterin
 		out.Centers[to] = ctr
 		out.Sizes[to] = sizes[from]
 		var zh, en [3]string
-		if ctr[0] < medRec {
+		if ctr[0] < shop[0] {
 			zh[0], en[0] = "近期购买", "recent"
 		} else {
 			zh[0], en[0] = "久未购买", "lapsed"
 		}
-		if ctr[1] > medFreq {
+		if ctr[1] > shop[1] {
 			zh[1], en[1] = "高频", "frequent"
 		} else {
 			zh[1], en[1] = "低频", "occasional"
 		}
-		if ctr[2] > medMon {
+		if ctr[2] > shop[2] {
 			zh[2], en[2] = "高消费", "high spend"
 		} else {
 			zh[2], en[2] = "低消费", "low spend"
@@ -767,62 +774,4 @@ func describeClusters(c *Customers, raw []uint8, k int, score float64) Clusterin
 		out.Assign[i] = remap[a]
 	}
 	return out
-}
-
-// medianOf returns the median of vals (non-empty), the mean of the middle two
-// for an even count. It selects rather than sorts (linear rather than
-// n log n time, which matters on a million customers); the value is the
-// same.
-func medianOf[T int32 | int64](vals []T) float64 {
-	s := slices.Clone(vals)
-	n := len(s)
-	hi := selectNth(s, n/2)
-	if n%2 == 1 {
-		return float64(hi)
-	}
-	return (float64(slices.Max(s[:n/2])) + float64(hi)) / 2
-}
-
-// selectNth reorders s so that s[nth] is the value it would have if s were
-// sorted, everything before it is no greater and everything after no less,
-// and returns s[nth]. It is quickselect with a median-of-three pivot, falling
-// back to sorting the remaining range if partitioning keeps going badly.
-func selectNth[T int32 | int64](s []T, nth int) T {
-	lo, hi := 0, len(s)-1 // inclusive range holding position nth
-	for budget := 64; hi-lo > 16; budget-- {
-		if budget == 0 {
-			slices.Sort(s[lo : hi+1])
-			return s[nth]
-		}
-		mid := lo + (hi-lo)/2
-		if s[mid] < s[lo] {
-			s[mid], s[lo] = s[lo], s[mid]
-		}
-		if s[hi] < s[lo] {
-			s[hi], s[lo] = s[lo], s[hi]
-		}
-		if s[hi] < s[mid] {
-			s[hi], s[mid] = s[mid], s[hi]
-		}
-		pivot := s[mid]
-		// Hoare partition: afterwards s[lo..j] <= pivot <= s[j+1..hi].
-		i, j := lo-1, hi+1
-		for {
-			for i++; s[i] < pivot; i++ {
-			}
-			for j--; s[j] > pivot; j-- {
-			}
-			if i >= j {
-				break
-			}
-			s[i], s[j] = s[j], s[i]
-		}
-		if nth <= j {
-			hi = j
-		} else {
-			lo = j + 1
-		}
-	}
-	slices.Sort(s[lo : hi+1])
-	return s[nth]
 }

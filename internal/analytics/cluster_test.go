@@ -311,34 +311,6 @@ func TestClustersLargeRare(t *testing.T) {
 	}
 }
 
-func TestMedianOf(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{1, 2, 3, 16, 17, 18, 100, 1001, 50_000} {
-		for _, spread := range []int32{1, 3, 1000, 1 << 30} {
-			v := make([]int32, n)
-			for i := range v {
-				v[i] = rng.Int32N(spread) - spread/2
-			}
-			s := slices.Clone(v)
-			slices.Sort(s)
-			want := float64(s[n/2])
-			if n%2 == 0 {
-				want = (float64(s[n/2-1]) + float64(s[n/2])) / 2
-			}
-			if got := medianOf(v); got != want {
-				t.Errorf("n=%d spread=%d: median %v, want %v", n, spread, got, want)
-			}
-		}
-	}
-	asc := make([]int64, 10_001) // sorted input must not go quadratic
-	for i := range asc {
-		asc[i] = int64(i)
-	}
-	if got := medianOf(asc); got != 5000 {
-		t.Errorf("median of 0..10000 = %v", got)
-	}
-}
-
 // syntheticShop returns n customers with loosely structured, skewed recency,
 // frequency and spend, like a real shop's.
 func syntheticShop(n int, seed uint64) *Customers {
