@@ -237,10 +237,10 @@ func (f *facts) aggregate(q CubeQuery, timeFilters map[string]map[int32]bool, fr
 	type acc struct {
 		row       CubeRow
 		lastOrder int32
+		no        uint32 // the group's number, for pairs
 	}
 	accs := map[groupKey]*acc{}
 	var pairs []uint64 // group number << 32 | customer, for distinct customers
-	groupNo := map[groupKey]uint32{}
 	var keys []groupKey
 	lastTotal := int32(-1)
 	var totalPairs []int32
@@ -258,9 +258,8 @@ func (f *facts) aggregate(q CubeQuery, timeFilters map[string]map[int32]bool, fr
 		}
 		a := accs[key]
 		if a == nil {
-			a = &acc{lastOrder: -1}
+			a = &acc{lastOrder: -1, no: uint32(len(keys))}
 			accs[key] = a
-			groupNo[key] = uint32(len(keys))
 			keys = append(keys, key)
 		}
 		if a.lastOrder != f.order[i] {
@@ -274,7 +273,7 @@ func (f *facts) aggregate(q CubeQuery, timeFilters map[string]map[int32]bool, fr
 		a.row.Revenue += moneyOf(revenue[i])
 		total.Revenue += moneyOf(revenue[i])
 		if c := f.customer[i]; c >= 0 {
-			pairs = append(pairs, uint64(groupNo[key])<<32|uint64(uint32(c)))
+			pairs = append(pairs, uint64(a.no)<<32|uint64(uint32(c)))
 			totalPairs = append(totalPairs, c)
 		}
 	}
