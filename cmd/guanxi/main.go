@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/guanxi-crm/guanxi/internal/app"
+	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/report"
 )
 
@@ -31,6 +32,7 @@ Usage:
   guanxi score   [--db DSN] --shop CODE [--as-of DATE] [--lifecycle …|auto] [--discount-rate R|auto] [--json]
   guanxi report  cube|cohorts|rules|clusters|run [--db DSN] --shop CODE [--by DIM,…] [--where DIM=V,…] [--format table|csv|json]
   guanxi jobs    [--db DSN] [--shop CODE] [--limit N] [--json]
+  guanxi token   create|list|revoke [--db DSN] --shop CODE …   (REST API tokens)
   guanxi backup  [--db DSN] --out FILE
   guanxi restore [--db DSN] FILE
   guanxi user    create|list|set-password|grant [--db DSN] …
@@ -59,7 +61,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
 		"serve": cmdServe, "import": cmdImport, "export": cmdExport, "backup": cmdBackup,
 		"restore": cmdRestore, "user": cmdUser, "version": cmdVersion, "analyze": cmdAnalyze, "score": cmdScore,
-		"report": cmdReport, "jobs": cmdJobs,
+		"report": cmdReport, "jobs": cmdJobs, "token": cmdToken,
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {
@@ -461,6 +463,51 @@ func cmdReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	}
 	cfg.Cube.Where, cfg.Cube.Limit = where, cfg.Limit
 	return dbo.run(ctx, stderr, func(a *app.App) error { return a.Report(ctx, cfg, stdout) })
+}
+
+const tokenUsage = `Usage:
+  guanxi token create [--db DSN] --shop CODE --name NAME --scopes customers:read,scores:read,…
+  guanxi token list   [--db DSN] --shop CODE
+  guanxi token revoke [--db DSN] --shop CODE --id N
+
+Scopes: %s. The token is printed once; the API is under /api/v1,
+described at /api/v1/openapi.json.
+`
+
+func cmdToken(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(stdout, tokenUsage, strings.Join(auth.Scopes, ", "))
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	sub := args[0]
+	fs := newFlags("token "+sub, "token "+sub+" --shop CODE [flags]", stdout, stderr)
+	dbo := dbFlags(fs)
+	shopCode := fs.String("shop", "", "shop code")
+	name := fs.String("name", "", "create: what the token is for, e.g. erp-sync")
+	scopes := fs.String("scopes", "", "create: comma-separated scopes")
+	id := fs.Int64("id", 0, "revoke: the token's id (see list)")
+	if err := parse(fs, args[1:], stdout); err != nil {
+		return err
+	}
+	if *shopCode == "" {
+		fs.Usage()
+		return errUsage
+	}
+	return dbo.run(ctx, stderr, func(a *app.App) error {
+		switch sub {
+		case "create":
+			return a.CreateToken(ctx, *shopCode, *name, *scopes, stdout)
+		case "list":
+			return a.ListTokens(ctx, *shopCode, stdout)
+		case "revoke":
+			return a.RevokeToken(ctx, *shopCode, *id, stdout)
+		}
+		fmt.Fprintf(stderr, tokenUsage, strings.Join(auth.Scopes, ", "))
+		return errUsage
+	})
 }
 
 const userUsage = `Usage:

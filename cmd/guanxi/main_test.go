@@ -351,6 +351,23 @@ func TestServeDemo(t *testing.T) {
 	if !strings.Contains(string(page), "存活概率") || !strings.Contains(string(page), "聚类") || !strings.Contains(string(page), "推荐商品") || strings.Contains(string(page), "%!") {
 		t.Errorf("customer page model figures missing or misformatted:\n%s", page)
 	}
+	// The REST API answers a token made on the command line.
+	out := mustRun(t, "token", "create", "--db", db, "--shop", "demo", "--name", "erp", "--scopes", "customers:read,scores:read")
+	tok := regexp.MustCompile(`gx_[A-Za-z0-9_-]+`).FindString(out)
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/customers?limit=5", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(apiBody), `"next_offset":5`) {
+		t.Errorf("GET /api/v1/customers: %d %.300s", resp.StatusCode, apiBody)
+	}
+	if code, body := get(t, base+"/api/v1/openapi.json"); code != 200 || !strings.Contains(body, `"openapi"`) {
+		t.Errorf("openapi.json: %d", code)
+	}
 	if code := stop(); code != 0 {
 		t.Errorf("shutdown exit %d", code)
 	}
@@ -361,7 +378,7 @@ func TestServeDemo(t *testing.T) {
 	}
 	stop()
 	// The server queued tonight's scoring of the shop, at 02:00 shop time.
-	out := mustRun(t, "jobs", "--db", db, "--shop", "demo", "--json")
+	out = mustRun(t, "jobs", "--db", db, "--shop", "demo", "--json")
 	if !strings.Contains(out, `"kind":"score","source":"schedule","status":"queued"`) || !strings.Contains(out, "T02:00:00+08:00") && !strings.Contains(out, "T18:00:00Z") {
 		t.Errorf("no nightly score job queued:\n%s", out)
 	}

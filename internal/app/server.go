@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/guanxi-crm/guanxi/internal/api"
+	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/job"
 )
 
@@ -96,6 +98,7 @@ func (a *App) Handler(cfg ServerConfig) (http.Handler, error) {
 	if err := a.registerUI(mux, cfg); err != nil {
 		return nil, err
 	}
+	mux.Handle("/api/v1/", api.New(api.Config{Auth: a.Auth, Customers: customer.NewService(a.DB), Scores: a.Scores, Log: a.Log}))
 	return a.observe(mux, m), nil
 }
 

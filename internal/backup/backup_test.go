@@ -29,7 +29,7 @@ var ctx = context.Background()
 // allTables are the tables a backup holds, for the checks below.
 var allTables = []string{"shops", "shop_counters", "users", "shop_members", "sessions", "customers", "customer_consents",
 	"customer_identities", "customer_stats", "products", "orders", "order_lines", "timeline_events", "customer_merges", "import_runs", "customer_scores", "score_runs",
-	"score_clusters", "shop_cohorts", "product_rules", "score_settings", "jobs"}
+	"score_clusters", "shop_cohorts", "product_rules", "score_settings", "api_tokens", "jobs"}
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
 	t.Helper()
@@ -104,6 +104,7 @@ VALUES (?, ?, '2025-06-30', 3, 2, 12345, 5, 4, 3, '重要价值客户', 'Champio
 	}
 	exec(t, db, `INSERT INTO product_rules (shop_id, rule_no, antecedent, consequent, baskets, support, confidence, lift) VALUES (?, 1, '7,9', ?, 3, 0.125, 0.75, 2.5)`, s1.ID, pid)
 	exec(t, db, `INSERT INTO score_settings (shop_id, new_days, dormant_days, churned_days, loyal_purchase_days, monthly_discount, updated_at) VALUES (?, 30, NULL, 365, 5, 0.0125, 14)`, s1.ID)
+	exec(t, db, `INSERT INTO api_tokens (shop_id, id, name, token_hash, scopes, created_by, created_at, last_used_at) VALUES (?, 1, 'erp', 'ab12', 'customers:read', NULL, 15, 16)`, s1.ID)
 	exec(t, db, `INSERT INTO jobs (shop_id, id, kind, source, status, due_at, started_at, finished_at, progress, stage, result) VALUES (?, 1, 'score', 'schedule', 'done', 20, 21, 25, 1, 'done', '9 customers scored')`, s1.ID)
 }
 

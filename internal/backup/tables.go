@@ -46,6 +46,7 @@ var tables = []table{
 	{name: "shop_cohorts"},
 	{name: "product_rules"},
 	{name: "score_settings"},
+	{name: "api_tokens"},
 	{name: "jobs"},
 }
 
