@@ -16,6 +16,7 @@ func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
 		Customers:     customer.NewService(a.DB),
 		Orders:        order.NewService(a.DB),
 		Scores:        a.Scores,
+		Reports:       a.Reports,
 		Log:           a.Log,
 		Clock:         a.Clock,
 		SecureCookies: cfg.SecureCookies,

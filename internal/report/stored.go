@@ -237,3 +237,35 @@ func (s *Service) Clusters(ctx context.Context, shopID int64) ([]Cluster, error)
 	}
 	return out, nil
 }
+
+// Count is how many customers have one value of a score.
+type Count struct {
+	Value     string `json:"value"`
+	Customers int64  `json:"customers"`
+}
+
+// scoreColumns are the customer_scores columns ScoreCounts groups by.
+var scoreColumns = map[string]bool{"segment": true, "segment_cn": true, "lifecycle": true, "tier": true, "churn_risk": true}
+
+// ScoreCounts returns how many of the shop's scored customers have each
+// value of a score column (segment, segment_cn, lifecycle, tier or
+// churn_risk), most first.
+func (s *Service) ScoreCounts(ctx context.Context, shopID int64, column string) ([]Count, error) {
+	if !scoreColumns[column] {
+		return nil, guanxi.Errorf(guanxi.EINVALID, "cannot count customers by %q", column)
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+column+`, COUNT(*) FROM customer_scores WHERE shop_id = ? GROUP BY `+column+` ORDER BY 2 DESC, 1`, shopID)
+	if err != nil {
+		return nil, fmt.Errorf("report: count by %s: %w", column, err)
+	}
+	defer rows.Close()
+	out := []Count{}
+	for rows.Next() {
+		var c Count
+		if err := rows.Scan(&c.Value, &c.Customers); err != nil {
+			return nil, fmt.Errorf("report: count by %s: %w", column, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

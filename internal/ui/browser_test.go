@@ -165,6 +165,25 @@ func TestBrowser(t *testing.T) {
 		shot("05-customer-orders"),
 	)
 
+	// The shop overview draws its charts from the numbers it carries.
+	step("open the dashboard",
+		chromedp.Navigate(e.srv.URL+"/s/a/dashboard"),
+		chromedp.WaitVisible(chromedp.CSS("#chart-monthly")),
+	)
+	poll("the charts to render with data", `(() => {
+		if (typeof echarts === 'undefined') return false;
+		const ids = ['chart-monthly', 'chart-segments', 'chart-lifecycle', 'chart-pareto'];
+		return ids.every(id => {
+			const n = document.getElementById(id);
+			const c = n && echarts.getInstanceByDom(n);
+			return c && n.querySelector('canvas') && c.getOption().series[0].data.length > 0;
+		});
+	})()`)
+	step("screenshot the dashboard, and back to the customer", shot("05b-dashboard"),
+		chromedp.Navigate(e.srv.URL+fmt.Sprintf("/s/a/customers/%d", e.customerID(t, e.shopA, "王芳"))),
+		chromedp.WaitVisible(chromedp.CSS("#orders")),
+	)
+
 	step("switch to English",
 		chromedp.Click(chromedp.CSS(`form.lang button[value=en]`)),
 		chromedp.WaitVisible(chromedp.CSS(`html[lang=en]`)),

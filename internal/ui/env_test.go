@@ -11,12 +11,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/importer"
 	"github.com/guanxi-crm/guanxi/internal/order"
+	"github.com/guanxi-crm/guanxi/internal/report"
+	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/ui"
@@ -86,8 +89,12 @@ func newEnv(t testing.TB, db *store.DB) *env {
 			}
 		}
 	}
+	scores := score.NewService(db, clock, slog.New(slog.DiscardHandler))
+	if _, err := scores.Run(ctx, e.shopA, time.Date(2025, 12, 31, 0, 0, 0, 0, e.shopA.Location())); err != nil {
+		t.Fatal(err)
+	}
 	web, err := ui.New(ui.Config{Auth: e.auth, Shops: shops, Customers: customer.NewService(db), Orders: order.NewService(db),
-		Log: log, Clock: clock})
+		Scores: scores, Reports: report.NewService(db), Log: log, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,4 +25,5 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.Handle("GET /s/{shop}/{$}", u.member(u.shopHome))
 	mux.Handle("GET /s/{shop}/customers", u.member(u.customerList))
 	mux.Handle("GET /s/{shop}/customers/{id}", u.member(u.customerShow))
+	mux.Handle("GET /s/{shop}/dashboard", u.member(u.dashboardShow))
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/order"
+	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/web"
@@ -33,9 +34,10 @@ type Config struct {
 	Shops     *shop.Service
 	Customers *customer.Service
 	Orders    *order.Service
-	Scores    *score.Service // nil: the customer page shows no scores
-	Log       *slog.Logger   // nil discards
-	Clock     guanxi.Clock   // nil is the system clock
+	Scores    *score.Service  // nil: the customer page shows no scores
+	Reports   *report.Service // nil: no dashboard
+	Log       *slog.Logger    // nil discards
+	Clock     guanxi.Clock    // nil is the system clock
 	// SecureCookies marks cookies Secure; set it whenever users reach the
 	// server over HTTPS (directly or through a proxy).
 	SecureCookies bool
@@ -56,7 +58,7 @@ type UI struct {
 const SessionCookie = "guanxi_session"
 
 // pageNames are the templates under web/templates, each parsed with layout.html.
-var pageNames = []string{"login", "shops", "customer_list", "customer_show", "error"}
+var pageNames = []string{"login", "shops", "customer_list", "customer_show", "dashboard", "error"}
 
 // New parses the embedded templates and returns the UI, or an error when a
 // service is missing or a template does not parse.

@@ -18,6 +18,7 @@ func TestUI(t *testing.T) {
 		e := newEnv(t, db)
 		t.Run("SignIn", func(t *testing.T) { testSignIn(t, e) })
 		t.Run("Lockout", func(t *testing.T) { testLockout(t, e) })
+		t.Run("Dashboard", func(t *testing.T) { testDashboard(t, e) })
 		t.Run("CSRF", func(t *testing.T) { testCSRF(t, e) })
 		t.Run("Search", func(t *testing.T) { testSearch(t, e) })
 		t.Run("CustomerPage", func(t *testing.T) { testCustomerPage(t, e) })
@@ -453,4 +454,21 @@ func testLockout(t *testing.T, e *env) {
 		t.Fatalf("right password while locked: %d, Retry-After %q", p.status, p.header.Get("Retry-After"))
 	}
 	mustContain(t, "locked sign-in page", p.body, "登录失败次数过多", "分钟后再试")
+}
+
+// The shop overview carries its charts' numbers, as JSON for the script and
+// as tables; another shop's user is refused.
+func testDashboard(t *testing.T, e *env) {
+	c := e.client(t)
+	c.signIn("alice")
+	p := c.get("/s/a/dashboard")
+	if p.status != http.StatusOK {
+		t.Fatalf("dashboard: %d\n%s", p.status, p.body)
+	}
+	mustContain(t, "dashboard", p.body, `id="chart-data"`, `"months":["`, `"segments":[`, `"pareto":[[0,0]`, "echarts-6.1.0.min", "店铺概览", "月度销售")
+	b := e.client(t)
+	b.signIn("bob")
+	if p := b.get("/s/a/dashboard"); p.status != http.StatusForbidden {
+		t.Errorf("shop b's admin on shop a's dashboard: %d", p.status)
+	}
 }

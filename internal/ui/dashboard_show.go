@@ -1,0 +1,97 @@
+package ui
+
+import (
+	"encoding/json"
+	"html/template"
+	"net/http"
+
+	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/report"
+)
+
+// dashboardPage is the shop overview: each chart's numbers, shown as a
+// chart by dashboard.js and as a table beside it.
+type dashboardPage struct {
+	Run       *report.Run // nil until the shop is scored
+	Monthly   *report.Cube
+	Segments  []report.Count
+	Lifecycle []report.Count
+	// Charts is the same data for the script, as JSON in the page (not
+	// run: CSP allows scripts from this server only). json.Marshal escapes
+	// <, > and &, so the JSON cannot close its <script> element.
+	Charts template.JS
+}
+
+// chartData is what dashboard.js draws.
+type chartData struct {
+	Months    []string        `json:"months"`
+	Revenue   []float64       `json:"revenue"` // major units
+	Orders    []int64         `json:"orders"`
+	Customers []int64         `json:"customers"`
+	Segments  []labelCount    `json:"segments"`
+	Lifecycle []labelCount    `json:"lifecycle"`
+	Pareto    [][2]float64    `json:"pareto"`
+	Labels    map[string]any  `json:"labels"`
+	Empty     map[string]bool `json:"empty"`
+}
+
+type labelCount struct {
+	Label string `json:"label"`
+	Value int64  `json:"value"`
+}
+
+// dashboardShow: GET /s/{shop}/dashboard.
+func (u *UI) dashboardShow(w http.ResponseWriter, r *http.Request, rq *request) {
+	if u.cfg.Reports == nil {
+		u.fail(w, r, rq, guanxi.Errorf(guanxi.ENOTFOUND, "dashboards are not available"))
+		return
+	}
+	ctx, id := r.Context(), rq.shop.ID
+	p := dashboardPage{}
+	var err error
+	if p.Monthly, err = u.cfg.Reports.Cube(ctx, id, report.CubeQuery{By: []string{"month"}}); err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
+	if run, err := u.cfg.Reports.LatestRun(ctx, id); err == nil {
+		p.Run = run
+	} else if guanxi.ErrorCode(err) != guanxi.ENOTFOUND {
+		u.fail(w, r, rq, err)
+		return
+	}
+	if p.Segments, err = u.cfg.Reports.ScoreCounts(ctx, id, "segment"); err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
+	if p.Lifecycle, err = u.cfg.Reports.ScoreCounts(ctx, id, "lifecycle"); err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
+	v := u.view(r, rq, "dashboard", &p)
+	d := chartData{Labels: map[string]any{
+		"revenue": v.T("dashboard.revenue"), "orders": v.T("dashboard.orders"), "customers": v.T("dashboard.customers"),
+		"customer_share": v.T("dashboard.customer_share"), "revenue_share": v.T("dashboard.revenue_share"),
+	}, Empty: map[string]bool{}}
+	for _, row := range p.Monthly.Rows {
+		d.Months = append(d.Months, row.Keys[0])
+		d.Revenue = append(d.Revenue, float64(row.Revenue)/100)
+		d.Orders = append(d.Orders, row.Orders)
+		d.Customers = append(d.Customers, row.Customers)
+	}
+	for _, c := range p.Segments {
+		d.Segments = append(d.Segments, labelCount{v.Label("segment.", c.Value), c.Customers})
+	}
+	for _, c := range p.Lifecycle {
+		d.Lifecycle = append(d.Lifecycle, labelCount{v.Label("lifecycle.", c.Value), c.Customers})
+	}
+	if p.Run != nil {
+		d.Pareto = p.Run.Pareto
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
+	p.Charts = template.JS(b)
+	u.render(w, r, rq, http.StatusOK, "dashboard", "", v)
+}
