@@ -41,6 +41,7 @@ type Customer struct {
 	// MergedInto is the surviving customer when this one was merged away
 	// (following merges of merges), else 0. Callers show the survivor.
 	MergedInto int64
+	Version    int64 // bumped by every change: an edit names the version it was made on
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
@@ -266,9 +267,9 @@ func (s *Service) Get(ctx context.Context, shopID, id int64) (*Customer, error) 
 	var tags string
 	var merged sql.NullInt64
 	var created, updated int64
-	err := s.db.QueryRow(ctx, `SELECT id, name, gender, birthday, phone, email, province, city, address, tags, merged_into, created_at, updated_at
+	err := s.db.QueryRow(ctx, `SELECT id, name, gender, birthday, phone, email, province, city, address, tags, merged_into, version, created_at, updated_at
 FROM customers WHERE shop_id = ? AND id = ?`, shopID, id).
-		Scan(&c.ID, &c.Name, &c.Gender, &c.Birthday, &c.Phone, &c.Email, &c.Province, &c.City, &c.Address, &tags, &merged, &created, &updated)
+		Scan(&c.ID, &c.Name, &c.Gender, &c.Birthday, &c.Phone, &c.Email, &c.Province, &c.City, &c.Address, &tags, &merged, &c.Version, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, guanxi.Errorf(guanxi.ENOTFOUND, "customer %d not found", id)
 	}

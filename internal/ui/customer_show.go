@@ -22,6 +22,7 @@ type customerPage struct {
 	Orders     []order.Order
 	MoreOrders bool        // the customer has more orders than are shown
 	Score      *score.Card // nil until `guanxi score` has scored the customer
+	Saved      bool        // just edited: say so
 }
 
 // customerShow shows a customer's profile, identities, consent, statistics
@@ -43,7 +44,7 @@ func (u *UI) customerShow(w http.ResponseWriter, r *http.Request, rq *request) {
 		http.Redirect(w, r, "/s/"+rq.shop.Code+"/customers/"+strconv.FormatInt(c.MergedInto, 10), http.StatusFound)
 		return
 	}
-	p := &customerPage{C: c}
+	p := &customerPage{C: c, Saved: r.URL.Query().Get("saved") == "1"}
 	if p.Stats, err = u.cfg.Customers.Stats(ctx, shopID, id); err != nil {
 		u.fail(w, r, rq, err)
 		return

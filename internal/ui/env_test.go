@@ -106,6 +106,9 @@ func newEnv(t testing.TB, db *store.DB) *env {
 }
 
 // customerID returns the id of the live customer of the shop with the name.
+// customersSvc is the customer service over the env's database.
+func (e *env) customersSvc() *customer.Service { return customer.NewService(e.db) }
+
 func (e *env) customerID(t testing.TB, sh *shop.Shop, name string) int64 {
 	t.Helper()
 	var id int64

@@ -25,5 +25,6 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.Handle("GET /s/{shop}/{$}", u.member(u.shopHome))
 	mux.Handle("GET /s/{shop}/customers", u.member(u.customerList))
 	mux.Handle("GET /s/{shop}/customers/{id}", u.member(u.customerShow))
+	mux.Handle("POST /s/{shop}/customers/{id}", u.member(u.customerSave))
 	mux.Handle("GET /s/{shop}/dashboard", u.member(u.dashboardShow))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -19,6 +20,7 @@ func TestUI(t *testing.T) {
 		t.Run("SignIn", func(t *testing.T) { testSignIn(t, e) })
 		t.Run("Lockout", func(t *testing.T) { testLockout(t, e) })
 		t.Run("Dashboard", func(t *testing.T) { testDashboard(t, e) })
+		t.Run("Edit", func(t *testing.T) { testEdit(t, e) })
 		t.Run("CSRF", func(t *testing.T) { testCSRF(t, e) })
 		t.Run("Search", func(t *testing.T) { testSearch(t, e) })
 		t.Run("CustomerPage", func(t *testing.T) { testCustomerPage(t, e) })
@@ -470,5 +472,49 @@ func testDashboard(t *testing.T, e *env) {
 	b.signIn("bob")
 	if p := b.get("/s/a/dashboard"); p.status != http.StatusForbidden {
 		t.Errorf("shop b's admin on shop a's dashboard: %d", p.status)
+	}
+}
+
+var versionRe = regexp.MustCompile(`name="version" value="(\d+)"`)
+
+// An edit is saved and shown; an edit made on an older version is refused
+// with 409 and changes nothing; analysts may not edit; tags are escaped.
+func testEdit(t *testing.T, e *env) {
+	id := e.customerID(t, e.shopA, "李雷")
+	path := fmt.Sprintf("/s/a/customers/%d", id)
+	c := e.client(t)
+	c.signIn("alice")
+	page := c.get(path)
+	m := versionRe.FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("no edit form for an admin:\n%s", page.body)
+	}
+	form := func(version, tags string) url.Values {
+		return url.Values{"csrf_token": {c.csrf()}, "version": {version}, "name": {"李雷"}, "gender": {"m"},
+			"birthday": {"1990-05-17"}, "province": {"广东省"}, "city": {"深圳市"}, "tags": {tags}}
+	}
+	p := c.post(path, form(m[1], "VIP，老客户, <script>x</script>"))
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("save: %d\n%s", p.status, p.body)
+	}
+	after := c.get(p.header.Get("Location"))
+	mustContain(t, "after the edit", after.body, "已保存", "<li>VIP</li>", "<li>老客户</li>", "1990-05-17", "&lt;script&gt;x&lt;/script&gt;")
+	mustNotContain(t, "after the edit", after.body, "<script>x</script>")
+	// The same form again, on the version it was made on: someone else's
+	// change (ours) came first.
+	if p := c.post(path, form(m[1], "overwritten")); p.status != http.StatusConflict {
+		t.Errorf("stale edit: %d, want 409", p.status)
+	}
+	if again := c.get(path); strings.Contains(again.body, "overwritten") || !strings.Contains(again.body, "<li>VIP</li>") {
+		t.Error("the stale edit changed the customer")
+	}
+	// Analysts read; they may not edit.
+	a := e.client(t)
+	a.signIn("ann")
+	if pg := a.get(path); versionRe.MatchString(pg.body) {
+		t.Error("an analyst is shown the edit form")
+	}
+	if p := a.post(path, url.Values{"csrf_token": {a.csrf()}, "version": {"99"}, "name": {"x"}}); p.status != http.StatusForbidden {
+		t.Errorf("analyst edit: %d, want 403", p.status)
 	}
 }

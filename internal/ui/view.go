@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
@@ -117,6 +118,12 @@ func asTime(t any) time.Time {
 	}
 	return time.Time{}
 }
+
+// Join lists values for a text field: "a, b".
+func (v *view) Join(vals []string) string { return strings.Join(vals, ", ") }
+
+// CanEdit reports whether the user's role in this shop may edit customers.
+func (v *view) CanEdit() bool { return canEdit(v.Role) }
 
 // SeesPII reports whether the user's role in this shop sees contact data whole.
 func (v *view) SeesPII() bool { return v.Role.SeesPII() }
