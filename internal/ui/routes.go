@@ -27,4 +27,5 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.Handle("GET /s/{shop}/customers/{id}", u.member(u.customerShow))
 	mux.Handle("POST /s/{shop}/customers/{id}", u.member(u.customerSave))
 	mux.Handle("GET /s/{shop}/dashboard", u.member(u.dashboardShow))
+	mux.Handle("GET /s/{shop}/dashboard/{chart}", u.member(u.dashboardCSV))
 }

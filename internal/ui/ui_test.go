@@ -468,10 +468,26 @@ func testDashboard(t *testing.T, e *env) {
 		t.Fatalf("dashboard: %d\n%s", p.status, p.body)
 	}
 	mustContain(t, "dashboard", p.body, `id="chart-data"`, `"months":["`, `"segments":[`, `"pareto":[[0,0]`, "echarts-6.1.0.min", "店铺概览", "月度销售")
+	csv := c.get("/s/a/dashboard/monthly.csv")
+	if csv.status != http.StatusOK || !strings.HasPrefix(csv.body, "\uFEFFmonth,revenue,orders,customers,aov\n") ||
+		!strings.HasPrefix(csv.header.Get("Content-Type"), "text/csv") || strings.Count(csv.body, "\n") < 2 {
+		t.Errorf("monthly.csv: %d %q\n%.300s", csv.status, csv.header.Get("Content-Type"), csv.body)
+	}
+	for _, chart := range []string{"segments.csv", "lifecycle.csv", "pareto.csv"} {
+		if p := c.get("/s/a/dashboard/" + chart); p.status != http.StatusOK || strings.Count(p.body, "\n") < 2 {
+			t.Errorf("%s: %d\n%.200s", chart, p.status, p.body)
+		}
+	}
+	if p := c.get("/s/a/dashboard/secrets.csv"); p.status != http.StatusNotFound {
+		t.Errorf("unknown chart: %d", p.status)
+	}
 	b := e.client(t)
 	b.signIn("bob")
 	if p := b.get("/s/a/dashboard"); p.status != http.StatusForbidden {
 		t.Errorf("shop b's admin on shop a's dashboard: %d", p.status)
+	}
+	if p := b.get("/s/a/dashboard/monthly.csv"); p.status != http.StatusForbidden {
+		t.Errorf("shop b's admin on shop a's CSV: %d", p.status)
 	}
 }
 
