@@ -99,6 +99,20 @@ func newFlags(name, synopsis string, stdout, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// needsHelp handles a command with subcommands called with none or with
+// --help: it prints usage and reports true, with errUsage when there was no
+// subcommand at all.
+func needsHelp(args []string, stdout io.Writer, usage string) (bool, error) {
+	if len(args) > 0 && args[0] != "-h" && args[0] != "--help" {
+		return false, nil
+	}
+	fmt.Fprint(stdout, usage)
+	if len(args) == 0 {
+		return true, errUsage
+	}
+	return true, nil
+}
+
 func parse(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	for _, a := range args {
 		if a == "-h" || a == "--help" || a == "-help" {
@@ -355,12 +369,8 @@ cohort writes monthly acquisition cohorts Ã— retention: cohort,customers,m0,m1,â
 `
 
 func cmdAnalyze(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, analyzeUsage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
+	if help, err := needsHelp(args, stdout, analyzeUsage); help {
+		return err
 	}
 	sub := args[0]
 	fs := newFlags("analyze "+sub, "analyze "+sub+" --orders FILE --as-of DATE [flags]", stdout, stderr)
@@ -427,16 +437,12 @@ func (w whereFlag) Set(s string) error {
 }
 
 func cmdReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		var dims strings.Builder
-		for _, d := range report.Dimensions() {
-			fmt.Fprintf(&dims, "  %-11s %s\n", d[0], d[1])
-		}
-		fmt.Fprintf(stdout, reportUsage, dims.String())
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
+	var dims strings.Builder
+	for _, d := range report.Dimensions() {
+		fmt.Fprintf(&dims, "  %-11s %s\n", d[0], d[1])
+	}
+	if help, err := needsHelp(args, stdout, fmt.Sprintf(reportUsage, dims.String())); help {
+		return err
 	}
 	cfg := app.ReportConfig{Kind: args[0]}
 	fs := newFlags("report "+cfg.Kind, "report "+cfg.Kind+" --shop CODE [flags]", stdout, stderr)
@@ -475,12 +481,9 @@ described at /api/v1/openapi.json.
 `
 
 func cmdToken(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(stdout, tokenUsage, strings.Join(auth.Scopes, ", "))
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
+	usage := fmt.Sprintf(tokenUsage, strings.Join(auth.Scopes, ", "))
+	if help, err := needsHelp(args, stdout, usage); help {
+		return err
 	}
 	sub := args[0]
 	fs := newFlags("token "+sub, "token "+sub+" --shop CODE [flags]", stdout, stderr)
@@ -505,7 +508,7 @@ func cmdToken(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		case "revoke":
 			return a.RevokeToken(ctx, *shopCode, *id, stdout)
 		}
-		fmt.Fprintf(stderr, tokenUsage, strings.Join(auth.Scopes, ", "))
+		fmt.Fprint(stderr, usage)
 		return errUsage
 	})
 }
@@ -520,12 +523,8 @@ Without --password-stdin the password is asked for on the terminal.
 `
 
 func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, userUsage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
+	if help, err := needsHelp(args, stdout, userUsage); help {
+		return err
 	}
 	sub := args[0]
 	fs := newFlags("user "+sub, "user "+sub+" [flags]", stdout, stderr)

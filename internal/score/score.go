@@ -127,7 +127,7 @@ func (s *Service) RunWithProgress(ctx context.Context, sh *shop.Shop, asOf time.
 // database is most of a large shop's scoring time; this spreads it over
 // the cores.
 func shards(ctx context.Context, fn func(ctx context.Context, k, n int) error) error {
-	n := max(1, runtime.GOMAXPROCS(0))
+	n := cores()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, n)
@@ -159,10 +159,13 @@ ORDER BY id`
 // (-1 for a guest): what the basket analysis keeps of the orders.
 type purchase struct{ order, customer int64 }
 
+// cores is how many shards and chunks the run's work is cut into.
+func cores() int { return max(1, runtime.GOMAXPROCS(0)) }
+
 // load streams the shop's orders into per-customer summaries and the
 // monthly cohorts, and lists the purchase orders by id.
 func (s *Service) load(ctx context.Context, sh *shop.Shop, asOf time.Time) (*analytics.Customers, analytics.Cohorts, []purchase, error) {
-	n := max(1, runtime.GOMAXPROCS(0))
+	n := cores()
 	bs := make([]*analytics.Builder, n)
 	cs := make([]analytics.Cohorts, n)
 	ps := make([][]purchase, n)
@@ -359,7 +362,7 @@ func (s *Service) compute(c *analytics.Customers, set Settings, res *Result) (*t
 
 // inParallel calls fn over [0, n) cut into one contiguous range per core.
 func inParallel(n int, fn func(lo, hi int)) {
-	w := max(1, runtime.GOMAXPROCS(0))
+	w := cores()
 	if n < 10000 {
 		w = 1
 	}

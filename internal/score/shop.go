@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,7 +48,7 @@ func (s *Service) affinity(ctx context.Context, sh *shop.Shop, purchases []purch
 		baskets [][]int64 // product ids per order
 		rows    []int32   // the customer row of each basket, -1 for none
 	}
-	n := max(1, runtime.GOMAXPROCS(0))
+	n := cores()
 	parts := make([]part, n)
 	err := shards(ctx, func(ctx context.Context, k, n int) error {
 		ps := purchases[k*len(purchases)/n : (k+1)*len(purchases)/n]

@@ -45,6 +45,9 @@ type labelCount struct {
 
 // dashboardData reads the overview's numbers.
 func (u *UI) dashboardData(ctx context.Context, shopID int64) (*dashboardPage, error) {
+	if u.cfg.Reports == nil {
+		return nil, guanxi.Errorf(guanxi.ENOTFOUND, "dashboards are not available")
+	}
 	p := &dashboardPage{}
 	var err error
 	if p.Monthly, err = u.cfg.Reports.Cube(ctx, shopID, report.CubeQuery{By: []string{"month"}}); err != nil {
@@ -68,10 +71,6 @@ func (u *UI) dashboardData(ctx context.Context, shopID int64) (*dashboardPage, e
 // (UTF-8 with a byte order mark, for Excel): monthly.csv, segments.csv,
 // lifecycle.csv or pareto.csv.
 func (u *UI) dashboardCSV(w http.ResponseWriter, r *http.Request, rq *request) {
-	if u.cfg.Reports == nil {
-		u.fail(w, r, rq, guanxi.Errorf(guanxi.ENOTFOUND, "dashboards are not available"))
-		return
-	}
 	p, err := u.dashboardData(r.Context(), rq.shop.ID)
 	if err != nil {
 		u.fail(w, r, rq, err)
@@ -127,10 +126,6 @@ func (u *UI) dashboardCSV(w http.ResponseWriter, r *http.Request, rq *request) {
 
 // dashboardShow: GET /s/{shop}/dashboard.
 func (u *UI) dashboardShow(w http.ResponseWriter, r *http.Request, rq *request) {
-	if u.cfg.Reports == nil {
-		u.fail(w, r, rq, guanxi.Errorf(guanxi.ENOTFOUND, "dashboards are not available"))
-		return
-	}
 	p, err := u.dashboardData(r.Context(), rq.shop.ID)
 	if err != nil {
 		u.fail(w, r, rq, err)
