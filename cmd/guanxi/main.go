@@ -32,10 +32,12 @@ Usage:
   guanxi score   [--db DSN] --shop CODE [--as-of DATE] [--lifecycle …|auto] [--discount-rate R|auto] [--json]
   guanxi report  cube|cohorts|rules|clusters|run [--db DSN] --shop CODE [--by DIM,…] [--where DIM=V,…] [--format table|csv|json]
   guanxi jobs    [--db DSN] [--shop CODE] [--limit N] [--json]
+  guanxi dedupe  [--db DSN] --shop CODE [--merge-all --min-score X] [--format table|csv|json]
   guanxi token   create|list|revoke [--db DSN] --shop CODE …   (REST API tokens)
+  guanxi webhook secret [--db DSN] --shop CODE   (inbound order webhook's signing secret)
   guanxi backup  [--db DSN] --out FILE
   guanxi restore [--db DSN] FILE
-  guanxi user    create|list|set-password|grant [--db DSN] …
+  guanxi user    create|list|set-password|grant|reset-totp [--db DSN] …
   guanxi analyze rfm|model|cohort --orders FILE --as-of DATE …   (on a CSV alone, no database)
   guanxi version
 
@@ -61,7 +63,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
 		"serve": cmdServe, "import": cmdImport, "export": cmdExport, "backup": cmdBackup,
 		"restore": cmdRestore, "user": cmdUser, "version": cmdVersion, "analyze": cmdAnalyze, "score": cmdScore,
-		"report": cmdReport, "jobs": cmdJobs, "token": cmdToken,
+		"report": cmdReport, "jobs": cmdJobs, "token": cmdToken, "dedupe": cmdDedupe, "webhook": cmdWebhook,
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {
@@ -160,8 +162,17 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	demo := fs.Bool("demo", false, "on an empty database, create the demo shop with generated data and an admin login")
 	secure := fs.Bool("secure-cookies", os.Getenv("GUANXI_SECURE_COOKIES") == "1", "mark cookies Secure (when served over HTTPS; env GUANXI_SECURE_COOKIES=1)")
 	scoreAt := fs.String("score-at", envOr("GUANXI_SCORE_AT", "02:00"), "score every shop each day at this time in the shop's zone, or off (env GUANXI_SCORE_AT)")
+	apiRate := fs.Float64("api-rate", 100, "requests a second each API token may make on average, in bursts of twice that (env GUANXI_API_RATE)")
+	if v := os.Getenv("GUANXI_API_RATE"); v != "" {
+		if err := fs.Set("api-rate", v); err != nil {
+			return fmt.Errorf("GUANXI_API_RATE: %w", err)
+		}
+	}
 	if err := parse(fs, args, stdout); err != nil {
 		return err
+	}
+	if *apiRate <= 0 {
+		return fmt.Errorf("--api-rate %v: must be above 0", *apiRate)
 	}
 	hour, minute, daily, err := app.ParseTimeOfDay(*scoreAt)
 	if err != nil {
@@ -177,7 +188,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			return err
 		}
 	}
-	return a.Serve(ctx, app.ServerConfig{Addr: *addr, SecureCookies: *secure, ScoreDaily: daily, ScoreHour: hour, ScoreMinute: minute, Ready: func(addr string) {
+	return a.Serve(ctx, app.ServerConfig{Addr: *addr, SecureCookies: *secure, APIRate: *apiRate, ScoreDaily: daily, ScoreHour: hour, ScoreMinute: minute, Ready: func(addr string) {
 		host := addr
 		if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
 			host = "localhost" + host[strings.LastIndexByte(host, ':'):]
@@ -305,6 +316,25 @@ func cmdScore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		}
 		return a.Score(ctx, *shopCode, *asOf, *asJSON, stdout, progress)
 	})
+}
+
+func cmdDedupe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("dedupe", "dedupe [--db DSN] --shop CODE [--merge-all --min-score X] [--format table|csv|json]", stdout, stderr)
+	dbo := dbFlags(fs)
+	var cfg app.DedupeConfig
+	fs.StringVar(&cfg.Shop, "shop", "", "shop code")
+	fs.Float64Var(&cfg.MinScore, "min-score", -1, "leave out candidates scoring below this (0-1); required with --merge-all")
+	fs.BoolVar(&cfg.MergeAll, "merge-all", false, "merge every listed candidate into its suggested survivor (undoable from the customer page)")
+	fs.StringVar(&cfg.Format, "format", "table", "output: table, csv or json")
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	if cfg.Shop == "" || cfg.MergeAll && cfg.MinScore < 0 {
+		fs.Usage()
+		return errUsage
+	}
+	cfg.MinScore = max(cfg.MinScore, 0)
+	return dbo.run(ctx, stderr, func(a *app.App) error { return a.Dedupe(ctx, cfg, stdout) })
 }
 
 func cmdJobs(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -513,12 +543,43 @@ func cmdToken(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	})
 }
 
+const webhookUsage = `Usage:
+  guanxi webhook secret [--db DSN] --shop CODE
+
+Makes (or replaces) the shop's signing secret for the inbound order webhook,
+POST /api/v1/webhooks/orders/CODE, and prints it once.
+`
+
+func cmdWebhook(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	if help, err := needsHelp(args, stdout, webhookUsage); help {
+		return err
+	}
+	if args[0] != "secret" {
+		fmt.Fprint(stderr, webhookUsage)
+		return errUsage
+	}
+	fs := newFlags("webhook secret", "webhook secret --shop CODE [flags]", stdout, stderr)
+	dbo := dbFlags(fs)
+	shopCode := fs.String("shop", "", "shop code")
+	if err := parse(fs, args[1:], stdout); err != nil {
+		return err
+	}
+	if *shopCode == "" {
+		fs.Usage()
+		return errUsage
+	}
+	return dbo.run(ctx, stderr, func(a *app.App) error { return a.RotateWebhookSecret(ctx, *shopCode, stdout) })
+}
+
 const userUsage = `Usage:
   guanxi user create [--db DSN] --username NAME [--name DISPLAY] [--shop CODE --role admin|agent|care|analyst] [--password-stdin]
   guanxi user list [--db DSN]
   guanxi user set-password [--db DSN] --username NAME [--password-stdin]
   guanxi user grant [--db DSN] --username NAME --shop CODE --role ROLE
+  guanxi user reset-totp [--db DSN] --username NAME
 
+reset-totp turns off a user's two-step verification (a lost phone) and signs
+out their sessions; they can turn it on again under 账户安全.
 Without --password-stdin the password is asked for on the terminal.
 `
 
@@ -584,6 +645,8 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return a.GrantRole(ctx, *username, *shopCode, *role, stdout)
 	case "list":
 		return a.ListUsers(ctx, stdout)
+	case "reset-totp":
+		return a.ResetTOTP(ctx, *username, stdout)
 	}
 	fmt.Fprint(stderr, userUsage)
 	return errUsage

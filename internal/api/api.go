@@ -2,13 +2,18 @@
 // per-shop bearer tokens with scopes, rate-limited per token, paginated,
 // with one error object shape, and described by an OpenAPI 3 document the
 // server serves at /api/v1/openapi.json (a test checks that every route is
-// documented and every documented route exists).
+// documented and every documented route exists). Writes (orders, customer
+// profiles and tags) need the write scopes; the inbound order webhook at
+// /api/v1/webhooks/orders/{shop} is authenticated by its HMAC signature
+// instead of a token (webhook.go).
 package api
 
 import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -19,9 +24,13 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/score"
+	"github.com/guanxi-crm/guanxi/internal/shop"
+	"github.com/guanxi-crm/guanxi/internal/webhook"
 )
 
 //go:embed openapi.json
@@ -32,6 +41,11 @@ type Config struct {
 	Auth      *auth.Service
 	Customers *customer.Service
 	Scores    *score.Service
+	Shops     *shop.Service
+	Orders    *order.Service
+	Writer    *order.Writer    // creates and updates orders (POST, PUT, webhook)
+	Webhooks  *webhook.Service // checks the inbound webhook's signatures
+	Clock     guanxi.Clock     // for edits' times; nil means the system clock
 	Log       *slog.Logger
 	// Rate and Burst bound each token's requests: Rate a second on
 	// average, Burst at once. 0 means 100 a second, bursts of 200.
@@ -62,6 +76,9 @@ func New(cfg Config) *API {
 	if cfg.Burst <= 0 {
 		cfg.Burst = 200
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = guanxi.SystemClock{}
+	}
 	a := &API{cfg: cfg, limits: map[string]*rate.Limiter{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
@@ -71,6 +88,7 @@ func New(cfg Config) *API {
 	for _, rt := range a.routes() {
 		mux.HandleFunc(rt.method+" /api/v1"+rt.path, a.guard(rt))
 	}
+	mux.HandleFunc("POST /api/v1"+webhookPath, a.webhook)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, guanxi.Errorf(guanxi.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -81,14 +99,28 @@ func New(cfg Config) *API {
 // ServeHTTP serves /api/v1/….
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
-// Routes lists the endpoints that need a token as "METHOD /path" (OpenAPI
-// form, under /api/v1), for the document's test.
+// Routes lists the endpoints as "METHOD /path" (OpenAPI form, under
+// /api/v1), for the document's test: those that need a token, and the
+// inbound order webhook (signed instead); not the document itself.
 func Routes() []string {
 	var out []string
-	for _, rt := range (&API{}).routes() {
-		out = append(out, rt.method+" "+rt.path)
+	for _, ep := range Endpoints() {
+		out = append(out, ep.Method+" "+ep.Path)
 	}
 	return out
+}
+
+// Endpoint is a route and the token scope it needs ("" for the inbound
+// order webhook, which is signed instead).
+type Endpoint struct{ Method, Path, Scope string }
+
+// Endpoints lists every route with its scope, for the access tests.
+func Endpoints() []Endpoint {
+	var out []Endpoint
+	for _, rt := range (&API{}).routes() {
+		out = append(out, Endpoint{rt.method, rt.path, rt.scope})
+	}
+	return append(out, Endpoint{"POST", webhookPath, ""})
 }
 
 // routes lists the endpoints.
@@ -97,6 +129,16 @@ func (a *API) routes() []route {
 		{"GET", "/customers", "customers:read", a.listCustomers},
 		{"GET", "/customers/{id}", "customers:read", a.getCustomer},
 		{"GET", "/customers/{id}/scores", "scores:read", a.getScores},
+		{"GET", "/customers/{id}/identities", "customers:read", a.getIdentities},
+		{"GET", "/customers/{id}/orders", "orders:read", a.customerOrders},
+		{"PATCH", "/customers/{id}", "customers:write", a.patchCustomer},
+		{"POST", "/customers/{id}/tags", "customers:write", a.addTags},
+		{"DELETE", "/customers/{id}/tags/{tag}", "customers:write", a.deleteTag},
+		{"GET", "/tags", "customers:read", a.listTags},
+		{"GET", "/segments", "scores:read", a.listSegments},
+		{"GET", "/orders/{id}", "orders:read", a.getOrder},
+		{"POST", "/orders", "orders:write", a.postOrder},
+		{"PUT", "/orders/{platform}/{external_id}", "orders:write", a.putOrder},
 	}
 }
 
@@ -128,6 +170,8 @@ func (a *API) guard(rt route) http.HandlerFunc {
 			writeError(w, guanxi.Errorf(guanxi.EFORBIDDEN, "this token lacks the scope %s", rt.scope))
 			return
 		}
+		// Changes made with the token are audited under it.
+		r = r.WithContext(audit.WithActor(r.Context(), audit.Actor{Name: "token:" + strconv.FormatInt(t.ID, 10) + " " + t.Name, IP: audit.PeerIP(r)}))
 		if err := rt.handle(w, r, t); err != nil {
 			if guanxi.ErrorCode(err) == guanxi.EINTERNAL {
 				a.cfg.Log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -165,6 +209,75 @@ var statusOf = map[string]int{
 	guanxi.EFORBIDDEN: http.StatusForbidden,
 	guanxi.EUNAUTH:    http.StatusUnauthorized,
 	guanxi.ELIMIT:     http.StatusTooManyRequests,
+	codeTooLarge:      http.StatusRequestEntityTooLarge,
+}
+
+// codeTooLarge is the error code of a request body over maxBody.
+const codeTooLarge = "too_large"
+
+// maxBody bounds every request body, the webhook's included.
+const maxBody = 1 << 20
+
+// decode reads the JSON request body into v: at most maxBody bytes, one
+// value, no unknown fields. Its errors name the field at fault.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return jsonError(err)
+		}
+		return guanxi.Errorf(guanxi.EINVALID, "body: one JSON value expected, found more after it")
+	}
+	return nil
+}
+
+// jsonError turns a JSON decoding error into an EINVALID error naming the
+// field, or a too_large one.
+func jsonError(err error) error {
+	var mbe *http.MaxBytesError
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &mbe):
+		return guanxi.Errorf(codeTooLarge, "body: over the limit of %d bytes", mbe.Limit)
+	case errors.Is(err, io.EOF):
+		return guanxi.Errorf(guanxi.EINVALID, "body: a JSON object is required")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return guanxi.Errorf(guanxi.EINVALID, "body: the JSON ends too soon")
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return guanxi.Errorf(guanxi.EINVALID, "%s: expected %s, got a JSON %s", field, jsonType(te.Type.Kind().String()), te.Value)
+	case errors.As(err, &se):
+		return guanxi.Errorf(guanxi.EINVALID, "body: not valid JSON (at byte %d)", se.Offset)
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return guanxi.Errorf(guanxi.EINVALID, "%s: unknown field", strings.Trim(f, `"`))
+	}
+	return guanxi.Errorf(guanxi.EINVALID, "body: %v", err)
+}
+
+func jsonType(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"):
+		return "a whole number (money in minor units: 12800 for ¥128.00)"
+	case kind == "string":
+		return "a string"
+	case kind == "bool":
+		return "true or false"
+	case kind == "slice":
+		return "an array"
+	case kind == "map", kind == "struct", kind == "ptr":
+		return "an object"
+	}
+	return kind
 }
 
 func writeError(w http.ResponseWriter, err error) {

@@ -1,7 +1,10 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,14 +53,16 @@ type customerRow struct {
 }
 
 type customerPage struct {
-	Customers  []customerRow `json:"customers"`
-	Total      int           `json:"total"`
-	Limit      int           `json:"limit"`
-	Offset     int           `json:"offset"`
-	NextOffset *int          `json:"next_offset"` // null on the last page
+	Customers []customerRow `json:"customers"`
+	Total     int           `json:"total"`
+	// TotalCapped says there are more than Total: counting stops there.
+	TotalCapped bool `json:"total_capped,omitempty"`
+	Limit       int  `json:"limit"`
+	Offset      int  `json:"offset"`
+	NextOffset  *int `json:"next_offset"` // null on the last page
 }
 
-// listCustomers: GET /customers?q=&province=&limit=&offset=
+// listCustomers: GET /customers?q=&province=&segment=&lifecycle=&tier=&limit=&offset=
 func (a *API) listCustomers(w http.ResponseWriter, r *http.Request, t *auth.Token) error {
 	limit, err := queryInt(r, "limit", 50, 1, 200)
 	if err != nil {
@@ -71,18 +76,33 @@ func (a *API) listCustomers(w http.ResponseWriter, r *http.Request, t *auth.Toke
 	if p := r.URL.Query().Get("province"); p != "" {
 		f.Province = &p
 	}
+	if v := r.URL.Query().Get("segment"); v != "" {
+		f.Segment = &v
+	}
+	for _, p := range []struct {
+		name  string
+		dest  **string
+		valid []string
+	}{{"lifecycle", &f.Lifecycle, lifecycles}, {"tier", &f.Tier, tiers}} {
+		if v := r.URL.Query().Get(p.name); v != "" {
+			if !slices.Contains(p.valid, v) {
+				return guanxi.Errorf(guanxi.EINVALID, "%s %q: expected one of %s", p.name, v, strings.Join(p.valid, ", "))
+			}
+			*p.dest = &v
+		}
+	}
 	ctx, cancel := withTimeout(r)
 	defer cancel()
 	page, err := a.cfg.Customers.Search(ctx, t.ShopID, f)
 	if err != nil {
 		return err
 	}
-	out := customerPage{Customers: make([]customerRow, len(page.Customers)), Total: page.Total, Limit: page.Limit, Offset: page.Offset}
+	out := customerPage{Customers: make([]customerRow, len(page.Customers)), Total: page.Total, TotalCapped: page.Capped, Limit: page.Limit, Offset: page.Offset}
 	for i, c := range page.Customers {
 		out.Customers[i] = customerRow{ID: c.ID, Name: c.Name, Phone: contact(t, c.Phone, guanxi.MaskPhone), Email: contact(t, c.Email, guanxi.MaskEmail),
 			Province: c.Province, City: c.City, Stats: statsOf(c.Stats)}
 	}
-	if next := page.Offset + len(page.Customers); next < page.Total && len(page.Customers) > 0 {
+	if next := page.Offset + len(page.Customers); (next < page.Total || page.Capped && len(page.Customers) == page.Limit) && len(page.Customers) > 0 {
 		out.NextOffset = &next
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -106,6 +126,7 @@ type customerJSON struct {
 	City       string         `json:"city"`
 	Tags       []string       `json:"tags"`
 	MergedInto *int64         `json:"merged_into"` // the surviving customer when this one was merged away
+	Version    int64          `json:"version"`     // what an edit names (If-Match) to be made on this state
 	Identities []identityJSON `json:"identities"`
 	Stats      statsJSON      `json:"stats"`
 	CreatedAt  time.Time      `json:"created_at"`
@@ -121,6 +142,12 @@ func (a *API) getCustomer(w http.ResponseWriter, r *http.Request, t *auth.Token)
 	}
 	ctx, cancel := withTimeout(r)
 	defer cancel()
+	return a.writeCustomer(ctx, w, t, id)
+}
+
+// writeCustomer answers with the customer as it stands, its version as
+// the ETag.
+func (a *API) writeCustomer(ctx context.Context, w http.ResponseWriter, t *auth.Token, id int64) error {
 	c, err := a.cfg.Customers.Get(ctx, t.ShopID, id)
 	if err != nil {
 		return err
@@ -135,7 +162,7 @@ func (a *API) getCustomer(w http.ResponseWriter, r *http.Request, t *auth.Token)
 	}
 	out := customerJSON{ID: c.ID, Name: c.Name, Gender: c.Gender, Birthday: c.Birthday,
 		Phone: contact(t, c.Phone, guanxi.MaskPhone), Email: contact(t, c.Email, guanxi.MaskEmail),
-		Province: c.Province, City: c.City, Tags: c.Tags, Identities: []identityJSON{}, Stats: statsOf(st),
+		Province: c.Province, City: c.City, Tags: c.Tags, Version: c.Version, Identities: identitiesOf(t, ids), Stats: statsOf(st),
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 	if out.Tags == nil {
 		out.Tags = []string{}
@@ -143,6 +170,15 @@ func (a *API) getCustomer(w http.ResponseWriter, r *http.Request, t *auth.Token)
 	if c.MergedInto != 0 {
 		out.MergedInto = &c.MergedInto
 	}
+	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(c.Version, 10)))
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// identitiesOf shows identities, phones and e-mails masked without
+// customers:pii.
+func identitiesOf(t *auth.Token, ids []customer.Identity) []identityJSON {
+	out := []identityJSON{}
 	for _, i := range ids {
 		v := i.Value
 		switch strings.ToLower(i.Kind) {
@@ -151,10 +187,9 @@ func (a *API) getCustomer(w http.ResponseWriter, r *http.Request, t *auth.Token)
 		case "email":
 			v = contact(t, v, guanxi.MaskEmail)
 		}
-		out.Identities = append(out.Identities, identityJSON{Platform: i.Platform, Kind: i.Kind, Value: v})
+		out = append(out, identityJSON{Platform: i.Platform, Kind: i.Kind, Value: v})
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out
 }
 
 type scoresJSON struct {

@@ -13,7 +13,9 @@ import (
 	"strings"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/importer"
 	"github.com/guanxi-crm/guanxi/internal/job"
 	"github.com/guanxi-crm/guanxi/internal/report"
@@ -46,15 +48,17 @@ type Config struct {
 
 // App is an open Guanxi: its database and services.
 type App struct {
-	DB       *store.DB
-	Log      *slog.Logger
-	Clock    guanxi.Clock
-	Shops    *shop.Service
-	Auth     *auth.Service
-	Importer *importer.Service
-	Scores   *score.Service
-	Reports  *report.Service
-	Jobs     *job.Store
+	DB        *store.DB
+	Log       *slog.Logger
+	Clock     guanxi.Clock
+	Shops     *shop.Service
+	Auth      *auth.Service
+	Importer  *importer.Service
+	Scores    *score.Service
+	Reports   *report.Service
+	Jobs      *job.Store
+	Audit     *audit.Service
+	Customers *customer.Service
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -102,6 +106,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Scores:   score.NewService(db, clock, log),
 		Reports:  report.NewService(db),
 		Jobs:     job.NewStore(db, clock),
+		Audit:    audit.NewService(db, clock),
+		// One customer service for the pages and the API, so they share
+		// its per-shop caches (filter counts, duplicate candidates).
+		Customers: customer.NewService(db),
 	}, nil
 }
 

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi/internal/api"
-	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/job"
+	"github.com/guanxi-crm/guanxi/internal/order"
+	"github.com/guanxi-crm/guanxi/internal/report"
+	"github.com/guanxi-crm/guanxi/internal/webhook"
 )
 
 // ServerConfig is how the HTTP server listens.
@@ -30,6 +32,9 @@ type ServerConfig struct {
 	ScoreHour, ScoreMinute int
 	// JobPoll is how often the job queue is looked at (30 s when 0).
 	JobPoll time.Duration
+	// APIRate bounds each API token's requests a second (bursts of twice
+	// that); 0 is the API's default of 100.
+	APIRate float64
 }
 
 // Serve runs the HTTP server until ctx is done, then shuts down gracefully,
@@ -70,6 +75,7 @@ func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
 		}
 		jobs.Go(func() { sch.Run(jctx) })
 	}
+	jobs.Go(func() { a.warm(jctx) })
 	defer jobs.Wait()
 	select {
 	case err := <-errc:
@@ -98,7 +104,9 @@ func (a *App) Handler(cfg ServerConfig) (http.Handler, error) {
 	if err := a.registerUI(mux, cfg); err != nil {
 		return nil, err
 	}
-	mux.Handle("/api/v1/", api.New(api.Config{Auth: a.Auth, Customers: customer.NewService(a.DB), Scores: a.Scores, Log: a.Log}))
+	mux.Handle("/api/v1/", api.New(api.Config{Auth: a.Auth, Customers: a.Customers, Scores: a.Scores, Log: a.Log,
+		Shops: a.Shops, Orders: order.NewService(a.DB), Writer: order.NewWriter(a.Importer), Webhooks: webhook.NewService(a.DB, a.Clock), Clock: a.Clock,
+		Rate: cfg.APIRate, Burst: int(2 * cfg.APIRate)}))
 	return a.observe(mux, m), nil
 }
 
@@ -217,4 +225,28 @@ func (a *App) observe(next http.Handler, m *metrics) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// warm loads each shop's in-memory figures (the dashboards' facts, the
+// customer list's filter counts) once the server is up, so that the first
+// person to open a page does not wait a second or more for a big shop's.
+func (a *App) warm(ctx context.Context) {
+	shops, err := a.Shops.List(ctx)
+	if err != nil {
+		a.Log.Warn("warm up: list shops", "err", err)
+		return
+	}
+	for _, sh := range shops {
+		start := time.Now()
+		if _, err := a.Customers.Facets(ctx, sh.ID); err != nil {
+			a.Log.Warn("warm up: filter counts", "shop", sh.Code, "err", err)
+		}
+		if _, err := a.Reports.Cube(ctx, sh.ID, report.CubeQuery{By: []string{"month"}}); err != nil && ctx.Err() == nil {
+			a.Log.Warn("warm up: dashboard facts", "shop", sh.Code, "err", err)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		a.Log.Info("warmed up", "shop", sh.Code, "seconds", time.Since(start).Seconds())
+	}
 }

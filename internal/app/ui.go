@@ -3,7 +3,6 @@ package app
 import (
 	"net/http"
 
-	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/ui"
 )
@@ -13,10 +12,11 @@ func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
 	web, err := ui.New(ui.Config{
 		Auth:          a.Auth,
 		Shops:         a.Shops,
-		Customers:     customer.NewService(a.DB),
+		Customers:     a.Customers,
 		Orders:        order.NewService(a.DB),
 		Scores:        a.Scores,
 		Reports:       a.Reports,
+		Audit:         a.Audit,
 		Log:           a.Log,
 		Clock:         a.Clock,
 		SecureCookies: cfg.SecureCookies,

@@ -86,3 +86,12 @@ func (a *App) SetPassword(ctx context.Context, username, password string, out io
 	_, err := fmt.Fprintf(out, "password of %s changed; their sessions are signed out\n", username)
 	return err
 }
+
+// ResetTOTP turns off a user's second factor.
+func (a *App) ResetTOTP(ctx context.Context, username string, out io.Writer) error {
+	if err := a.Auth.ResetTOTP(ctx, username); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(out, "two-step verification of %s is off; their sessions are signed out\n", username)
+	return err
+}

@@ -59,6 +59,8 @@ type User struct {
 	Locale      string
 	Disabled    bool
 	CreatedAt   time.Time
+	// TOTP is set when the user signs in with a second factor (totp.go).
+	TOTP bool
 }
 
 // Membership is a user's role in one shop.
@@ -171,12 +173,12 @@ ON CONFLICT (shop_id, user_id) DO UPDATE SET role = excluded.role`, shopID, user
 	})
 }
 
-const userCols = `id, username, display_name, locale, disabled, created_at`
+const userCols = `id, username, display_name, locale, disabled, created_at, totp_secret <> ''`
 
 func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var created int64
-	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Locale, &u.Disabled, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Locale, &u.Disabled, &created, &u.TOTP); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = time.Unix(created, 0)
@@ -266,7 +268,10 @@ func (s *Service) Authenticate(ctx context.Context, username, password, ip strin
 		if rerr := s.recordFailure(ctx, username, ip); rerr != nil {
 			return nil, rerr
 		}
-	case err == nil:
+	case err == nil && !u.TOTP:
+		// With a second factor, failures are cleared only once it is
+		// passed too: else the password alone would reset the count of
+		// wrong codes, and codes could be guessed without end.
 		if cerr := s.clearFailures(ctx, username); cerr != nil {
 			return nil, cerr
 		}
@@ -299,7 +304,7 @@ func (s *Service) authenticate(ctx context.Context, username, password string) (
 func scanUserHash(row *sql.Row, hash *string) (*User, error) {
 	var u User
 	var created int64
-	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Locale, &u.Disabled, &created, hash); err != nil {
+	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Locale, &u.Disabled, &created, &u.TOTP, hash); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = time.Unix(created, 0)
@@ -308,13 +313,18 @@ func scanUserHash(row *sql.Row, hash *string) (*User, error) {
 
 var dummyHash, _ = HashPassword("guanxi-timing-equaliser")
 
-// NewSession signs a user in and returns the cookie token.
+// NewSession signs a user in and returns the cookie token. For a user
+// with a second factor, use NewPendingSession and CompleteTOTP instead.
 func (s *Service) NewSession(ctx context.Context, userID int64, userAgent, ip string) (token string, err error) {
+	return s.newSession(ctx, userID, userAgent, ip, false, s.SessionTTL)
+}
+
+func (s *Service) newSession(ctx context.Context, userID int64, userAgent, ip string, pending bool, ttl time.Duration) (token string, err error) {
 	token = randomToken()
 	now := s.clock.Now()
 	err = s.db.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO sessions (id, user_id, csrf_token, created_at, expires_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			tokenHash(token), userID, randomToken(), now.Unix(), now.Add(s.SessionTTL).Unix(), truncate(userAgent, 256), ip)
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (id, user_id, csrf_token, created_at, expires_at, user_agent, ip, pending_mfa) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			tokenHash(token), userID, randomToken(), now.Unix(), now.Add(ttl).Unix(), truncate(userAgent, 256), ip, pending)
 		if err != nil {
 			return fmt.Errorf("auth: new session: %w", err)
 		}
@@ -326,7 +336,12 @@ func (s *Service) NewSession(ctx context.Context, userID int64, userAgent, ip st
 }
 
 // SessionByToken returns the live session of a cookie token, or EUNAUTH.
+// A session still waiting for its second factor is not live.
 func (s *Service) SessionByToken(ctx context.Context, token string) (*Session, error) {
+	return s.session(ctx, token, false)
+}
+
+func (s *Service) session(ctx context.Context, token string, wantPending bool) (*Session, error) {
 	if token == "" {
 		return nil, guanxi.Errorf(guanxi.EUNAUTH, "not signed in")
 	}
@@ -334,9 +349,10 @@ func (s *Service) SessionByToken(ctx context.Context, token string) (*Session, e
 	var exp int64
 	var u User
 	var created int64
-	err := s.db.QueryRow(ctx, `SELECT s.csrf_token, s.expires_at, u.id, u.username, u.display_name, u.locale, u.disabled, u.created_at
+	var pending bool
+	err := s.db.QueryRow(ctx, `SELECT s.csrf_token, s.expires_at, s.pending_mfa, u.id, u.username, u.display_name, u.locale, u.disabled, u.created_at, u.totp_secret <> ''
 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, tokenHash(token)).
-		Scan(&sess.CSRFToken, &exp, &u.ID, &u.Username, &u.DisplayName, &u.Locale, &u.Disabled, &created)
+		Scan(&sess.CSRFToken, &exp, &pending, &u.ID, &u.Username, &u.DisplayName, &u.Locale, &u.Disabled, &created, &u.TOTP)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, guanxi.Errorf(guanxi.EUNAUTH, "not signed in")
 	}
@@ -346,6 +362,11 @@ FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, tokenHash(toke
 	sess.ExpiresAt = time.Unix(exp, 0)
 	if u.Disabled || !s.clock.Now().Before(sess.ExpiresAt) {
 		return nil, guanxi.Errorf(guanxi.EUNAUTH, "session expired")
+	}
+	if pending != wantPending {
+		// A session half way through sign-in opens nothing but the
+		// second-factor page, and a full one is not a half one.
+		return nil, guanxi.Errorf(guanxi.EUNAUTH, "not signed in")
 	}
 	u.CreatedAt = time.Unix(created, 0)
 	sess.User = &u

@@ -10,12 +10,15 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
 // Scopes an API token may hold. A token sees one shop, and within it only
-// what its scopes allow; customers:pii shows phones and e-mails unmasked.
-var Scopes = []string{"customers:read", "customers:pii", "scores:read", "reports:read"}
+// what its scopes allow; customers:pii shows phones and e-mails unmasked,
+// customers:write edits profiles and tags, orders:write creates and updates
+// orders (an ERP or OMS pushing them).
+var Scopes = []string{"customers:read", "customers:pii", "customers:write", "orders:read", "orders:write", "scores:read", "reports:read"}
 
 // tokenPrefix marks Guanxi API tokens, so that a leaked one is recognisable
 // (secret scanners key on such prefixes).
@@ -77,9 +80,11 @@ func (s *Service) CreateToken(ctx context.Context, shopID int64, name string, sc
 			return err
 		}
 		t.ID = id
-		_, err = tx.Exec(ctx, `INSERT INTO api_tokens (shop_id, id, name, token_hash, scopes, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			shopID, id, name, tokenHash(plain), strings.Join(scopes, " "), by, t.CreatedAt.Unix())
-		return err
+		if _, err = tx.Exec(ctx, `INSERT INTO api_tokens (shop_id, id, name, token_hash, scopes, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			shopID, id, name, tokenHash(plain), strings.Join(scopes, " "), by, t.CreatedAt.Unix()); err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, shopID, "token.create", "token", id, map[string]any{"name": name, "scopes": scopes}, t.CreatedAt)
 	})
 	if err != nil {
 		return "", nil, fmt.Errorf("auth: create token: %w", err)
@@ -160,12 +165,15 @@ func (s *Service) Tokens(ctx context.Context, shopID int64) ([]Token, error) {
 // RevokeToken ends a token at once; ENOTFOUND when the shop has no such
 // live token.
 func (s *Service) RevokeToken(ctx context.Context, shopID, id int64) error {
-	res, err := s.db.Exec(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE shop_id = ? AND id = ? AND revoked_at IS NULL`, s.clock.Now().Unix(), shopID, id)
-	if err != nil {
-		return fmt.Errorf("auth: revoke token %d: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return guanxi.Errorf(guanxi.ENOTFOUND, "no live token %d in this shop", id)
-	}
-	return nil
+	now := s.clock.Now()
+	return s.db.Update(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE shop_id = ? AND id = ? AND revoked_at IS NULL`, now.Unix(), shopID, id)
+		if err != nil {
+			return fmt.Errorf("auth: revoke token %d: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return guanxi.Errorf(guanxi.ENOTFOUND, "no live token %d in this shop", id)
+		}
+		return audit.Write(ctx, tx, shopID, "token.revoke", "token", id, nil, now)
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,8 +29,9 @@ var ctx = context.Background()
 
 // allTables are the tables a backup holds, for the checks below.
 var allTables = []string{"shops", "shop_counters", "users", "shop_members", "sessions", "customers", "customer_consents",
-	"customer_identities", "customer_stats", "products", "orders", "order_lines", "timeline_events", "customer_merges", "import_runs", "customer_scores", "score_runs",
-	"score_clusters", "shop_cohorts", "product_rules", "score_settings", "api_tokens", "jobs"}
+	"customer_identities", "customer_stats", "products", "orders", "order_lines", "timeline_events", "customer_merges", "customer_duplicate_dismissals", "import_runs", "customer_scores", "score_runs",
+	"score_clusters", "shop_cohorts", "product_rules", "score_settings", "api_tokens", "webhook_secrets", "webhook_deliveries", "jobs",
+	"audit_log", "teams", "team_members"}
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
 	t.Helper()
@@ -105,6 +107,15 @@ VALUES (?, ?, '2025-06-30', 3, 2, 12345, 5, 4, 3, '重要价值客户', 'Champio
 	exec(t, db, `INSERT INTO product_rules (shop_id, rule_no, antecedent, consequent, baskets, support, confidence, lift) VALUES (?, 1, '7,9', ?, 3, 0.125, 0.75, 2.5)`, s1.ID, pid)
 	exec(t, db, `INSERT INTO score_settings (shop_id, new_days, dormant_days, churned_days, loyal_purchase_days, monthly_discount, updated_at) VALUES (?, 30, NULL, 365, 5, 0.0125, 14)`, s1.ID)
 	exec(t, db, `INSERT INTO api_tokens (shop_id, id, name, token_hash, scopes, created_by, created_at, last_used_at) VALUES (?, 1, 'erp', 'ab12', 'customers:read', NULL, 15, 16)`, s1.ID)
+	exec(t, db, `INSERT INTO webhook_secrets (shop_id, secret, created_at) VALUES (?, 'whsec_0123', 17)`, s1.ID)
+	exec(t, db, `INSERT INTO webhook_deliveries (shop_id, delivery_id, signed_at, received_at, orders) VALUES (?, 'd-1', 18, 19, 2)`, s1.ID)
+	exec(t, db, `INSERT INTO audit_log (shop_id, id, at, user_id, actor, action, object_type, object_id, detail, ip) VALUES (?, 1, 26, ?, 'user:admin', 'customer.update', 'customer', ?, ?, '10.0.0.1')`,
+		s1.ID, uid, strconv.FormatInt(cid, 10), `{"changed": {"name": ["王", "王芳"]}}`)
+	exec(t, db, `INSERT INTO teams (shop_id, id, name, created_at) VALUES (?, 1, '售后组', 27)`, s1.ID)
+	exec(t, db, `INSERT INTO team_members (shop_id, team_id, user_id) VALUES (?, 1, ?)`, s1.ID, uid)
+	exec(t, db, `UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_last_step = 58000000 WHERE id = ?`, uid)
+	exec(t, db, `INSERT INTO customer_duplicate_dismissals (shop_id, customer_a, customer_b, dismissed_by, dismissed_at) SELECT shop_id, MIN(id), MAX(id), NULL, 28 FROM customers WHERE shop_id = ? GROUP BY shop_id`, s1.ID)
+	exec(t, db, `UPDATE customer_merges SET detail = ?, merged_by = ?, undone_at = 29 WHERE shop_id = ?`, `{"v": 1, "orders": [1, 2], "survivor_before": {"name": "王\t芳"}}`, uid, s1.ID)
 	exec(t, db, `INSERT INTO jobs (shop_id, id, kind, source, status, due_at, started_at, finished_at, progress, stage, result) VALUES (?, 1, 'score', 'schedule', 'done', 20, 21, 25, 1, 'done', '9 customers scored')`, s1.ID)
 }
 

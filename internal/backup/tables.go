@@ -38,7 +38,8 @@ var tables = []table{
 	{name: "orders", json: []string{"attrs"}},
 	{name: "order_lines"},
 	{name: "timeline_events", json: []string{"data"}},
-	{name: "customer_merges"},
+	{name: "customer_merges", json: []string{"detail"}},
+	{name: "customer_duplicate_dismissals"},
 	{name: "import_runs"},
 	{name: "customer_scores"},
 	{name: "score_runs", json: []string{"params"}},
@@ -47,7 +48,12 @@ var tables = []table{
 	{name: "product_rules"},
 	{name: "score_settings"},
 	{name: "api_tokens"},
+	{name: "webhook_secrets"},
+	{name: "webhook_deliveries"},
 	{name: "jobs"},
+	{name: "audit_log", json: []string{"detail"}},
+	{name: "teams"},
+	{name: "team_members"},
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose: the

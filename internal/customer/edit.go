@@ -2,7 +2,9 @@ package customer
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -35,6 +38,23 @@ func ParseTags(s string) []string {
 		}
 	}
 	return out
+}
+
+// diff lists the fields e changes from old, each as [old, new].
+func (old Edit) diff(e Edit) map[string][2]any {
+	d := map[string][2]any{}
+	for _, f := range []struct {
+		name     string
+		was, now string
+	}{{"name", old.Name, e.Name}, {"gender", old.Gender, e.Gender}, {"birthday", old.Birthday, e.Birthday}, {"province", old.Province, e.Province}, {"city", old.City, e.City}} {
+		if f.was != f.now {
+			d[f.name] = [2]any{f.was, f.now}
+		}
+	}
+	if !slices.Equal(old.Tags, e.Tags) && (len(old.Tags) > 0 || len(e.Tags) > 0) {
+		d["tags"] = [2]any{old.Tags, e.Tags}
+	}
+	return d
 }
 
 func (e *Edit) check() error {
@@ -76,6 +96,14 @@ func (s *Service) Update(ctx context.Context, shopID, id, version int64, e Edit,
 	tags, _ := json.Marshal(e.Tags) // a slice of strings always marshals
 	data, _ := json.Marshal(map[string]any{"name": e.Name, "gender": e.Gender, "birthday": e.Birthday, "province": e.Province, "city": e.City, "tags": e.Tags})
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		var old Edit
+		var oldTags string
+		err := tx.QueryRow(ctx, `SELECT name, gender, birthday, province, city, tags FROM customers WHERE shop_id = ? AND id = ? AND version = ? AND merged_into IS NULL`,
+			shopID, id, version).Scan(&old.Name, &old.Gender, &old.Birthday, &old.Province, &old.City, &oldTags)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		_ = json.Unmarshal([]byte(oldTags), &old.Tags)
 		res, err := tx.Exec(ctx, `UPDATE customers SET name = ?, gender = ?, birthday = ?, province = ?, city = ?, tags = ?, version = version + 1, updated_at = ?
 WHERE shop_id = ? AND id = ? AND version = ? AND merged_into IS NULL`,
 			e.Name, e.Gender, e.Birthday, e.Province, e.City, string(tags), now.Unix(), shopID, id, version)
@@ -90,9 +118,11 @@ WHERE shop_id = ? AND id = ? AND version = ? AND merged_into IS NULL`,
 			if err != nil {
 				return err
 			}
-			_, err = tx.Exec(ctx, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, actor_id, title, data) VALUES (?, ?, ?, 'edit', ?, ?, 'profile edited', ?)`,
-				shopID, ev, id, now.Unix(), actor, string(data))
-			return err
+			if _, err = tx.Exec(ctx, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, actor_id, title, data) VALUES (?, ?, ?, 'edit', ?, ?, 'profile edited', ?)`,
+				shopID, ev, id, now.Unix(), actor, string(data)); err != nil {
+				return err
+			}
+			return audit.Write(ctx, tx, shopID, "customer.update", "customer", id, map[string]any{"version": version + 1, "changed": old.diff(e)}, now)
 		}
 		var cur int64
 		if err := tx.QueryRow(ctx, `SELECT version FROM customers WHERE shop_id = ? AND id = ? AND merged_into IS NULL`, shopID, id).Scan(&cur); err != nil {

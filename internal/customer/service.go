@@ -20,7 +20,9 @@ import (
 // Every method takes the shop first and passes it as the first argument of
 // every query, so no read can cross into another shop.
 type Service struct {
-	db *store.DB
+	db     *store.DB
+	cache  dupeCache  // duplicate candidates per shop (dupes.go)
+	facets facetCache // filter counts per shop (facets.go)
 }
 
 // NewService returns a Service on db.
@@ -68,8 +70,16 @@ type Consent struct {
 type Filter struct {
 	Query    string
 	Province *string
-	Limit    int // default 50, at most 500
-	Offset   int
+	// Segment, Lifecycle and Tier keep the customers whose latest scores
+	// (customer_scores) say so; Segment matches the English segment or the
+	// Chinese RFM class (segment_cn).
+	Segment   *string
+	Lifecycle *string
+	Tier      *string
+	Channel   *string // bought through this channel at least once
+	Tag       *string // carries this tag
+	Limit     int     // default 50, at most 500
+	Offset    int
 }
 
 // Row is one customer in a search result, with their statistics.
@@ -87,6 +97,7 @@ type Row struct {
 type Page struct {
 	Customers []Row
 	Total     int
+	Capped    bool // more than Total match: the count stopped at countCap
 	Limit     int
 	Offset    int
 }
@@ -101,9 +112,21 @@ const (
 // "name starts with p" in a binary (C) collation, as a range an index serves.
 const maxRune = "\U0010FFFF"
 
+// countCap bounds how far a search counts its matches: a page says
+// "1,000+" rather than spend a second counting every 王 of a big shop.
+var countCap = 1_000
+
+// walkAbove is the match count from which a search walks the shop's
+// customers most recent buyer first, keeping those that match, rather than
+// sorting every match: with this many matches (one in a thousand of a
+// million customers or more), the first page comes within tens of
+// thousands of cheap index steps, where sorting would read every match.
+var walkAbove = countCap // a variable so that a test can walk a small shop
+
 // Search returns the shop's live (not merged-away) customers that match the
 // filter, most recent purchase first (those who never bought last), and the
-// number that match. Every predicate is served by an index: a range on
+// number that match, counted up to countCap (Page.Capped beyond). Every
+// predicate of the text is served by an index: a range on
 // customers(shop_id, name), equality on customers(shop_id, phone), the
 // primary key, and ranges or equality on the customer_identities key.
 func (s *Service) Search(ctx context.Context, shopID int64, f Filter) (Page, error) {
@@ -114,30 +137,81 @@ func (s *Service) Search(ctx context.Context, shopID int64, f Filter) (Page, err
 	p.Limit = min(p.Limit, MaxLimit)
 
 	q := strings.TrimSpace(f.Query)
-	if q == "" && f.Province == nil {
+	scored := f.Segment != nil || f.Lifecycle != nil || f.Tier != nil
+	if q == "" && f.Province == nil && f.Channel == nil && f.Tag == nil && !scored {
 		return s.recent(ctx, shopID, p)
 	}
-	from, where := `customers c`, `c.shop_id = ? AND c.merged_into IS NULL`
-	args := []any{shopID}
+	// conds are the filter's predicates on c (customers) and cs (scores).
+	var conds []string
+	var cargs []any
+	if f.Province != nil {
+		conds = append(conds, `c.province = ?`)
+		cargs = append(cargs, *f.Province)
+	}
+	if f.Channel != nil {
+		conds = append(conds, `EXISTS (SELECT 1 FROM orders o WHERE o.shop_id = c.shop_id AND o.customer_id = c.id AND o.channel = ?)`)
+		cargs = append(cargs, *f.Channel)
+	}
+	if f.Tag != nil {
+		// Tags are a JSON array: the engines' own JSON operators.
+		if s.db.Dialect == store.Postgres {
+			conds = append(conds, `c.tags @> jsonb_build_array(?::text)`)
+		} else {
+			conds = append(conds, `EXISTS (SELECT 1 FROM json_each(c.tags) WHERE json_each.value = ?)`)
+		}
+		cargs = append(cargs, *f.Tag)
+	}
+	if f.Segment != nil {
+		conds = append(conds, `(cs.segment = ? OR cs.segment_cn = ?)`)
+		cargs = append(cargs, *f.Segment, *f.Segment)
+	}
+	if f.Lifecycle != nil {
+		conds = append(conds, `cs.lifecycle = ?`)
+		cargs = append(cargs, *f.Lifecycle)
+	}
+	if f.Tier != nil {
+		conds = append(conds, `cs.tier = ?`)
+		cargs = append(cargs, *f.Tier)
+	}
+	joinScores := ""
+	if scored {
+		joinScores = ` JOIN customer_scores cs ON cs.shop_id = c.shop_id AND cs.customer_id = c.id`
+	}
+	var hits, pred string
+	var hargs, pargs []any
 	if q != "" {
-		hits, hargs, err := s.matches(ctx, shopID, q)
-		if err != nil {
+		var err error
+		if hits, hargs, pred, pargs, err = s.matches(ctx, shopID, q); err != nil {
 			return p, err
 		}
-		from = `(` + hits + `) h JOIN customers c ON c.shop_id = h.shop_id AND c.id = h.id`
-		where = `c.merged_into IS NULL`
-		args = hargs
-	}
-	if f.Province != nil {
-		where += ` AND c.province = ?`
-		args = append(args, *f.Province)
 	}
 
-	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, args...).Scan(&p.Total); err != nil {
+	// By matches: the customers the text names, then the filters.
+	from, where, args := `customers c`, `c.shop_id = ? AND c.merged_into IS NULL`, []any{shopID}
+	if hits != "" {
+		from = `(` + hits + `) h JOIN customers c ON c.shop_id = h.shop_id AND c.id = h.id`
+		where, args = `c.merged_into IS NULL`, slices.Clone(hargs)
+	}
+	from += joinScores
+	for _, c := range conds {
+		where += ` AND ` + c
+	}
+	args = append(args, cargs...)
+
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+` WHERE `+where+` LIMIT ?) m`, append(slices.Clone(args), countCap+1)...).Scan(&p.Total); err != nil {
 		return p, fmt.Errorf("customer: search %q in shop %d: count: %w", q, shopID, err)
 	}
-	if p.Total == 0 || p.Offset >= p.Total {
+	if p.Total > countCap {
+		p.Total, p.Capped = countCap, true
+	}
+	if p.Total == 0 || !p.Capped && p.Offset >= p.Total {
 		return p, nil
+	}
+	if p.Total >= walkAbove {
+		if pred != "" {
+			conds, cargs = append([]string{pred}, conds...), append(slices.Clone(pargs), cargs...)
+		}
+		return s.walk(ctx, shopID, p, q, joinScores, conds, cargs)
 	}
 	rows, err := s.db.Query(ctx, `SELECT c.id, c.name, c.phone, c.email, c.province, c.city,
        COALESCE(s.first_purchase_at, 0), COALESCE(s.last_purchase_at, 0), COALESCE(s.purchase_days, 0),
@@ -153,14 +227,49 @@ LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
 	return p, scanRows(rows, &p, q, shopID)
 }
 
+// walk reads one page of a search with many matches by walking the
+// customer_stats_recent index, most recent buyer first, and keeping the
+// customers for whom every condition holds. With at least walkAbove
+// matches, the first page is found within a few thousand steps; sorting
+// every match instead would read them all.
+func (s *Service) walk(ctx context.Context, shopID int64, p Page, q, joinScores string, conds []string, cargs []any) (Page, error) {
+	// SQLite would rather drive a name range and sort every match; the
+	// index named keeps it walking in order. PostgreSQL's planner sees the
+	// LIMIT and the ordered index itself.
+	stats := `customer_stats s`
+	if s.db.Dialect != store.Postgres {
+		stats = `customer_stats s INDEXED BY customer_stats_recent`
+	}
+	where, args := `s.shop_id = ? AND c.merged_into IS NULL`, []any{shopID}
+	for _, c := range conds {
+		where += ` AND ` + c
+	}
+	args = append(args, cargs...)
+	rows, err := s.db.Query(ctx, `SELECT c.id, c.name, c.phone, c.email, c.province, c.city,
+       COALESCE(s.first_purchase_at, 0), COALESCE(s.last_purchase_at, 0), s.purchase_days,
+       s.orders_count, s.total_spent, s.refunded
+FROM `+stats+`
+JOIN customers c ON c.shop_id = s.shop_id AND c.id = s.customer_id`+joinScores+`
+WHERE `+where+`
+ORDER BY s.last_purchase_at DESC NULLS LAST, s.customer_id DESC
+LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
+	if err != nil {
+		return p, fmt.Errorf("customer: search %q in shop %d: %w", q, shopID, err)
+	}
+	return p, scanRows(rows, &p, q, shopID)
+}
+
 // recent lists every live customer, most recent buyer first, walking the
 // customer_stats_recent index one page at a time: every live customer has
 // exactly one stats row (imports and merges keep it so).
 func (s *Service) recent(ctx context.Context, shopID int64, p Page) (Page, error) {
-	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM customer_stats WHERE shop_id = ?`, shopID).Scan(&p.Total); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM customer_stats WHERE shop_id = ? LIMIT ?) m`, shopID, countCap+1).Scan(&p.Total); err != nil {
 		return p, fmt.Errorf("customer: list shop %d: count: %w", shopID, err)
 	}
-	if p.Total == 0 || p.Offset >= p.Total {
+	if p.Total > countCap {
+		p.Total, p.Capped = countCap, true
+	}
+	if p.Total == 0 || !p.Capped && p.Offset >= p.Total {
 		return p, nil
 	}
 	rows, err := s.db.Query(ctx, `SELECT c.id, c.name, c.phone, c.email, c.province, c.city,
@@ -195,36 +304,41 @@ func scanRows(rows *sql.Rows, p *Page, q string, shopID int64) error {
 	return nil
 }
 
-// matches returns a query yielding (shop_id, id) of every customer the text
-// q may mean, as a UNION of index lookups, and its arguments (the shop
-// first).
-func (s *Service) matches(ctx context.Context, shopID int64, q string) (string, []any, error) {
-	var parts []string
-	var args []any
-	add := func(sql string, a ...any) {
-		parts = append(parts, sql)
-		args = append(args, a...)
+// matches returns the text q as a search means it, in two forms with their
+// arguments: a query yielding (shop_id, id) of every customer it may mean,
+// as a UNION of index lookups (the shop first), and a predicate on one
+// customer c saying whether they are one of them, for walking customers in
+// another order.
+func (s *Service) matches(ctx context.Context, shopID int64, q string) (union string, uargs []any, pred string, pargs []any, err error) {
+	var parts, preds []string
+	add := func(lookup string, largs []any, p string, a ...any) {
+		parts, preds = append(parts, lookup), append(preds, p)
+		uargs, pargs = append(uargs, largs...), append(pargs, a...)
 	}
-	add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND name >= ? AND name < ?`, shopID, q, q+maxRune)
+	add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND name >= ? AND name < ?`, []any{shopID, q, q + maxRune},
+		`(c.name >= ? AND c.name < ?)`, q, q+maxRune)
+	identity := `EXISTS (SELECT 1 FROM customer_identities i WHERE i.shop_id = c.shop_id AND i.customer_id = c.id AND i.platform = ? AND i.kind = ? AND `
 	if phone := guanxi.NormalizePhone(q); phone != "" {
-		add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND phone = ?`, shopID, phone)
-		add(`SELECT shop_id, customer_id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'phone' AND value = ?`, shopID, phone)
+		add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND phone = ?`, []any{shopID, phone}, `c.phone = ?`, phone)
+		add(`SELECT shop_id, customer_id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'phone' AND value = ?`, []any{shopID, phone},
+			identity+`i.value = ?)`, "", "phone", phone)
 	}
 	if email := guanxi.NormalizeEmail(q); email != "" {
-		add(`SELECT shop_id, customer_id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'email' AND value = ?`, shopID, email)
+		add(`SELECT shop_id, customer_id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'email' AND value = ?`, []any{shopID, email},
+			identity+`i.value = ?)`, "", "email", email)
 	}
 	if id, err := strconv.ParseInt(q, 10, 64); err == nil && id > 0 && q[0] != '+' {
-		add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND id = ?`, shopID, id)
+		add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND id = ?`, []any{shopID, id}, `c.id = ?`, id)
 	}
 	kinds, err := s.platformKinds(ctx, shopID)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", nil, err
 	}
 	for _, k := range kinds {
 		add(`SELECT shop_id, customer_id FROM customer_identities WHERE shop_id = ? AND platform = ? AND kind = ? AND value >= ? AND value < ?`,
-			shopID, k[0], k[1], q, q+maxRune)
+			[]any{shopID, k[0], k[1], q, q + maxRune}, identity+`i.value >= ? AND i.value < ?)`, k[0], k[1], q, q+maxRune)
 	}
-	return strings.Join(parts, "\nUNION\n"), args, nil
+	return strings.Join(parts, "\nUNION\n"), uargs, "(" + strings.Join(preds, " OR ") + ")", pargs, nil
 }
 
 // platformKinds lists the (platform, kind) pairs of the shop's platform

@@ -1,6 +1,8 @@
-// Package order owns a shop's orders and their lines. This is its read
-// side: a customer's orders, newest first, and one order by id; the
-// importer writes them. The Service is safe for concurrent use.
+// Package order owns a shop's orders and their lines. The Service reads
+// them: a customer's orders, newest first, and one order by id or by its
+// platform's number. Files are written by the importer; the Writer writes
+// orders sent one by one (REST API, inbound webhook) through the importer's
+// same path. Service and Writer are safe for concurrent use.
 package order
 
 import (

@@ -40,6 +40,8 @@ type facts struct {
 
 	version  [3]int64 // what the facts were loaded from (see factsVersion)
 	loadedAt time.Time
+
+	derived sync.Map // analyses worked out from these facts, kept while they are current (dashboard.go)
 }
 
 func (f *facts) len() int { return len(f.order) }

@@ -16,6 +16,7 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/importer"
+	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
@@ -59,6 +60,12 @@ func BenchmarkPages(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Logf("imported %d orders, %d customers in %s", sum.Rows, sum.CustomersCreated, time.Since(start).Round(time.Millisecond))
+			// Scored, so that the dashboards have segments, flows and churn risk.
+			start = time.Now()
+			if _, err := score.NewService(db, guanxi.SystemClock{}, slog.New(slog.DiscardHandler)).Run(ctx, big, time.Date(2025, 12, 31, 0, 0, 0, 0, big.Location())); err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("scored in %s", time.Since(start).Round(time.Millisecond))
 			alice, err := e.auth.ByUsername(ctx, "alice")
 			if err != nil {
 				b.Fatal(err)
@@ -77,6 +84,13 @@ func BenchmarkPages(b *testing.B) {
 				{"search-phone", "/s/big/customers?q=" + url.QueryEscape(phone(n/2))},
 				{"search-nick", "/s/big/customers?q=" + url.QueryEscape(fmt.Sprintf("K%d", n/2))},
 				{"customer", fmt.Sprintf("/s/big/customers/%d", id)},
+				{"dashboard", "/s/big/dashboard"},
+				{"dashboard-customers", "/s/big/dashboard/customers"},
+				{"dashboard-retention", "/s/big/dashboard/retention"},
+				{"dashboard-geography", "/s/big/dashboard/geography"},
+				{"dashboard-churn", "/s/big/dashboard/churn"},
+				{"dashboard-churn-page-20", "/s/big/dashboard/churn?sort=monetary&page=20"},
+				{"dashboard-flows-csv", "/s/big/dashboard/flows.csv"},
 			} {
 				b.Run(p.name, func(b *testing.B) {
 					var worst time.Duration

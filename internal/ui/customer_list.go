@@ -15,6 +15,8 @@ const pageSize = 50
 // customerListPage is a page of the customer list.
 type customerListPage struct {
 	Query    string
+	Filters  map[string]string // facet name → chosen value
+	Facets   []facet
 	Page     customer.Page
 	From, To int    // 1-based positions of the first and last row shown
 	Prev     string // URL of the previous page, "" on the first
@@ -33,16 +35,33 @@ func (u *UI) customerList(w http.ResponseWriter, r *http.Request, rq *request) {
 	page, _ := strconv.Atoi(qs.Get("page"))
 	page = max(page, 1)
 	f := customer.Filter{Query: q, Limit: pageSize, Offset: (page - 1) * pageSize}
-	if qs.Has("province") {
-		p := qs.Get("province")
-		f.Province = &p
+	chosen := map[string]string{}
+	for _, k := range []struct {
+		name string
+		into **string
+	}{{"segment", &f.Segment}, {"lifecycle", &f.Lifecycle}, {"tier", &f.Tier}, {"province", &f.Province}, {"channel", &f.Channel}, {"tag", &f.Tag}} {
+		if v := strings.TrimSpace(qs.Get(k.name)); v != "" {
+			*k.into, chosen[k.name] = &v, v
+		}
 	}
 	res, err := u.cfg.Customers.Search(r.Context(), rq.shop.ID, f)
 	if err != nil {
 		u.fail(w, r, rq, err)
 		return
 	}
-	p := &customerListPage{Query: q, Page: res}
+	p := &customerListPage{Query: q, Page: res, Filters: chosen}
+	if !isFragment(r, "results") {
+		fs, err := u.cfg.Customers.Facets(r.Context(), rq.shop.ID)
+		if err != nil {
+			u.fail(w, r, rq, err)
+			return
+		}
+		p.Facets = facetsOf(fs, chosen)
+		if q == "" && len(chosen) == 0 {
+			// The whole list: its exact size is known from the counts.
+			p.Page.Total, p.Page.Capped = fs.Customers, false
+		}
+	}
 	if n := len(res.Customers); n > 0 {
 		p.From, p.To = res.Offset+1, res.Offset+n
 	}
@@ -51,8 +70,8 @@ func (u *UI) customerList(w http.ResponseWriter, r *http.Request, rq *request) {
 		if q != "" {
 			v.Set("q", q)
 		}
-		if f.Province != nil {
-			v.Set("province", *f.Province)
+		for k, val := range chosen {
+			v.Set(k, val)
 		}
 		if page > 1 {
 			v.Set("page", strconv.Itoa(page))
@@ -65,7 +84,7 @@ func (u *UI) customerList(w http.ResponseWriter, r *http.Request, rq *request) {
 	if page > 1 {
 		p.Prev = link(page - 1)
 	}
-	if res.Offset+len(res.Customers) < res.Total {
+	if res.Offset+len(res.Customers) < p.Page.Total || p.Page.Capped && len(res.Customers) == res.Limit {
 		p.Next = link(page + 1)
 	}
 	block := ""
@@ -80,4 +99,27 @@ func (u *UI) customerList(w http.ResponseWriter, r *http.Request, rq *request) {
 func isFragment(r *http.Request, target string) bool {
 	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-History-Restore-Request") != "true" &&
 		r.Header.Get("HX-Target") == target
+}
+
+// facet is one filter of the customer list: its values with counts.
+type facet struct {
+	Name   string // segment, lifecycle, tier, province, channel, tag
+	Label  string // catalog prefix of its values' labels ("" shows them as they are)
+	Values []customer.FacetValue
+	Chosen string
+}
+
+func facetsOf(fs *customer.Facets, chosen map[string]string) []facet {
+	out := []facet{
+		{Name: "segment", Label: "segment.", Values: fs.Segment},
+		{Name: "lifecycle", Label: "lifecycle.", Values: fs.Lifecycle},
+		{Name: "tier", Label: "tier.", Values: fs.Tier},
+		{Name: "province", Values: fs.Province},
+		{Name: "channel", Label: "channel.", Values: fs.Channel},
+		{Name: "tag", Values: fs.Tag},
+	}
+	for i := range out {
+		out[i].Chosen = chosen[out[i].Name]
+	}
+	return out
 }

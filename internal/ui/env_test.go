@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/importer"
@@ -33,6 +34,7 @@ const password = "correct horse battery"
 //
 //	alice  admin of shop a      ann   analyst of shop a
 //	bob    admin of shop b      multi agent of a and analyst of b
+//	carl   care staff of shop a
 type env struct {
 	srv    *httptest.Server
 	db     *store.DB
@@ -40,6 +42,18 @@ type env struct {
 	shopA  *shop.Shop
 	shopB  *shop.Shop
 	logBuf *strings.Builder
+	routes []string // every pattern the UI registered
+}
+
+// recorder lists the patterns registered on a mux.
+type recorder struct {
+	mux      *http.ServeMux
+	patterns []string
+}
+
+func (r *recorder) Handle(pattern string, h http.Handler) {
+	r.patterns = append(r.patterns, pattern)
+	r.mux.Handle(pattern, h)
 }
 
 func newEnv(t testing.TB, db *store.DB) *env {
@@ -78,6 +92,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 		{"ann", map[*shop.Shop]auth.Role{e.shopA: auth.RoleAnalyst}},
 		{"bob", map[*shop.Shop]auth.Role{e.shopB: auth.RoleAdmin}},
 		{"multi", map[*shop.Shop]auth.Role{e.shopA: auth.RoleAgent, e.shopB: auth.RoleAnalyst}},
+		{"carl", map[*shop.Shop]auth.Role{e.shopA: auth.RoleCare}},
 	} {
 		usr, err := e.auth.CreateUser(ctx, u.name, strings.ToUpper(u.name[:1])+u.name[1:], password)
 		if err != nil {
@@ -94,12 +109,14 @@ func newEnv(t testing.TB, db *store.DB) *env {
 		t.Fatal(err)
 	}
 	web, err := ui.New(ui.Config{Auth: e.auth, Shops: shops, Customers: customer.NewService(db), Orders: order.NewService(db),
-		Scores: scores, Reports: report.NewService(db), Log: log, Clock: clock})
+		Scores: scores, Reports: report.NewService(db), Audit: audit.NewService(db, clock), Log: log, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	web.Register(mux)
+	rec := &recorder{mux: mux}
+	web.Register(rec)
+	e.routes = rec.patterns
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	return e

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/guanxi-crm/guanxi"
@@ -44,15 +45,32 @@ func (u *UI) loginSubmit(w http.ResponseWriter, r *http.Request, rq *request) {
 		// A new sign-in replaces the browser's old session.
 		_ = u.cfg.Auth.EndSession(r.Context(), rq.token)
 	}
-	token, err := u.cfg.Auth.NewSession(r.Context(), user.ID, r.UserAgent(), clientIP(r))
-	if err != nil {
-		u.fail(w, r, rq, err)
-		return
-	}
 	if p.Lang != "" && p.Lang != user.Locale {
 		if err := u.cfg.Auth.SetLocale(r.Context(), user.ID, p.Lang); err != nil {
 			u.log.Warn("keep the language chosen at sign-in", "user", user.ID, "err", err)
 		}
+	}
+	if user.TOTP {
+		// The password is right; the second factor comes next, on a
+		// token that opens nothing else.
+		pending, err := u.cfg.Auth.NewPendingSession(r.Context(), user.ID, r.UserAgent(), clientIP(r))
+		if err != nil {
+			u.fail(w, r, rq, err)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: PendingCookie, Value: pending, Path: "/login", MaxAge: 300,
+			HttpOnly: true, Secure: u.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
+		target := "/login/totp"
+		if p.Next != "" {
+			target += "?next=" + url.QueryEscape(p.Next)
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
+	token, err := u.cfg.Auth.NewSession(r.Context(), user.ID, r.UserAgent(), clientIP(r))
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return
 	}
 	u.setSessionCookie(w, token, u.cfg.Auth.SessionTTL)
 	http.Redirect(w, r, firstOf(p.Next, "/"), http.StatusSeeOther)

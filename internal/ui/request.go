@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/i18n"
 	"github.com/guanxi-crm/guanxi/internal/shop"
@@ -92,6 +93,8 @@ func (u *UI) user(h handler) http.Handler {
 			u.toLogin(w, r)
 			return
 		}
+		// Changes made by this request are audited under the user.
+		r = r.WithContext(audit.WithActor(r.Context(), audit.Actor{UserID: rq.sess.User.ID, Name: "user:" + rq.sess.User.Username, IP: clientIP(r)}))
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 			token := r.Header.Get("X-CSRF-Token")
@@ -183,11 +186,5 @@ func (u *UI) clearSessionCookie(w http.ResponseWriter) {
 	})
 }
 
-// clientIP is the peer's address, for the session record.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
+// clientIP is the peer's address, for the session record and the audit log.
+func clientIP(r *http.Request) string { return audit.PeerIP(r) }

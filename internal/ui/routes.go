@@ -2,6 +2,12 @@ package ui
 
 import "net/http"
 
+// Mux is where Register mounts the pages: an *http.ServeMux, or a test's
+// recorder that lists every route to check who may use it.
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
 // Register mounts the pages on mux. Each route names who may use it:
 //
 //	public  anyone (a signed-in user is recognised but not required)
@@ -13,19 +19,39 @@ import "net/http"
 // Every response carries the security headers (CSP with scripts from 'self'
 // only, nosniff, Referrer-Policy, frame-ancestors 'none'), and every POST is
 // refused when the browser says it comes from another origin.
-func (u *UI) Register(mux *http.ServeMux) {
+func (u *UI) Register(mux Mux) {
 	mux.Handle("GET /static/", u.secure(http.HandlerFunc(u.serveStatic)))
 
 	mux.Handle("GET /login", u.public(u.loginShow))
 	mux.Handle("POST /login", u.public(u.loginSubmit))
+	mux.Handle("GET /login/totp", u.public(u.loginTOTPShow))
+	mux.Handle("POST /login/totp", u.public(u.loginTOTPSubmit))
 	mux.Handle("POST /logout", u.user(u.logoutSubmit))
 	mux.Handle("POST /settings/locale", u.user(u.localeSave))
+	mux.Handle("GET /settings/security", u.user(u.securityShow))
+	mux.Handle("POST /settings/totp", u.user(u.totpEnable))
+	mux.Handle("POST /settings/totp/disable", u.user(u.totpDisable))
 	mux.Handle("GET /{$}", u.user(u.homeShow))
 
 	mux.Handle("GET /s/{shop}/{$}", u.member(u.shopHome))
 	mux.Handle("GET /s/{shop}/customers", u.member(u.customerList))
 	mux.Handle("GET /s/{shop}/customers/{id}", u.member(u.customerShow))
 	mux.Handle("POST /s/{shop}/customers/{id}", u.member(u.customerSave))
+	mux.Handle("POST /s/{shop}/customers/{id}/reveal", u.member(u.customerReveal))
+	mux.Handle("POST /s/{shop}/customers/{id}/notes", u.member(u.customerNote))
+	mux.Handle("GET /s/{shop}/duplicates", u.member(u.duplicateList))
+	mux.Handle("GET /s/{shop}/duplicates/preview", u.member(u.duplicatePreview))
+	mux.Handle("POST /s/{shop}/duplicates/merge", u.member(u.duplicateMerge))     // admin, agent
+	mux.Handle("POST /s/{shop}/duplicates/bulk", u.member(u.duplicateBulk))       // admin, agent
+	mux.Handle("POST /s/{shop}/duplicates/dismiss", u.member(u.duplicateDismiss)) // admin, agent
+	mux.Handle("POST /s/{shop}/merges/{id}/undo", u.member(u.mergeUndo))          // admin, agent
+	mux.Handle("GET /s/{shop}/audit", u.member(u.auditList))
+	mux.Handle("GET /s/{shop}/members", u.member(u.memberList))
+	mux.Handle("POST /s/{shop}/members", u.member(u.memberSave))
 	mux.Handle("GET /s/{shop}/dashboard", u.member(u.dashboardShow))
+	mux.Handle("GET /s/{shop}/dashboard/customers", u.member(u.dashboardCustomers))
+	mux.Handle("GET /s/{shop}/dashboard/retention", u.member(u.dashboardRetention))
+	mux.Handle("GET /s/{shop}/dashboard/geography", u.member(u.dashboardGeography))
+	mux.Handle("GET /s/{shop}/dashboard/churn", u.member(u.dashboardChurn))
 	mux.Handle("GET /s/{shop}/dashboard/{chart}", u.member(u.dashboardCSV))
 }

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/order"
@@ -36,8 +37,9 @@ type Config struct {
 	Orders    *order.Service
 	Scores    *score.Service  // nil: the customer page shows no scores
 	Reports   *report.Service // nil: no dashboard
-	Log       *slog.Logger    // nil discards
-	Clock     guanxi.Clock    // nil is the system clock
+	Audit     *audit.Service
+	Log       *slog.Logger // nil discards
+	Clock     guanxi.Clock // nil is the system clock
 	// SecureCookies marks cookies Secure; set it whenever users reach the
 	// server over HTTPS (directly or through a proxy).
 	SecureCookies bool
@@ -57,14 +59,18 @@ type UI struct {
 // SessionCookie is the name of the cookie that holds the session token.
 const SessionCookie = "guanxi_session"
 
-// pageNames are the templates under web/templates, each parsed with layout.html.
-var pageNames = []string{"login", "shops", "customer_list", "customer_show", "dashboard", "error"}
+// pageNames are the templates under web/templates, each parsed with
+// layout.html (and the dashboards with their tab bar, dashboard_tabs.html).
+var pageNames = []string{"login", "shops", "customer_list", "customer_show", "dashboard", "error",
+	"login_totp", "settings_security", "audit_list", "member_list",
+	"dashboard_customers", "dashboard_retention", "dashboard_geography", "dashboard_churn",
+	"duplicates", "duplicate_preview"}
 
 // New parses the embedded templates and returns the UI, or an error when a
 // service is missing or a template does not parse.
 func New(cfg Config) (*UI, error) {
-	if cfg.Auth == nil || cfg.Shops == nil || cfg.Customers == nil || cfg.Orders == nil {
-		return nil, errors.New("ui: Config needs Auth, Shops, Customers and Orders")
+	if cfg.Auth == nil || cfg.Shops == nil || cfg.Customers == nil || cfg.Orders == nil || cfg.Audit == nil {
+		return nil, errors.New("ui: Config needs Auth, Shops, Customers, Orders and Audit")
 	}
 	u := &UI{cfg: cfg, log: cfg.Log, clock: cfg.Clock, pages: map[string]*template.Template{}}
 	if u.log == nil {
@@ -82,7 +88,11 @@ func New(cfg Config) (*UI, error) {
 		return nil, err
 	}
 	for _, name := range pageNames {
-		t, err := template.New(name).ParseFS(web.Templates, "templates/layout.html", "templates/"+name+".html")
+		files := []string{"templates/layout.html", "templates/" + name + ".html"}
+		if strings.HasPrefix(name, "dashboard") {
+			files = append(files, "templates/dashboard_tabs.html")
+		}
+		t, err := template.New(name).ParseFS(web.Templates, files...)
 		if err != nil {
 			return nil, fmt.Errorf("ui: template %s: %w", name, err)
 		}

@@ -20,6 +20,7 @@ func TestUI(t *testing.T) {
 		t.Run("SignIn", func(t *testing.T) { testSignIn(t, e) })
 		t.Run("Lockout", func(t *testing.T) { testLockout(t, e) })
 		t.Run("Dashboard", func(t *testing.T) { testDashboard(t, e) })
+		t.Run("Dashboards", func(t *testing.T) { testDashboards(t, e) })
 		t.Run("Edit", func(t *testing.T) { testEdit(t, e) })
 		t.Run("CSRF", func(t *testing.T) { testCSRF(t, e) })
 		t.Run("Search", func(t *testing.T) { testSearch(t, e) })
@@ -467,7 +468,7 @@ func testDashboard(t *testing.T, e *env) {
 	if p.status != http.StatusOK {
 		t.Fatalf("dashboard: %d\n%s", p.status, p.body)
 	}
-	mustContain(t, "dashboard", p.body, `id="chart-data"`, `"months":["`, `"segments":[`, `"pareto":[[0,0]`, "echarts-6.1.0.min", "店铺概览", "月度销售")
+	mustContain(t, "dashboard", p.body, `id="chart-data"`, `"months":["`, `"repeat_months":[`, `"pareto":[[0,0]`, "echarts-6.1.0.min", "店铺概览", "月度销售")
 	csv := c.get("/s/a/dashboard/monthly.csv")
 	if csv.status != http.StatusOK || !strings.HasPrefix(csv.body, "\uFEFFmonth,revenue,orders,customers,aov\n") ||
 		!strings.HasPrefix(csv.header.Get("Content-Type"), "text/csv") || strings.Count(csv.body, "\n") < 2 {

@@ -26,6 +26,9 @@ type view struct {
 	Path   string // this page, for "come back here" fields
 	Nav    string // the active navigation item
 	Data   any
+	// Revealed shows this page's contact data whole to a role that sees it
+	// masked: set by an audited reveal.
+	Revealed bool
 
 	assets map[string]string
 	loc    *time.Location
@@ -125,8 +128,16 @@ func (v *view) Join(vals []string) string { return strings.Join(vals, ", ") }
 // CanEdit reports whether the user's role in this shop may edit customers.
 func (v *view) CanEdit() bool { return canEdit(v.Role) }
 
-// SeesPII reports whether the user's role in this shop sees contact data whole.
-func (v *view) SeesPII() bool { return v.Role.SeesPII() }
+// SeesPII reports whether the user's role in this shop sees contact data
+// whole, or this page was revealed to them.
+func (v *view) SeesPII() bool { return v.Role.SeesPII() || v.Revealed }
+
+// CanReveal reports whether the user may reveal masked contact data (with
+// an audit entry): service agents, who need a phone number now and then.
+func (v *view) CanReveal() bool { return canReveal(v.Role) }
+
+// IsAdmin reports whether the user is an admin of this shop.
+func (v *view) IsAdmin() bool { return v.Role == auth.RoleAdmin }
 
 // Phone shows a phone whole to roles that see PII and as 138****5678 to others.
 func (v *view) Phone(s string) string {

@@ -1,0 +1,361 @@
+package customer_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/importer"
+	"github.com/guanxi-crm/guanxi/internal/store"
+	"github.com/guanxi-crm/guanxi/internal/store/storetest"
+)
+
+// dump returns every row of the shop that a merge touches, in key order,
+// as text: customers (but their version and updated_at, which only move
+// forward), identities, consent, statistics (but updated_at), orders'
+// owners, and timeline events other than the merge's own entries.
+func dump(t *testing.T, db *store.DB, shopID int64) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT id, name, gender, birthday, phone, email, province, city, address, tags, attrs, COALESCE(merged_into, 0), created_at FROM customers WHERE shop_id = ? ORDER BY id`,
+		`SELECT platform, kind, value, customer_id, created_at FROM customer_identities WHERE shop_id = ? ORDER BY platform, kind, value`,
+		`SELECT customer_id, channel, purpose, granted, source, at FROM customer_consents WHERE shop_id = ? ORDER BY customer_id, channel, purpose`,
+		`SELECT customer_id, COALESCE(first_purchase_at, 0), COALESCE(last_purchase_at, 0), purchase_days, orders_count, total_spent, refunded FROM customer_stats WHERE shop_id = ? ORDER BY customer_id`,
+		`SELECT id, COALESCE(customer_id, 0), amount, refunded FROM orders WHERE shop_id = ? ORDER BY id`,
+		`SELECT id, customer_id, kind, occurred_at, title, data FROM timeline_events WHERE shop_id = ? AND kind NOT IN ('merge', 'unmerge') ORDER BY id`,
+	} {
+		rows, err := db.Query(context.Background(), q, shopID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range vals {
+				if bs, ok := v.([]byte); ok {
+					vals[i] = string(bs)
+				}
+			}
+			fmt.Fprintln(&b, vals...)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		b.WriteString("--\n")
+	}
+	return b.String()
+}
+
+func exec(t *testing.T, db *store.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(context.Background(), q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func TestMergeAndUndo(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		sh := load(t, db, "m", "../importer/testdata/orders.csv")
+		svc := customer.NewService(db)
+		wang, li := idOf(t, db, sh.ID, "A1"), idOf(t, db, sh.ID, "A3")
+		now := clock.Now()
+
+		// Give both customers history to move: consent, a note, tags; 李雷
+		// was updated later and created earlier.
+		exec(t, db, `UPDATE customers SET tags = '["茶友"]', attrs = '{"vip": 1}', updated_at = 1000, created_at = 900 WHERE shop_id = ? AND id = ?`, sh.ID, wang)
+		exec(t, db, `UPDATE customers SET tags = '["VIP", "茶友"]', attrs = '{"vip": 2, "src": "jd"}', updated_at = 2000, created_at = 500, address = '南山区科技园1号' WHERE shop_id = ? AND id = ?`, sh.ID, li)
+		for _, c := range []struct {
+			id              int64
+			channel         string
+			granted         bool
+			at              int64
+			source, purpose string
+		}{
+			{wang, "sms", true, 100, "import:taobao", "marketing"},
+			{wang, "email", false, 300, "unsubscribe", "marketing"},
+			{li, "sms", false, 200, "ui", "marketing"},
+			{li, "email", true, 200, "import:jd", "marketing"},
+			{li, "wechat", true, 50, "import:jd", "marketing"},
+		} {
+			exec(t, db, `INSERT INTO customer_consents (shop_id, customer_id, channel, purpose, granted, source, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				sh.ID, c.id, c.channel, c.purpose, c.granted, c.source, c.at)
+		}
+		exec(t, db, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, title, data) VALUES (?, 901, ?, 'note', 10, '回访', '{}')`, sh.ID, li)
+		exec(t, db, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, title, data) VALUES (?, 902, ?, 'note', 11, '留言', '{}')`, sh.ID, wang)
+		before := dump(t, db, sh.ID)
+
+		pv, err := svc.Preview(ctx, sh.ID, wang, li)
+		if err != nil {
+			t.Fatal(err)
+		}
+		field := func(name string) customer.FieldChoice {
+			for _, f := range pv.Fields {
+				if f.Field == name {
+					return f
+				}
+			}
+			t.Fatalf("no field %s", name)
+			return customer.FieldChoice{}
+		}
+		if f := field("name"); f.Result != "王芳" || f.Winner != customer.FromSurvivor || !f.Conflict {
+			t.Errorf("name %+v", f)
+		}
+		if f := field("phone"); f.Result != "13900001111" || f.Winner != customer.FromMerged || !f.Conflict {
+			t.Errorf("phone %+v", f)
+		}
+		if f := field("address"); f.Result != "南山区科技园1号" || f.Winner != customer.FromMerged {
+			t.Errorf("address %+v", f)
+		}
+		if f := field("city"); f.Result != "深圳市" {
+			t.Errorf("city travels with the address: %+v", f)
+		}
+		if f := field("tags"); f.Result != `["茶友","VIP"]` || f.Winner != customer.FromBoth {
+			t.Errorf("tags %+v", f)
+		}
+		if f := field("created_at"); f.Winner != customer.FromMerged {
+			t.Errorf("created_at %+v", f)
+		}
+		if pv.Orders != 2 || pv.Identities == 0 || pv.Events < 1 || pv.Survivor.Version == 0 || pv.Conflicts() == 0 {
+			t.Errorf("preview %+v", pv)
+		}
+		var cons []string
+		for _, c := range pv.Consents {
+			cons = append(cons, fmt.Sprintf("%s:%v:%s", c.Channel, c.Result.Granted, c.Winner))
+		}
+		if want := []string{"email:false:survivor", "sms:false:merged", "wechat:true:merged"}; !slices.Equal(cons, want) {
+			t.Errorf("consents %q, want %q", cons, want)
+		}
+
+		// A stale preview is refused, and nothing moves.
+		req := customer.MergeRequest{SurvivorID: wang, MergedID: li, SurvivorVersion: pv.Survivor.Version, MergedVersion: pv.Merged.Version - 1, Source: "ui", Actor: 0}
+		if _, err := svc.Merge(ctx, sh.ID, req, now); guanxi.ErrorCode(err) != guanxi.ECONFLICT {
+			t.Fatalf("stale merge: %v", err)
+		}
+		if got := dump(t, db, sh.ID); got != before {
+			t.Fatalf("a refused merge changed rows:\n%s\nwant\n%s", got, before)
+		}
+
+		req.MergedVersion = pv.Merged.Version
+		res, err := svc.Merge(ctx, sh.ID, req, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := svc.Get(ctx, sh.ID, li)
+		if c.MergedInto != wang {
+			t.Errorf("li merged into %d", c.MergedInto)
+		}
+		w, _ := svc.Get(ctx, sh.ID, wang)
+		if w.Phone != "13900001111" || w.Name != "王芳" || !slices.Equal(w.Tags, []string{"茶友", "VIP"}) || w.CreatedAt.Unix() != 500 || w.Version != res.SurvivorVersion {
+			t.Errorf("survivor %+v", w)
+		}
+		var n int
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM orders WHERE shop_id = ? AND customer_id = ?`, sh.ID, li).Scan(&n); err != nil || n != 0 {
+			t.Errorf("li still has %d orders (%v)", n, err)
+		}
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM customer_identities WHERE shop_id = ? AND customer_id = ?`, sh.ID, li).Scan(&n); err != nil || n != 0 {
+			t.Errorf("li still has %d identities (%v)", n, err)
+		}
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM timeline_events WHERE shop_id = ? AND customer_id = ? AND kind = 'merge'`, sh.ID, li).Scan(&n); err != nil || n != 1 {
+			t.Errorf("li has %d merge events (%v)", n, err)
+		}
+		cs, _ := svc.Consents(ctx, sh.ID, wang)
+		var got []string
+		for _, c := range cs {
+			got = append(got, fmt.Sprintf("%s:%v:%s", c.Channel, c.Granted, c.Source))
+		}
+		if want := []string{"email:false:unsubscribe", "sms:false:ui", "wechat:true:import:jd"}; !slices.Equal(got, want) {
+			t.Errorf("consents after merge %q, want %q", got, want)
+		}
+		if cs, _ := svc.Consents(ctx, sh.ID, li); len(cs) != 0 {
+			t.Errorf("li keeps consents %+v", cs)
+		}
+		if bad, err := customer.CheckStats(ctx, db, sh.ID); err != nil || len(bad) != 0 {
+			t.Errorf("stats after merge differ from a recomputation: %+v %v", bad, err)
+		}
+		st, _ := svc.Stats(ctx, sh.ID, wang)
+		if st.Orders != 5 {
+			t.Errorf("survivor stats %+v", st)
+		}
+		ms, err := svc.Merges(ctx, sh.ID, wang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mine *customer.MergeRecord
+		for i := range ms {
+			if ms[i].ID == res.MergeID {
+				mine = &ms[i]
+			}
+		}
+		if mine == nil || !mine.Undoable || mine.Orders != 2 || mine.Source != "ui" || mine.MergedID != li || mine.Reason == "" {
+			t.Fatalf("merge record %+v", ms)
+		}
+		// The importer's own merges (C3 and C5 into 王芳) recorded no detail.
+		for _, m := range ms {
+			if m.ID != res.MergeID {
+				if m.Undoable {
+					t.Errorf("import merge offered for undo: %+v", m)
+				}
+				if _, err := svc.Undo(ctx, sh.ID, m.ID, 0, now); guanxi.ErrorCode(err) != guanxi.EINVALID {
+					t.Errorf("undo of import merge %d: %v", m.ID, err)
+				}
+			}
+		}
+		// Merged once: not again.
+		if _, err := svc.Merge(ctx, sh.ID, customer.MergeRequest{SurvivorID: wang, MergedID: li, SurvivorVersion: w.Version, MergedVersion: c.Version}, now); guanxi.ErrorCode(err) != guanxi.ECONFLICT {
+			t.Errorf("merge of a merged customer: %v", err)
+		}
+
+		// Undo: everything as it was.
+		ur, err := svc.Undo(ctx, sh.ID, res.MergeID, 0, now.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ur.Kept) != 0 {
+			t.Errorf("kept %q", ur.Kept)
+		}
+		if after := dump(t, db, sh.ID); after != before {
+			t.Errorf("after undo:\n%s\nbefore merge:\n%s", after, before)
+		}
+		if bad, err := customer.CheckStats(ctx, db, sh.ID); err != nil || len(bad) != 0 {
+			t.Errorf("stats after undo: %+v %v", bad, err)
+		}
+		if _, err := svc.Undo(ctx, sh.ID, res.MergeID, 0, now); guanxi.ErrorCode(err) != guanxi.ECONFLICT {
+			t.Errorf("second undo: %v", err)
+		}
+		if w2, _ := svc.Get(ctx, sh.ID, wang); w2.Version <= w.Version {
+			t.Errorf("undo must move the version forward: %d after %d", w2.Version, w.Version)
+		}
+
+		// Merge again, edit the survivor's name and a consent, then undo:
+		// the edits stay, everything else goes back.
+		pv, _ = svc.Preview(ctx, sh.ID, wang, li)
+		res, err = svc.Merge(ctx, sh.ID, customer.MergeRequest{SurvivorID: wang, MergedID: li, SurvivorVersion: pv.Survivor.Version, MergedVersion: pv.Merged.Version, Source: "api"}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, _ = svc.Get(ctx, sh.ID, wang)
+		if _, err := svc.Update(ctx, sh.ID, wang, w.Version, customer.Edit{Name: "王小芳", Province: w.Province, City: w.City, Tags: w.Tags}, 0, now); err != nil {
+			t.Fatal(err)
+		}
+		exec(t, db, `UPDATE customer_consents SET granted = ?, source = 'unsubscribe', at = 5000 WHERE shop_id = ? AND customer_id = ? AND channel = 'wechat'`, false, sh.ID, wang)
+		ur, err = svc.Undo(ctx, sh.ID, res.MergeID, 0, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ur.Kept, []string{"consent:wechat/marketing", "name"}) {
+			t.Errorf("kept %q", ur.Kept)
+		}
+		w, _ = svc.Get(ctx, sh.ID, wang)
+		if w.Name != "王小芳" || w.Phone != "13812345678" || w.Province != "浙江省" || !slices.Equal(w.Tags, []string{"茶友"}) {
+			t.Errorf("survivor after undo with edits %+v", w)
+		}
+		cs, _ = svc.Consents(ctx, sh.ID, li)
+		for _, c := range cs {
+			if c.Channel == "wechat" && c.Granted {
+				t.Errorf("the later withdrawal does not reach the unmerged customer: %+v", c)
+			}
+		}
+	})
+}
+
+// TestMergeChain: a survivor that was itself merged away cannot have an
+// earlier merge undone until the later one is.
+func TestMergeChain(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		sh := newShop(t, db, "c")
+		addPeople(t, db, sh.ID, person{id: 1, name: "一"}, person{id: 2, name: "二"}, person{id: 3, name: "三"})
+		svc := customer.NewService(db)
+		now := clock.Now()
+		m1, err := svc.Merge(ctx, sh.ID, customer.MergeRequest{SurvivorID: 2, MergedID: 3, SurvivorVersion: 1, MergedVersion: 1}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Merge(ctx, sh.ID, customer.MergeRequest{SurvivorID: 1, MergedID: 2, SurvivorVersion: 1, MergedVersion: m1.SurvivorVersion}, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Undo(ctx, sh.ID, m1.MergeID, 0, now); guanxi.ErrorCode(err) != guanxi.ECONFLICT || !strings.Contains(err.Error(), "undo that merge first") {
+			t.Errorf("undo under a later merge: %v", err)
+		}
+		if c, _ := svc.Get(ctx, sh.ID, 3); c.MergedInto != 1 {
+			t.Errorf("3 merged into %d", c.MergedInto)
+		}
+	})
+}
+
+func TestMergeMany(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		sh := newShop(t, db, "b")
+		addPeople(t, db, sh.ID,
+			person{id: 1, name: "甲", phone: "13800000001"}, person{id: 2, name: "乙", phone: "13800000001"}, person{id: 3, name: "丙", phone: "13800000001"},
+			person{id: 4, name: "丁", email: "d@example.com"}, person{id: 5, name: "戊", email: "d@example.com"})
+		svc := customer.NewService(db)
+		p, err := svc.Duplicates(ctx, sh.ID, customer.DupeFilter{})
+		if err != nil || p.Total != 3 {
+			t.Fatalf("%+v %v", p, err)
+		}
+		var reqs []customer.MergeRequest
+		for _, c := range p.Candidates {
+			reqs = append(reqs, customer.MergeRequest{SurvivorID: c.A.ID, MergedID: c.B.ID, SurvivorVersion: c.A.Version, MergedVersion: c.B.Version, Source: "cli"})
+		}
+		reqs = append(reqs, customer.MergeRequest{SurvivorID: 2, MergedID: 1, SurvivorVersion: 1, MergedVersion: 1}) // 2 is gone by now
+		out := svc.MergeMany(ctx, sh.ID, reqs, clock.Now())
+		for i, r := range out[:3] {
+			if r.Err != nil || r.MergeID == 0 {
+				t.Errorf("pair %d: %+v", i, r)
+			}
+		}
+		if guanxi.ErrorCode(out[3].Err) != guanxi.ECONFLICT {
+			t.Errorf("merge of a merged-away customer: %v", out[3].Err)
+		}
+		if p, _ := svc.Duplicates(ctx, sh.ID, customer.DupeFilter{}); p.Total != 0 {
+			t.Errorf("left after merging all: %+v", p.Candidates)
+		}
+		if bad, err := customer.CheckStats(ctx, db, sh.ID); err != nil || len(bad) != 0 {
+			t.Errorf("stats: %+v %v", bad, err)
+		}
+	})
+}
+
+// TestUndoImportMerge: a merge the importer made records only the pair and
+// the reason, so it is refused for undo with a clear message.
+func TestUndoImportMerge(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		sh := newShop(t, db, "i")
+		f := filepath.Join(t.TempDir(), "o.csv")
+		if err := os.WriteFile(f, []byte("order_id,order_date,customer_id,amount,phone\nX1,2025-01-01,K1,1.00,\nX2,2025-01-02,K2,1.00,13900000002\nX3,2025-01-03,K1,1.00,13900000002\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := importer.NewService(db, clock, slog.New(slog.DiscardHandler)).ImportFile(ctx, sh, f, importer.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		if err := db.QueryRow(ctx, `SELECT id FROM customer_merges WHERE shop_id = ?`, sh.ID).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		_, err := customer.NewService(db).Undo(ctx, sh.ID, id, 0, clock.Now())
+		if guanxi.ErrorCode(err) != guanxi.EINVALID || !strings.Contains(err.Error(), "cannot be undone") {
+			t.Errorf("undo of an import merge: %v", err)
+		}
+	})
+}
