@@ -241,8 +241,11 @@ func (a *App) warm(ctx context.Context) {
 		if _, err := a.Customers.Facets(ctx, sh.ID); err != nil {
 			a.Log.Warn("warm up: filter counts", "shop", sh.Code, "err", err)
 		}
-		if _, err := a.Reports.Cube(ctx, sh.ID, report.CubeQuery{By: []string{"month"}}); err != nil && ctx.Err() == nil {
-			a.Log.Warn("warm up: dashboard facts", "shop", sh.Code, "err", err)
+		// The questions the customer list and the overview ask first.
+		for _, by := range []string{"channel", "month"} {
+			if _, err := a.Reports.Cube(ctx, sh.ID, report.CubeQuery{By: []string{by}}); err != nil && ctx.Err() == nil {
+				a.Log.Warn("warm up: dashboard facts", "shop", sh.Code, "err", err)
+			}
 		}
 		if ctx.Err() != nil {
 			return

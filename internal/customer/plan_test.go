@@ -19,3 +19,14 @@ func TestStatsPlanOnFreshDatabase(t *testing.T) {
 		t.Errorf("plan %q does not use orders_customer", got)
 	}
 }
+
+// TestFacetPlans holds the filter counts to their small indexes: a plan
+// that reads every customer takes seconds on a million.
+func TestFacetPlans(t *testing.T) {
+	db := storetest.SQLite(t)
+	for q, want := range map[string]string{provinceCounts: "COVERING INDEX customers_live_province", taggedCustomers: "customers_tagged"} {
+		if got := storetest.QueryPlan(t, db, q, 1); !strings.Contains(got, want) {
+			t.Errorf("plan %q of %q does not use %s", got, q, want)
+		}
+	}
+}

@@ -76,7 +76,7 @@ type Filter struct {
 	Segment   *string
 	Lifecycle *string
 	Tier      *string
-	Channel   *string // bought through this channel at least once
+	Channel   *string // bought (a purchase, not a cancelled order) through this channel
 	Tag       *string // carries this tag
 	Limit     int     // default 50, at most 500
 	Offset    int
@@ -149,7 +149,7 @@ func (s *Service) Search(ctx context.Context, shopID int64, f Filter) (Page, err
 		cargs = append(cargs, *f.Province)
 	}
 	if f.Channel != nil {
-		conds = append(conds, `EXISTS (SELECT 1 FROM orders o WHERE o.shop_id = c.shop_id AND o.customer_id = c.id AND o.channel = ?)`)
+		conds = append(conds, `EXISTS (SELECT 1 FROM orders o WHERE o.shop_id = c.shop_id AND o.customer_id = c.id AND o.channel = ? AND o.purchase_day IS NOT NULL)`)
 		cargs = append(cargs, *f.Channel)
 	}
 	if f.Tag != nil {

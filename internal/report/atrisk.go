@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/guanxi-crm/guanxi"
 )
@@ -23,6 +24,11 @@ func (s *Service) ScoreTotals(ctx context.Context, shopID int64, column string) 
 	if !scoreColumns[column] {
 		return nil, guanxi.Errorf(guanxi.EINVALID, "cannot total customers by %q", column)
 	}
+	v, err := byRun(ctx, s, shopID, "totals "+column, func() ([]Total, error) { return s.scoreTotals(ctx, shopID, column) })
+	return slices.Clone(v), err // the caller's own: pages sort it
+}
+
+func (s *Service) scoreTotals(ctx context.Context, shopID int64, column string) ([]Total, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+column+`, COUNT(*), CAST(COALESCE(SUM(monetary), 0) AS BIGINT) FROM customer_scores WHERE shop_id = ?
 GROUP BY `+column+` ORDER BY 2 DESC, 1`, shopID)
 	if err != nil {
@@ -87,6 +93,14 @@ func (s *Service) HighChurnRisk(ctx context.Context, shopID int64, sort string, 
 		limit = 50
 	}
 	offset = max(offset, 0)
+	p, err := byRun(ctx, s, shopID, fmt.Sprintf("churn %s %d %d", sort, limit, offset), func() (AtRiskPage, error) {
+		return s.highChurnRisk(ctx, shopID, order, limit, offset)
+	})
+	p.Customers = slices.Clone(p.Customers)
+	return p, err
+}
+
+func (s *Service) highChurnRisk(ctx context.Context, shopID int64, order string, limit, offset int) (AtRiskPage, error) {
 	page := AtRiskPage{Customers: []AtRisk{}, Offset: offset}
 	const from = ` FROM customer_scores s JOIN customers c ON c.shop_id = s.shop_id AND c.id = s.customer_id
 WHERE s.shop_id = ? AND s.churn_risk = 'high' AND c.merged_into IS NULL`

@@ -22,6 +22,7 @@ import (
 type Service struct {
 	db    *store.DB
 	cache factsCache
+	runs  runCache // answers from the latest scores (byrun.go)
 }
 
 // NewService returns a Service over db.
@@ -152,6 +153,28 @@ func (s *Service) Cube(ctx context.Context, shopID int64, q CubeQuery) (*Cube, e
 	if err != nil {
 		return nil, err
 	}
+	// An answer is kept with the facts it came from: pages ask the same
+	// questions again and again (the overview's months, the customer
+	// list's channels), and a million customers' orders take a second to
+	// go through. Callers get their own copy of the rows.
+	key := fmt.Sprintf("cube %q %v %q %q %d", q.By, q.Where, q.From, q.To, q.Limit)
+	if v, ok := f.derived.Load(key); ok {
+		c := *v.(*Cube)
+		c.Rows = slices.Clone(c.Rows)
+		return &c, nil
+	}
+	out, err := f.cube(q, timeFilters, from, to, byLine)
+	if err != nil {
+		return nil, err
+	}
+	f.derived.Store(key, out)
+	c := *out
+	c.Rows = slices.Clone(c.Rows)
+	return &c, nil
+}
+
+// cube answers q over the facts.
+func (f *facts) cube(q CubeQuery, timeFilters map[string]map[int32]bool, from, to int32, byLine bool) (*Cube, error) {
 	groups, total := f.aggregate(q, timeFilters, from, to, byLine)
 	total.AOV = aov(total)
 	out := &Cube{By: slices.Clone(q.By), Rows: make([]CubeRow, 0, len(groups)), Total: total}

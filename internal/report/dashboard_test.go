@@ -118,3 +118,44 @@ func TestDashboardAnalyses(t *testing.T) {
 		}
 	})
 }
+
+// TestScoreAnswersFollowRuns checks that the answers kept from the scores
+// are kept only until the shop is scored again.
+func TestScoreAnswersFollowRuns(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		sh := scoredShop(t, db, 200, 600)
+		s := report.NewService(db)
+		count := func() int64 {
+			t.Helper()
+			cs, err := s.ScoreCounts(ctx, sh.ID, "tier")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				if c.Value == "key" {
+					return c.Customers
+				}
+			}
+			return 0
+		}
+		before := count()
+		if _, err := db.Exec(ctx, `UPDATE customer_scores SET tier = 'key' WHERE shop_id = ?`, sh.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := count(); got != before {
+			t.Fatalf("answer not kept between runs: %d, then %d", before, got)
+		}
+		// A new run (here: the last one again under a new id) is seen at once.
+		if _, err := db.Exec(ctx, `INSERT INTO score_runs (shop_id, id, as_of, customers, model, params, note, rules, finished_at)
+SELECT shop_id, id + 1, as_of, customers, model, params, note, rules, finished_at FROM score_runs WHERE shop_id = ? AND id = (SELECT MAX(id) FROM score_runs WHERE shop_id = ?)`, sh.ID, sh.ID); err != nil {
+			t.Fatal(err)
+		}
+		var all int64
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM customer_scores WHERE shop_id = ?`, sh.ID).Scan(&all); err != nil {
+			t.Fatal(err)
+		}
+		if got := count(); got != all || got == before {
+			t.Fatalf("after a new run: %d key customers, want all %d (was %d)", got, all, before)
+		}
+	})
+}

@@ -254,6 +254,11 @@ func (s *Service) ScoreCounts(ctx context.Context, shopID int64, column string) 
 	if !scoreColumns[column] {
 		return nil, guanxi.Errorf(guanxi.EINVALID, "cannot count customers by %q", column)
 	}
+	v, err := byRun(ctx, s, shopID, "counts "+column, func() ([]Count, error) { return s.scoreCounts(ctx, shopID, column) })
+	return slices.Clone(v), err // the caller's own: pages sort it
+}
+
+func (s *Service) scoreCounts(ctx context.Context, shopID int64, column string) ([]Count, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+column+`, COUNT(*) FROM customer_scores WHERE shop_id = ? GROUP BY `+column+` ORDER BY 2 DESC, 1`, shopID)
 	if err != nil {
 		return nil, fmt.Errorf("report: count by %s: %w", column, err)

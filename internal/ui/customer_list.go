@@ -1,12 +1,15 @@
 package ui
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/report"
 )
 
 // pageSize is how many customers a list page shows.
@@ -55,6 +58,15 @@ func (u *UI) customerList(w http.ResponseWriter, r *http.Request, rq *request) {
 		if err != nil {
 			u.fail(w, r, rq, err)
 			return
+		}
+		if u.cfg.Reports != nil {
+			// Customers by channel, from the dashboards' facts in memory.
+			cube, err := u.cfg.Reports.Cube(r.Context(), rq.shop.ID, report.CubeQuery{By: []string{"channel"}})
+			if err != nil {
+				u.fail(w, r, rq, err)
+				return
+			}
+			fs.Channel = channelFacet(cube)
 		}
 		p.Facets = facetsOf(fs, chosen)
 		if q == "" && len(chosen) == 0 {
@@ -121,5 +133,19 @@ func facetsOf(fs *customer.Facets, chosen map[string]string) []facet {
 	for i := range out {
 		out[i].Chosen = chosen[out[i].Name]
 	}
+	return out
+}
+
+// channelFacet lists the channels of the cube's rows with their customers.
+func channelFacet(c *report.Cube) []customer.FacetValue {
+	var out []customer.FacetValue
+	for _, r := range c.Rows {
+		if ch := r.Keys[0]; ch != "" {
+			out = append(out, customer.FacetValue{Value: ch, Count: int(r.Customers)})
+		}
+	}
+	slices.SortFunc(out, func(a, b customer.FacetValue) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value))
+	})
 	return out
 }

@@ -21,7 +21,7 @@ func TestCustomerFilters(t *testing.T) {
 		for _, f := range []struct{ name, sql string }{
 			{"province", `SELECT province, COUNT(*) FROM customers WHERE shop_id = ? AND merged_into IS NULL AND province <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`},
 			{"lifecycle", `SELECT lifecycle, COUNT(*) FROM customer_scores WHERE shop_id = ? GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`},
-			{"channel", `SELECT channel, COUNT(DISTINCT customer_id) FROM orders WHERE shop_id = ? AND customer_id IS NOT NULL AND channel <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`},
+			{"channel", `SELECT channel, COUNT(DISTINCT customer_id) FROM orders WHERE shop_id = ? AND customer_id IS NOT NULL AND channel <> '' AND purchase_day IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`},
 		} {
 			var value string
 			var n int
