@@ -11,9 +11,9 @@
 #
 # The databases are the score benchmark's (bench/score.sh, run here with
 # RUNS=1 when they are missing: imported and scored, so pages show scores).
-# Environment: ORDERS, CUSTOMERS, SEED (as score.sh), CLIENTS (50), DURATION
-# (20 per measure), PORT (18080). The table is saved as
-# bench/out/workspace-ORDERS.txt.
+# Environment: ORDERS, CUSTOMERS, SEED (as score.sh), CLIENTS (50), TEAM (8), DURATION
+# (20 s per measure), ENGINES ("sqlite postgres"), PORT (18080). The
+# table is saved as bench/out/workspace-ORDERS.txt.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,6 +21,10 @@ ORDERS=${ORDERS:-3000000}
 CUSTOMERS=${CUSTOMERS:-$((ORDERS / 3))}
 SEED=${SEED:-1}
 CLIENTS=${CLIENTS:-50}
+# The pages at a team's pace (TEAM clients) and under the API's load, and
+# the API under CLIENTS.
+TEAM=${TEAM:-8}
+RUNS_SPEC="search:$TEAM page:$TEAM search:$CLIENTS page:$CLIENTS api:$CLIENTS"
 SECONDS_EACH=${DURATION:-20}
 PORT=${PORT:-18080}
 OUT=bench/out
@@ -73,20 +77,22 @@ bench_engine() {
 	# The server loads the shop's figures in memory once started; measure after.
 	for _ in $(seq 1 600); do grep -q 'msg="warmed up"' "$OUT/workspace-serve-$engine.log" && break; sleep 0.5; done
 	say "$engine: $(grep -o 'msg="warmed up".*' "$OUT/workspace-serve-$engine.log" | head -n 1)"
-	for mode in search page api; do
-		log=$OUT/workspace-$engine-$mode.json
-		say "$engine: $mode, $CLIENTS clients, ${SECONDS_EACH}s"
+	for run in $RUNS_SPEC; do
+		mode=${run%:*} clients=${run#*:}
+		log=$OUT/workspace-$engine-$mode-$clients.json
+		say "$engine: $mode, $clients clients, ${SECONDS_EACH}s"
 		"$OUT/load" -base "http://127.0.0.1:$PORT" -mode "$mode" -shop bench -user bench-admin -terms "$TERMS" \
-			-ids "$CUSTOMERS" -clients "$CLIENTS" -duration "${SECONDS_EACH}s" >"$log"
+			-ids "$CUSTOMERS" -clients "$clients" -duration "${SECONDS_EACH}s" >"$log"
 		ROWS+=("$engine $(cat "$log")")
 	done
 	"$GX" token revoke --db "$dsn" --shop bench --id "$("$GX" token list --db "$dsn" --shop bench | awk -v n="bench $STARTED" 'index($0, n) { print $1; exit }')" >/dev/null 2>&1 || true
 	stop_server
 }
 
-bench_engine sqlite "sqlite:$DB"
+ENGINES=${ENGINES:-sqlite postgres}
+[[ " $ENGINES " != *" sqlite "* ]] || bench_engine sqlite "sqlite:$DB"
 PG_VERSION=""
-if [ -n "${PG_URL:-}" ]; then
+if [ -n "${PG_URL:-}" ] && [[ " $ENGINES " == *" postgres "* ]]; then
 	PG_BASE=${PG_URL%%\?*}
 	PG_QUERY=""
 	[ "$PG_BASE" = "$PG_URL" ] || PG_QUERY="?${PG_URL#*\?}"
@@ -100,15 +106,15 @@ fi
 	echo "measured: $COMMIT"
 	echo "data: $CUSTOMERS customers, $ORDERS orders (bench/gen seed $SEED), scored; $(wc -l <"$TERMS") search terms"
 	echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/{print $2}') GiB; load generator on the same machine"
-	echo "$(go version | cut -d' ' -f3-)${PG_VERSION:+, PostgreSQL $PG_VERSION}; $CLIENTS concurrent clients, ${SECONDS_EACH}s each after a 3 s warm-up"
+	echo "$(go version | cut -d' ' -f3-)${PG_VERSION:+, PostgreSQL $PG_VERSION}; ${SECONDS_EACH}s per measure after a 3 s warm-up"
 	echo
 	printf '%s\n' "${ROWS[@]}" | awk '
 		function v(k,   m) { return match($0, "\"" k "\":[-0-9.e+]*") ? substr($0, RSTART + length(k) + 3, RLENGTH - length(k) - 3) + 0 : -1 }
-		BEGIN { printf "%-9s %-7s %9s %8s %8s %8s %11s %11s %s\n", "engine", "measure", "req/s", "p50 ms", "p99 ms", "max ms", "server p50", "server p99", "errors" }
+		BEGIN { printf "%-9s %-7s %7s %9s %8s %8s %8s %11s %11s %s\n", "engine", "measure", "clients", "req/s", "p50 ms", "p99 ms", "max ms", "server p50", "server p99", "errors" }
 		{ err = match($0, /"errors":\{[^}]*\}/) ? substr($0, RSTART + 9, RLENGTH - 9) : "none"
 		  sp50 = v("server_p50_ms"); sp99 = v("server_p99_ms")
-		  printf "%-9s %-7s %9.0f %8.1f %8.1f %8.1f %11s %11s %s\n", $1, substr($0, index($0, "\"mode\":\"") + 8, index(substr($0, index($0, "\"mode\":\"") + 8), "\"") - 1),
-			v("per_second"), v("p50_ms"), v("p99_ms"), v("max_ms"), sp50 < 0 ? "-" : sprintf("%.1f", sp50), sp99 < 0 ? "-" : sprintf("%.1f", sp99), err }'
+		  printf "%-9s %-7s %7d %9.0f %8.1f %8.1f %8.1f %11s %11s %s\n", $1, substr($0, index($0, "\"mode\":\"") + 8, index(substr($0, index($0, "\"mode\":\"") + 8), "\"") - 1),
+			v("clients"), v("per_second"), v("p50_ms"), v("p99_ms"), v("max_ms"), sp50 < 0 ? "-" : sprintf("%.1f", sp50), sp99 < 0 ? "-" : sprintf("%.1f", sp99), err }'
 	echo
 	echo "target: p99 under 50 ms; API at least 3,000 requests/s. Times are at the client, whole round trips on loopback;"
 	echo "\"server\" is the page's own Server-Timing. search: customer search page; page: customer 360 page; api: GET /api/v1/customers/{id}."

@@ -746,3 +746,65 @@ func oneRow(r sql.Result, err error, id int64) error {
 	}
 	return nil
 }
+
+// MergeTrace records a merge made elsewhere (the importer's, which fills
+// the survivor's blanks rather than applying Survive) in the form Undo
+// reads, so that it can be undone like one made here. Start it in the
+// merge's transaction before anything moves; JSON after.
+type MergeTrace struct {
+	d                mergeDetail
+	survivor, merged int64
+}
+
+// StartMergeTrace notes what belongs to mergedID and what survivorID is,
+// before mergedID is folded into survivorID.
+func StartMergeTrace(ctx context.Context, tx *store.Tx, shopID, survivorID, mergedID int64) (*MergeTrace, error) {
+	a, err := loadRow(ctx, tx, shopID, survivorID)
+	if err != nil {
+		return nil, err
+	}
+	t := &MergeTrace{d: mergeDetail{V: 1, Before: a.profileRow()}, survivor: survivorID, merged: mergedID}
+	rows, err := tx.Query(ctx, `SELECT platform, kind, value FROM customer_identities WHERE shop_id = ? AND customer_id = ?`, shopID, mergedID)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var i Identity
+		if err := rows.Scan(&i.Platform, &i.Kind, &i.Value); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		t.d.Identities = append(t.d.Identities, i)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, err
+	}
+	if t.d.Orders, err = returningIDs(ctx, tx, `SELECT id FROM orders WHERE shop_id = ? AND customer_id = ?`, shopID, mergedID); err != nil {
+		return nil, err
+	}
+	if t.d.Events, err = returningIDs(ctx, tx, `SELECT id FROM timeline_events WHERE shop_id = ? AND customer_id = ?`, shopID, mergedID); err != nil {
+		return nil, err
+	}
+	if t.d.SurvivorConsents, err = consentRows(ctx, tx, shopID, survivorID); err != nil {
+		return nil, err
+	}
+	if t.d.MergedConsents, err = consentRows(ctx, tx, shopID, mergedID); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// JSON returns the trace as customer_merges.detail, once everything has
+// moved: the survivor as it now is completes it.
+func (t *MergeTrace) JSON(ctx context.Context, tx *store.Tx, shopID int64) (string, error) {
+	after, err := loadRow(ctx, tx, shopID, t.survivor)
+	if err != nil {
+		return "", err
+	}
+	t.d.After = after.profileRow()
+	if t.d.ConsentsAfter, err = consentRows(ctx, tx, shopID, t.survivor); err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(t.d)
+	return string(b), err
+}

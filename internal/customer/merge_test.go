@@ -3,7 +3,6 @@ package customer_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/customer"
-	"github.com/guanxi-crm/guanxi/internal/importer"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
 )
@@ -207,15 +205,11 @@ func TestMergeAndUndo(t *testing.T) {
 		if mine == nil || !mine.Undoable || mine.Orders != 2 || mine.Source != "ui" || mine.MergedID != li || mine.Reason == "" {
 			t.Fatalf("merge record %+v", ms)
 		}
-		// The importer's own merges (C3 and C5 into 王芳) recorded no detail.
+		// The importer's own merges (C3 and C5 into 王芳) recorded what they
+		// moved too (TestUndoImportMerge undoes one).
 		for _, m := range ms {
-			if m.ID != res.MergeID {
-				if m.Undoable {
-					t.Errorf("import merge offered for undo: %+v", m)
-				}
-				if _, err := svc.Undo(ctx, sh.ID, m.ID, 0, now); guanxi.ErrorCode(err) != guanxi.EINVALID {
-					t.Errorf("undo of import merge %d: %v", m.ID, err)
-				}
+			if m.ID != res.MergeID && !m.Undoable {
+				t.Errorf("import merge not offered for undo: %+v", m)
 			}
 		}
 		// Merged once: not again.
@@ -336,26 +330,49 @@ func TestMergeMany(t *testing.T) {
 	})
 }
 
-// TestUndoImportMerge: a merge the importer made records only the pair and
-// the reason, so it is refused for undo with a clear message.
+// TestUndoImportMerge undoes a merge the importer made: the merged customer
+// is live again with its own orders and identities, and both customers'
+// statistics are those of their orders.
 func TestUndoImportMerge(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		sh := newShop(t, db, "i")
+		// K2's phone turns up on K1's second order: the importer merges them.
 		f := filepath.Join(t.TempDir(), "o.csv")
-		if err := os.WriteFile(f, []byte("order_id,order_date,customer_id,amount,phone\nX1,2025-01-01,K1,1.00,\nX2,2025-01-02,K2,1.00,13900000002\nX3,2025-01-03,K1,1.00,13900000002\n"), 0o644); err != nil {
+		if err := os.WriteFile(f, []byte("order_id,order_date,customer_id,amount,phone\nX1,2025-01-01,K1,1.00,\nX2,2025-01-02,K2,2.00,13900000002\nX4,2025-01-04,K2,4.00,\nX3,2025-01-03,K1,3.00,13900000002\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := importer.NewService(db, clock, slog.New(slog.DiscardHandler)).ImportFile(ctx, sh, f, importer.Options{}); err != nil {
+		sh := load(t, db, "i", f)
+		svc := customer.NewService(db)
+		var mergeID, survivor, merged int64
+		if err := db.QueryRow(ctx, `SELECT id, survivor_id, merged_id FROM customer_merges WHERE shop_id = ? AND source LIKE 'import%' ORDER BY id LIMIT 1`, sh.ID).Scan(&mergeID, &survivor, &merged); err != nil {
+			t.Fatalf("no import merge in the fixture: %v", err)
+		}
+		var movedOrders int
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM orders WHERE shop_id = ? AND customer_id = ?`, sh.ID, survivor).Scan(&movedOrders); err != nil {
 			t.Fatal(err)
 		}
-		var id int64
-		if err := db.QueryRow(ctx, `SELECT id FROM customer_merges WHERE shop_id = ?`, sh.ID).Scan(&id); err != nil {
-			t.Fatal(err)
+		if _, err := svc.Undo(ctx, sh.ID, mergeID, 0, clock.Now()); err != nil {
+			t.Fatalf("undo import merge %d: %v", mergeID, err)
 		}
-		_, err := customer.NewService(db).Undo(ctx, sh.ID, id, 0, clock.Now())
-		if guanxi.ErrorCode(err) != guanxi.EINVALID || !strings.Contains(err.Error(), "cannot be undone") {
-			t.Errorf("undo of an import merge: %v", err)
+		c, err := svc.Get(ctx, sh.ID, merged)
+		if err != nil || c.MergedInto != 0 {
+			t.Fatalf("merged customer after undo: %+v %v", c, err)
+		}
+		for _, id := range []int64{survivor, merged} {
+			var orders, idents, statOrders int
+			_ = db.QueryRow(ctx, `SELECT COUNT(*) FROM orders WHERE shop_id = ? AND customer_id = ?`, sh.ID, id).Scan(&orders)
+			_ = db.QueryRow(ctx, `SELECT COUNT(*) FROM customer_identities WHERE shop_id = ? AND customer_id = ?`, sh.ID, id).Scan(&idents)
+			_ = db.QueryRow(ctx, `SELECT COUNT(*) FROM orders WHERE shop_id = ? AND customer_id = ? AND purchase_day IS NOT NULL`, sh.ID, id).Scan(&statOrders)
+			var got int
+			if err := db.QueryRow(ctx, `SELECT orders_count FROM customer_stats WHERE shop_id = ? AND customer_id = ?`, sh.ID, id).Scan(&got); err != nil {
+				t.Fatalf("customer %d has no statistics after the undo: %v", id, err)
+			}
+			if orders == 0 || idents == 0 || got != statOrders {
+				t.Errorf("customer %d after undo: %d orders, %d identities, stats say %d purchases of %d", id, orders, idents, got, statOrders)
+			}
+		}
+		if bad, err := customer.CheckStats(ctx, db, sh.ID); err != nil || len(bad) != 0 {
+			t.Errorf("stats after the undo differ from a recomputation: %+v %v", bad, err)
 		}
 	})
 }

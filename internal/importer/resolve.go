@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/orderfile"
 )
 
@@ -243,6 +244,12 @@ func (r *run) merge(ctx context.Context, from, to int64, reason string) error {
 		return err
 	}
 	tx, shopID := r.tx, r.sh.ID
+	// What moves is recorded, so the merge can be undone from the
+	// customer page like one made there.
+	trace, err := customer.StartMergeTrace(ctx, tx, shopID, to, from)
+	if err != nil {
+		return fmt.Errorf("merge customer %d into %d: %w", from, to, err)
+	}
 	stmts := []struct {
 		q    string
 		args []any
@@ -270,12 +277,16 @@ WHERE shop_id = ? AND id = ?`, []any{shopID, from, shopID, from, shopID, from, s
 			return fmt.Errorf("merge customer %d into %d: %w", from, to, err)
 		}
 	}
+	detail, err := trace.JSON(ctx, tx, shopID)
+	if err != nil {
+		return fmt.Errorf("merge customer %d into %d: %w", from, to, err)
+	}
 	id, err := tx.NextIDs(ctx, shopID, "customer_merges", 1)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO customer_merges (shop_id, id, survivor_id, merged_id, reason, source, merged_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		shopID, id, to, from, reason, r.src, r.now); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO customer_merges (shop_id, id, survivor_id, merged_id, reason, source, merged_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		shopID, id, to, from, reason, r.src, r.now, detail); err != nil {
 		return fmt.Errorf("merge customer %d into %d: %w", from, to, err)
 	}
 	r.redirect[from] = to

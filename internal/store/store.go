@@ -220,11 +220,16 @@ func (tx *Tx) NextIDs(ctx context.Context, shopID int64, name string, n int64) (
 }
 
 // Analyze refreshes the planner's statistics after a bulk change, so that
-// queries keep choosing index lookups over scans as tables grow.
+// queries keep choosing index lookups over scans as tables grow. It must
+// not run inside a transaction (VACUUM refuses one).
 func (db *DB) Analyze(ctx context.Context) error {
 	var err error
 	if db.Dialect == Postgres {
-		_, err = db.write.ExecContext(ctx, `ANALYZE customers, customer_identities, customer_stats, orders, order_lines, products`)
+		// VACUUM too: it marks the new rows' pages all-visible, so that
+		// index-only scans (the customer list walking customer_stats_recent)
+		// read the index alone instead of fetching every row; autovacuum
+		// gets there too, but only later.
+		_, err = db.write.ExecContext(ctx, `VACUUM (ANALYZE) customers, customer_identities, customer_stats, orders, order_lines, products`)
 	} else {
 		// optimize analyses the tables whose size changed enough to matter,
 		// in full: a sampled analysis (analysis_limit) misjudges the leading
