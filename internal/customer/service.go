@@ -130,6 +130,19 @@ var walkAbove = countCap // a variable so that a test can walk a small shop
 // customers(shop_id, name), equality on customers(shop_id, phone), the
 // primary key, and ranges or equality on the customer_identities key.
 func (s *Service) Search(ctx context.Context, shopID int64, f Filter) (Page, error) {
+	var p Page
+	// One read transaction, in which PostgreSQL plans each statement for
+	// its arguments: a plan cached for any name would treat a full name
+	// like a surname (130 ms instead of 20).
+	err := s.db.ViewPlanned(ctx, func(tx *store.ReadTx) error {
+		var err error
+		p, err = s.search(ctx, tx, shopID, f)
+		return err
+	})
+	return p, err
+}
+
+func (s *Service) search(ctx context.Context, db querier, shopID int64, f Filter) (Page, error) {
 	p := Page{Limit: f.Limit, Offset: max(f.Offset, 0)}
 	if p.Limit <= 0 {
 		p.Limit = DefaultLimit
@@ -139,7 +152,7 @@ func (s *Service) Search(ctx context.Context, shopID int64, f Filter) (Page, err
 	q := strings.TrimSpace(f.Query)
 	scored := f.Segment != nil || f.Lifecycle != nil || f.Tier != nil
 	if q == "" && f.Province == nil && f.Channel == nil && f.Tag == nil && !scored {
-		return s.recent(ctx, shopID, p)
+		return s.recent(ctx, db, shopID, p)
 	}
 	// conds are the filter's predicates on c (customers) and cs (scores).
 	var conds []string
@@ -181,7 +194,7 @@ func (s *Service) Search(ctx context.Context, shopID int64, f Filter) (Page, err
 	var hargs, pargs []any
 	if q != "" {
 		var err error
-		if hits, hargs, pred, pargs, err = s.matches(ctx, shopID, q); err != nil {
+		if hits, hargs, pred, pargs, err = s.matches(ctx, db, shopID, q); err != nil {
 			return p, err
 		}
 	}
@@ -198,7 +211,7 @@ func (s *Service) Search(ctx context.Context, shopID int64, f Filter) (Page, err
 	}
 	args = append(args, cargs...)
 
-	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+` WHERE `+where+` LIMIT ?) m`, append(slices.Clone(args), countCap+1)...).Scan(&p.Total); err != nil {
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+` WHERE `+where+` LIMIT ?) m`, append(slices.Clone(args), countCap+1)...).Scan(&p.Total); err != nil {
 		return p, fmt.Errorf("customer: search %q in shop %d: count: %w", q, shopID, err)
 	}
 	if p.Total > countCap {
@@ -211,9 +224,9 @@ func (s *Service) Search(ctx context.Context, shopID int64, f Filter) (Page, err
 		if pred != "" {
 			conds, cargs = append([]string{pred}, conds...), append(slices.Clone(pargs), cargs...)
 		}
-		return s.walk(ctx, shopID, p, q, joinScores, conds, cargs)
+		return s.walk(ctx, db, shopID, p, q, joinScores, conds, cargs)
 	}
-	rows, err := s.db.Query(ctx, `SELECT c.id, c.name, c.phone, c.email, c.province, c.city,
+	rows, err := db.Query(ctx, `SELECT c.id, c.name, c.phone, c.email, c.province, c.city,
        COALESCE(s.first_purchase_at, 0), COALESCE(s.last_purchase_at, 0), COALESCE(s.purchase_days, 0),
        COALESCE(s.orders_count, 0), COALESCE(s.total_spent, 0), COALESCE(s.refunded, 0)
 FROM `+from+`
@@ -232,7 +245,7 @@ LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
 // customers for whom every condition holds. With at least walkAbove
 // matches, the first page is found within a few thousand steps; sorting
 // every match instead would read them all.
-func (s *Service) walk(ctx context.Context, shopID int64, p Page, q, joinScores string, conds []string, cargs []any) (Page, error) {
+func (s *Service) walk(ctx context.Context, db querier, shopID int64, p Page, q, joinScores string, conds []string, cargs []any) (Page, error) {
 	// SQLite would rather drive a name range and sort every match; the
 	// index named keeps it walking in order. PostgreSQL's planner sees the
 	// LIMIT and the ordered index itself.
@@ -245,7 +258,7 @@ func (s *Service) walk(ctx context.Context, shopID int64, p Page, q, joinScores 
 		where += ` AND ` + c
 	}
 	args = append(args, cargs...)
-	rows, err := s.db.Query(ctx, `SELECT c.id, c.name, c.phone, c.email, c.province, c.city,
+	rows, err := db.Query(ctx, `SELECT c.id, c.name, c.phone, c.email, c.province, c.city,
        COALESCE(s.first_purchase_at, 0), COALESCE(s.last_purchase_at, 0), s.purchase_days,
        s.orders_count, s.total_spent, s.refunded
 FROM `+stats+`
@@ -262,8 +275,8 @@ LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
 // recent lists every live customer, most recent buyer first, walking the
 // customer_stats_recent index one page at a time: every live customer has
 // exactly one stats row (imports and merges keep it so).
-func (s *Service) recent(ctx context.Context, shopID int64, p Page) (Page, error) {
-	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM customer_stats WHERE shop_id = ? LIMIT ?) m`, shopID, countCap+1).Scan(&p.Total); err != nil {
+func (s *Service) recent(ctx context.Context, db querier, shopID int64, p Page) (Page, error) {
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM customer_stats WHERE shop_id = ? LIMIT ?) m`, shopID, countCap+1).Scan(&p.Total); err != nil {
 		return p, fmt.Errorf("customer: list shop %d: count: %w", shopID, err)
 	}
 	if p.Total > countCap {
@@ -272,7 +285,7 @@ func (s *Service) recent(ctx context.Context, shopID int64, p Page) (Page, error
 	if p.Total == 0 || !p.Capped && p.Offset >= p.Total {
 		return p, nil
 	}
-	rows, err := s.db.Query(ctx, `SELECT c.id, c.name, c.phone, c.email, c.province, c.city,
+	rows, err := db.Query(ctx, `SELECT c.id, c.name, c.phone, c.email, c.province, c.city,
        COALESCE(s.first_purchase_at, 0), COALESCE(s.last_purchase_at, 0), s.purchase_days,
        s.orders_count, s.total_spent, s.refunded
 FROM customer_stats s
@@ -309,7 +322,7 @@ func scanRows(rows *sql.Rows, p *Page, q string, shopID int64) error {
 // as a UNION of index lookups (the shop first), and a predicate on one
 // customer c saying whether they are one of them, for walking customers in
 // another order.
-func (s *Service) matches(ctx context.Context, shopID int64, q string) (union string, uargs []any, pred string, pargs []any, err error) {
+func (s *Service) matches(ctx context.Context, db querier, shopID int64, q string) (union string, uargs []any, pred string, pargs []any, err error) {
 	var parts, preds []string
 	add := func(lookup string, largs []any, p string, a ...any) {
 		parts, preds = append(parts, lookup), append(preds, p)
@@ -330,7 +343,7 @@ func (s *Service) matches(ctx context.Context, shopID int64, q string) (union st
 	if id, err := strconv.ParseInt(q, 10, 64); err == nil && id > 0 && q[0] != '+' {
 		add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND id = ?`, []any{shopID, id}, `c.id = ?`, id)
 	}
-	kinds, err := s.platformKinds(ctx, shopID)
+	kinds, err := platformKinds(ctx, db, shopID)
 	if err != nil {
 		return "", nil, "", nil, err
 	}
@@ -344,12 +357,12 @@ func (s *Service) matches(ctx context.Context, shopID int64, q string) (union st
 // platformKinds lists the (platform, kind) pairs of the shop's platform
 // identities (not phones and e-mails, whose platform is ""), by a loose
 // index scan: one index seek per pair, however many identities there are.
-func (s *Service) platformKinds(ctx context.Context, shopID int64) ([][2]string, error) {
+func platformKinds(ctx context.Context, db querier, shopID int64) ([][2]string, error) {
 	var out [][2]string
 	platform := ""
 	for {
 		var next sql.NullString
-		if err := s.db.QueryRow(ctx, `SELECT MIN(platform) FROM customer_identities WHERE shop_id = ? AND platform > ?`,
+		if err := db.QueryRow(ctx, `SELECT MIN(platform) FROM customer_identities WHERE shop_id = ? AND platform > ?`,
 			shopID, platform).Scan(&next); err != nil {
 			return nil, fmt.Errorf("customer: identity platforms of shop %d: %w", shopID, err)
 		}
@@ -360,7 +373,7 @@ func (s *Service) platformKinds(ctx context.Context, shopID int64) ([][2]string,
 		kind := ""
 		for {
 			var k sql.NullString
-			if err := s.db.QueryRow(ctx, `SELECT MIN(kind) FROM customer_identities WHERE shop_id = ? AND platform = ? AND kind > ?`,
+			if err := db.QueryRow(ctx, `SELECT MIN(kind) FROM customer_identities WHERE shop_id = ? AND platform = ? AND kind > ?`,
 				shopID, platform, kind).Scan(&k); err != nil {
 				return nil, fmt.Errorf("customer: identity kinds of shop %d: %w", shopID, err)
 			}

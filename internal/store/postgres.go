@@ -2,26 +2,17 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
-	// pgx prepares every statement, and after five runs PostgreSQL may plan
-	// it once for any arguments: for a name search that generic plan cannot
-	// tell a surname shared by a million customers from a full name shared
-	// by ten, and picks one plan for both. Planning each run costs well
-	// under a millisecond here; a wrong plan costs hundreds.
-	if _, ok := cfg.RuntimeParams["plan_cache_mode"]; !ok {
-		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	}
-	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(8)
 	if err := db.PingContext(ctx); err != nil {

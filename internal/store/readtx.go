@@ -35,6 +35,20 @@ func (tx *ReadTx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row 
 // writers on both engines; on SQLite they hold back WAL checkpoints until
 // they end.
 func (db *DB) View(ctx context.Context, fn func(tx *ReadTx) error) error {
+	return db.view(ctx, false, fn)
+}
+
+// ViewPlanned is View for queries whose best plan depends on their
+// arguments (a search by a surname shared by thousands, or by a full name
+// shared by ten): PostgreSQL plans each statement in it afresh instead of
+// reusing a plan made once for any arguments, as it does for a statement
+// run often. Elsewhere cached plans stay, cheaper for the many lookups by
+// key.
+func (db *DB) ViewPlanned(ctx context.Context, fn func(tx *ReadTx) error) error {
+	return db.view(ctx, true, fn)
+}
+
+func (db *DB) view(ctx context.Context, planEach bool, fn func(tx *ReadTx) error) error {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.Dialect == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
@@ -46,6 +60,11 @@ func (db *DB) View(ctx context.Context, fn func(tx *ReadTx) error) error {
 	defer func() { _ = sqlTx.Rollback() }()
 	// Both engines take the snapshot at the first read, not at BEGIN: read
 	// now, so the snapshot is the moment View was called.
+	if planEach && db.Dialect == Postgres {
+		if _, err := sqlTx.ExecContext(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+			return fmt.Errorf("store: begin read: %w", err)
+		}
+	}
 	var n int64
 	if err := sqlTx.QueryRowContext(ctx, `SELECT COUNT(*) FROM goose_db_version`).Scan(&n); err != nil {
 		return fmt.Errorf("store: begin read: %w", err)

@@ -130,3 +130,24 @@ func shape(sql string) []string {
 	}
 	return out
 }
+
+// TestViewPlanned checks that PostgreSQL plans every statement of a planned
+// view afresh, and only there.
+func TestViewPlanned(t *testing.T) {
+	db := storetest.Postgres(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		view func(context.Context, func(*store.ReadTx) error) error
+		want string
+	}{{db.ViewPlanned, "force_custom_plan"}, {db.View, "auto"}} {
+		var mode string
+		if err := c.view(ctx, func(tx *store.ReadTx) error {
+			return tx.QueryRow(ctx, `SHOW plan_cache_mode`).Scan(&mode)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if mode != c.want {
+			t.Errorf("plan_cache_mode %q, want %q", mode, c.want)
+		}
+	}
+}
