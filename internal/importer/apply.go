@@ -97,22 +97,9 @@ func (s *Service) Apply(ctx context.Context, sh *shop.Shop, recs []*orderfile.Re
 // newRunFor is newRun for a handful of records: it reads only the
 // identities, merges and products those records can meet.
 func (s *Service) newRunFor(ctx context.Context, tx *store.Tx, sh *shop.Shop, name string, sum *Summary, recs []*orderfile.Record) (*run, error) {
-	r := &run{
-		s: s, tx: tx, sh: sh, loc: sh.Location(), now: s.clock.Now().Unix(), sum: sum, src: name,
-		idents: map[string]int64{}, redirect: map[int64]int64{}, filled: map[int64]uint8{}, seen: map[uint64]int64{},
-		seenExact: map[string]int64{}, products: map[string]int64{}, dirty: map[int64]struct{}{}, pendingCust: map[int64]int{},
-	}
-	if tx.Dialect() == store.Postgres {
-		// Serialise writers into one shop, as an import does.
-		if _, err := tx.Exec(ctx, `SELECT id FROM shops WHERE id = ? FOR UPDATE`, sh.ID); err != nil {
-			return nil, fmt.Errorf("lock shop: %w", err)
-		}
-	}
-	var one int
-	err := tx.QueryRow(ctx, `SELECT 1 FROM orders WHERE shop_id = ? LIMIT 1`, sh.ID).Scan(&one)
-	r.hadOrders = err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("read orders: %w", err)
+	r, err := s.startRun(ctx, tx, sh, name, sum)
+	if err != nil {
+		return nil, err
 	}
 	var found []int64
 	skus := map[string]bool{}

@@ -211,15 +211,17 @@ func (s *Service) run(ctx context.Context, sh *shop.Shop, name string, opt Optio
 // planner's statistics.
 const analyzeAfter = 1000
 
-func (s *Service) newRun(ctx context.Context, tx *store.Tx, sh *shop.Shop, name string, sum *Summary) (*run, error) {
+// startRun begins a run of writes into the shop, recorded as from src: on
+// PostgreSQL it locks the shop, so that writers into one shop (imports,
+// API pushes, webhooks) go one at a time, since they allocate ids and
+// resolve identities against a snapshot of the shop.
+func (s *Service) startRun(ctx context.Context, tx *store.Tx, sh *shop.Shop, src string, sum *Summary) (*run, error) {
 	r := &run{
-		s: s, tx: tx, sh: sh, loc: sh.Location(), now: s.clock.Now().Unix(), sum: sum, src: "import:" + name,
+		s: s, tx: tx, sh: sh, loc: sh.Location(), now: s.clock.Now().Unix(), sum: sum, src: src,
 		idents: map[string]int64{}, redirect: map[int64]int64{}, filled: map[int64]uint8{}, seen: map[uint64]int64{},
 		seenExact: map[string]int64{}, products: map[string]int64{}, dirty: map[int64]struct{}{}, pendingCust: map[int64]int{},
 	}
 	if tx.Dialect() == store.Postgres {
-		// Serialise imports into one shop: they allocate ids and resolve
-		// identities against a snapshot of the shop.
 		if _, err := tx.Exec(ctx, `SELECT id FROM shops WHERE id = ? FOR UPDATE`, sh.ID); err != nil {
 			return nil, fmt.Errorf("lock shop: %w", err)
 		}
@@ -229,6 +231,14 @@ func (s *Service) newRun(ctx context.Context, tx *store.Tx, sh *shop.Shop, name 
 	r.hadOrders = err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read orders: %w", err)
+	}
+	return r, nil
+}
+
+func (s *Service) newRun(ctx context.Context, tx *store.Tx, sh *shop.Shop, name string, sum *Summary) (*run, error) {
+	r, err := s.startRun(ctx, tx, sh, "import:"+name, sum)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := tx.Query(ctx, `SELECT platform, kind, value, customer_id FROM customer_identities WHERE shop_id = ?`, sh.ID)
 	if err != nil {
