@@ -178,15 +178,21 @@ func TestDuplicatesUI(t *testing.T) {
 		mustNotContain(t, "after dismiss", p.body, "宋青书")
 		mustContain(t, "after dismiss", p.body, "周芷若")
 
-		// A merge the importer made shows, but offers no undo: it did not
-		// record what moved.
+		// A merge the importer made records what moved, so it offers undo;
+		// one from before it did (no detail) shows, without undo.
 		var impSurvivor, impMerge int64
 		if err := db.QueryRow(context.Background(), `SELECT survivor_id, id FROM customer_merges WHERE shop_id = ? AND source <> 'ui' ORDER BY id LIMIT 1`, e.shopA.ID).Scan(&impSurvivor, &impMerge); err != nil {
 			t.Fatal(err)
 		}
+		undo := "/s/a/merges/" + strconv.FormatInt(impMerge, 10) + "/undo"
 		p = alice.get("/s/a/customers/" + strconv.FormatInt(impSurvivor, 10))
-		mustContain(t, "import merge", p.body, "合并记录", "无法撤销")
-		mustNotContain(t, "import merge", p.body, "/s/a/merges/"+strconv.FormatInt(impMerge, 10)+"/undo")
+		mustContain(t, "import merge", p.body, "合并记录", undo)
+		if _, err := db.Exec(context.Background(), `UPDATE customer_merges SET detail = '{}' WHERE shop_id = ? AND id = ?`, e.shopA.ID, impMerge); err != nil {
+			t.Fatal(err)
+		}
+		p = alice.get("/s/a/customers/" + strconv.FormatInt(impSurvivor, 10))
+		mustContain(t, "old import merge", p.body, "合并记录", "无法撤销")
+		mustNotContain(t, "old import merge", p.body, undo)
 
 		// An admin may have the candidates found again at once; an analyst
 		// gets the cached ones.
