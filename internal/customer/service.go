@@ -197,6 +197,10 @@ func (s *Service) search(ctx context.Context, db querier, shopID int64, f Filter
 		if hits, hargs, pred, pargs, err = s.matches(ctx, db, shopID, q); err != nil {
 			return p, err
 		}
+		if hits == "" {
+			return p, nil
+		}
+
 	}
 
 	// By matches: the customers the text names, then the filters.
@@ -318,7 +322,7 @@ func scanRows(rows *sql.Rows, p *Page, q string, shopID int64) error {
 }
 
 // matches returns the text q as a search means it, in two forms with their
-// arguments: a query yielding (shop_id, id) of every customer it may mean,
+// arguments (both empty when nobody can match): a query yielding (shop_id, id) of every customer it may mean,
 // as a UNION of index lookups (the shop first), and a predicate on one
 // customer c saying whether they are one of them, for walking customers in
 // another order.
@@ -328,16 +332,31 @@ func (s *Service) matches(ctx context.Context, db querier, shopID int64, q strin
 		parts, preds = append(parts, lookup), append(preds, p)
 		uargs, pargs = append(uargs, largs...), append(pargs, a...)
 	}
-	add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND name >= ? AND name < ?`, []any{shopID, q, q + maxRune},
-		`(c.name >= ? AND c.name < ?)`, q, q+maxRune)
+	// A prefix no one has is left out (one index seek to know), so that a
+	// walk through many customers tests only what can match: a surname
+	// needs no nick lookup per customer when no nick starts with it.
+	exists := func(q string, args ...any) (bool, error) {
+		var one int
+		err := db.QueryRow(ctx, q+` LIMIT 1`, args...).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	if ok, err := exists(`SELECT 1 FROM customers WHERE shop_id = ? AND name >= ? AND name < ?`, shopID, q, q+maxRune); err != nil {
+		return "", nil, "", nil, err
+	} else if ok {
+		add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND name >= ? AND name < ?`, []any{shopID, q, q + maxRune},
+			`(c.name >= ? AND c.name < ?)`, q, q+maxRune)
+	}
 	identity := `EXISTS (SELECT 1 FROM customer_identities i WHERE i.shop_id = c.shop_id AND i.customer_id = c.id AND i.platform = ? AND i.kind = ? AND `
 	if phone := guanxi.NormalizePhone(q); phone != "" {
 		add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND phone = ?`, []any{shopID, phone}, `c.phone = ?`, phone)
-		add(`SELECT shop_id, customer_id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'phone' AND value = ?`, []any{shopID, phone},
+		add(`SELECT DISTINCT shop_id, customer_id AS id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'phone' AND value = ?`, []any{shopID, phone},
 			identity+`i.value = ?)`, "", "phone", phone)
 	}
 	if email := guanxi.NormalizeEmail(q); email != "" {
-		add(`SELECT shop_id, customer_id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'email' AND value = ?`, []any{shopID, email},
+		add(`SELECT DISTINCT shop_id, customer_id AS id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'email' AND value = ?`, []any{shopID, email},
 			identity+`i.value = ?)`, "", "email", email)
 	}
 	if id, err := strconv.ParseInt(q, 10, 64); err == nil && id > 0 && q[0] != '+' {
@@ -348,9 +367,20 @@ func (s *Service) matches(ctx context.Context, db querier, shopID int64, q strin
 		return "", nil, "", nil, err
 	}
 	for _, k := range kinds {
-		add(`SELECT shop_id, customer_id FROM customer_identities WHERE shop_id = ? AND platform = ? AND kind = ? AND value >= ? AND value < ?`,
-			[]any{shopID, k[0], k[1], q, q + maxRune}, identity+`i.value >= ? AND i.value < ?)`, k[0], k[1], q, q+maxRune)
+		ok, err := exists(`SELECT 1 FROM customer_identities WHERE shop_id = ? AND platform = ? AND kind = ? AND value >= ? AND value < ?`, shopID, k[0], k[1], q, q+maxRune)
+		if err != nil {
+			return "", nil, "", nil, err
+		}
+		if ok {
+			add(`SELECT DISTINCT shop_id, customer_id AS id FROM customer_identities WHERE shop_id = ? AND platform = ? AND kind = ? AND value >= ? AND value < ?`,
+				[]any{shopID, k[0], k[1], q, q + maxRune}, identity+`i.value >= ? AND i.value < ?)`, k[0], k[1], q, q+maxRune)
+		}
 	}
+	if len(parts) == 0 {
+		return "", nil, "", nil, nil // nothing can match
+	}
+	// UNION drops repeats; the identity lookups drop their own (one
+	// customer, several ids with the prefix) for when one stands alone.
 	return strings.Join(parts, "\nUNION\n"), uargs, "(" + strings.Join(preds, " OR ") + ")", pargs, nil
 }
 
