@@ -204,9 +204,12 @@ func (s *Service) search(ctx context.Context, db querier, shopID int64, f Filter
 	}
 
 	// By matches: the customers the text names, then the filters.
-	from, where, args := `customers c`, `c.shop_id = ? AND c.merged_into IS NULL`, []any{shopID}
+	with, from, where, args := ``, `customers c`, `c.shop_id = ? AND c.merged_into IS NULL`, []any{shopID}
 	if hits != "" {
-		from = `(` + hits + `) h JOIN customers c ON c.shop_id = h.shop_id AND c.id = h.id`
+		// Gathered first, whatever the planner would rather: flattened into
+		// the join, a lone name range let SQLite walk every customer.
+		with = `WITH h AS MATERIALIZED (` + hits + `) `
+		from = `h JOIN customers c ON c.shop_id = h.shop_id AND c.id = h.id`
 		where, args = `c.merged_into IS NULL`, slices.Clone(hargs)
 	}
 	from += joinScores
@@ -215,7 +218,7 @@ func (s *Service) search(ctx context.Context, db querier, shopID int64, f Filter
 	}
 	args = append(args, cargs...)
 
-	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+` WHERE `+where+` LIMIT ?) m`, append(slices.Clone(args), countCap+1)...).Scan(&p.Total); err != nil {
+	if err := db.QueryRow(ctx, with+`SELECT COUNT(*) FROM (SELECT 1 FROM `+from+` WHERE `+where+` LIMIT ?) m`, append(slices.Clone(args), countCap+1)...).Scan(&p.Total); err != nil {
 		return p, fmt.Errorf("customer: search %q in shop %d: count: %w", q, shopID, err)
 	}
 	if p.Total > countCap {
@@ -230,7 +233,7 @@ func (s *Service) search(ctx context.Context, db querier, shopID int64, f Filter
 		}
 		return s.walk(ctx, db, shopID, p, q, joinScores, conds, cargs)
 	}
-	rows, err := db.Query(ctx, `SELECT c.id, c.name, c.phone, c.email, c.province, c.city,
+	rows, err := db.Query(ctx, with+`SELECT c.id, c.name, c.phone, c.email, c.province, c.city,
        COALESCE(s.first_purchase_at, 0), COALESCE(s.last_purchase_at, 0), COALESCE(s.purchase_days, 0),
        COALESCE(s.orders_count, 0), COALESCE(s.total_spent, 0), COALESCE(s.refunded, 0)
 FROM `+from+`
