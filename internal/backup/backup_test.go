@@ -31,7 +31,8 @@ var ctx = context.Background()
 var allTables = []string{"shops", "shop_counters", "users", "shop_members", "sessions", "customers", "customer_consents",
 	"customer_identities", "customer_stats", "products", "orders", "order_lines", "timeline_events", "customer_merges", "customer_duplicate_dismissals", "import_runs", "customer_scores", "score_runs",
 	"score_clusters", "shop_cohorts", "product_rules", "score_settings", "api_tokens", "webhook_secrets", "webhook_deliveries", "jobs",
-	"audit_log", "teams", "team_members"}
+	"audit_log", "teams", "team_members", "segments", "segment_sizes",
+	"loyalty_settings", "points_ledger", "loyalty_accounts", "member_tiers"}
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
 	t.Helper()
@@ -113,6 +114,15 @@ VALUES (?, ?, '2025-06-30', 3, 2, 12345, 5, 4, 3, '重要价值客户', 'Champio
 		s1.ID, uid, strconv.FormatInt(cid, 10), `{"changed": {"name": ["王", "王芳"]}}`)
 	exec(t, db, `INSERT INTO teams (shop_id, id, name, created_at) VALUES (?, 1, '售后组', 27)`, s1.ID)
 	exec(t, db, `INSERT INTO team_members (shop_id, team_id, user_id) VALUES (?, 1, ?)`, s1.ID, uid)
+	exec(t, db, `INSERT INTO segments (shop_id, id, name, rule, created_at, updated_at, created_by) VALUES (?, 1, '高价值', ?, 30, 31, ?), (?, 2, 'cli', '{"not": {"field": "tag", "op": "contains", "value": "x"}}', 32, 32, NULL)`,
+		s1.ID, `{"all": [{"field": "total_spent", "op": "gte", "value": 199.5}, {"field": "province", "op": "in", "value": ["浙江", "上海"]}]}`, uid, s1.ID)
+	exec(t, db, `INSERT INTO segment_sizes (shop_id, segment_id, day, customers) VALUES (?, 1, 20250601, 3), (?, 1, 20250602, 0)`, s1.ID, s1.ID)
+	exec(t, db, `INSERT INTO loyalty_settings (shop_id, points_per_yuan, point_value, expiry_months, tier_basis, tiers, updated_at) VALUES (?, 2, 1, 12, 'spend', ?, 33)`,
+		s1.ID, `[{"name": "银卡", "min_spend": 100000}, {"name": "金卡", "min_spend": 500000}]`)
+	exec(t, db, `INSERT INTO points_ledger (shop_id, id, customer_id, kind, points, remaining, order_id, reason, actor, created_at, expires_at, idempotency_key)
+VALUES (?, 1, ?, 'earn', 200, 150, 1, 'order 1', 'cli', 34, 35, 'order:1'), (?, 2, ?, 'redeem', -50, 0, NULL, '', 'user:admin', 36, NULL, NULL)`, s1.ID, cid, s1.ID, cid)
+	exec(t, db, `INSERT INTO loyalty_accounts (shop_id, customer_id, balance, updated_at) VALUES (?, ?, 150, 36)`, s1.ID, cid)
+	exec(t, db, `INSERT INTO member_tiers (shop_id, customer_id, tier, since) VALUES (?, ?, '银卡', 37)`, s1.ID, cid)
 	exec(t, db, `UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_last_step = 58000000 WHERE id = ?`, uid)
 	exec(t, db, `INSERT INTO customer_duplicate_dismissals (shop_id, customer_a, customer_b, dismissed_by, dismissed_at) SELECT shop_id, MIN(id), MAX(id), NULL, 28 FROM customers WHERE shop_id = ? GROUP BY shop_id`, s1.ID)
 	exec(t, db, `UPDATE customer_merges SET detail = ?, merged_by = ?, undone_at = 29 WHERE shop_id = ?`, `{"v": 1, "orders": [1, 2], "survivor_before": {"name": "王\t芳"}}`, uid, s1.ID)

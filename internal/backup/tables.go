@@ -54,6 +54,12 @@ var tables = []table{
 	{name: "audit_log", json: []string{"detail"}},
 	{name: "teams"},
 	{name: "team_members"},
+	{name: "segments", json: []string{"rule"}},
+	{name: "segment_sizes"},
+	{name: "loyalty_settings", json: []string{"tiers"}},
+	{name: "points_ledger"},
+	{name: "loyalty_accounts"},
+	{name: "member_tiers"},
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose: the
