@@ -140,14 +140,17 @@ func TestViewPlanned(t *testing.T) {
 		view func(context.Context, func(*store.ReadTx) error) error
 		want string
 	}{{db.ViewPlanned, "force_custom_plan"}, {db.View, "auto"}} {
-		var mode string
+		var mode, workers string
 		if err := c.view(ctx, func(tx *store.ReadTx) error {
-			return tx.QueryRow(ctx, `SHOW plan_cache_mode`).Scan(&mode)
+			if err := tx.QueryRow(ctx, `SHOW plan_cache_mode`).Scan(&mode); err != nil {
+				return err
+			}
+			return tx.QueryRow(ctx, `SHOW max_parallel_workers_per_gather`).Scan(&workers)
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if mode != c.want {
-			t.Errorf("plan_cache_mode %q, want %q", mode, c.want)
+		if mode != c.want || (c.want == "force_custom_plan") != (workers == "0") {
+			t.Errorf("plan_cache_mode %q, max_parallel_workers_per_gather %s; want %q", mode, workers, c.want)
 		}
 	}
 }
