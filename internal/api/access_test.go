@@ -9,6 +9,7 @@ import (
 
 	"github.com/guanxi-crm/guanxi/internal/api"
 	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
 )
@@ -50,6 +51,16 @@ func TestAccessMatrix(t *testing.T) {
 		if err := e.auth.RevokeToken(ctx, e.shopA.ID, tok.ID); err != nil {
 			t.Fatal(err)
 		}
+		// A saved segment of shop a whose id shop b does not have: segment
+		// ids count per shop, and the walk creates one in shop b.
+		rule := map[string]any{"field": "province", "op": "eq", "value": "浙江"}
+		var seg *segment.Segment
+		for i := range 5 {
+			seg = &segment.Segment{Name: fmt.Sprint("浙江 ", i), Rule: mustRule(t, rule)}
+			if err := e.segments.Create(ctx, e.shopA.ID, seg); err != nil {
+				t.Fatal(err)
+			}
+		}
 		other := e.token(t, e.shopB, auth.Scopes...)
 		r := strings.NewReplacer("{id}", fmt.Sprint(id), "{tag}", "vip", "{platform}", platform, "{external_id}", external)
 		for _, ep := range api.Endpoints() {
@@ -60,9 +71,18 @@ func TestAccessMatrix(t *testing.T) {
 			if strings.HasPrefix(ep.Path, "/orders/{id}") {
 				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(orderID), 1)
 			}
+			if strings.HasPrefix(ep.Path, "/saved-segments/{id}") {
+				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(seg.ID), 1)
+			}
 			var body any = map[string]any{"name": "入侵者", "version": before.Version, "tags": []string{"x"}}
-			if strings.HasSuffix(ep.Path, "/tags") {
+			switch {
+			case strings.HasSuffix(ep.Path, "/tags"):
 				body = map[string]any{"tags": []string{"x"}}
+			case ep.Path == "/segments/count":
+				body = rule
+			case strings.HasPrefix(ep.Path, "/saved-segments"):
+				// Valid, so that only the token can refuse it.
+				body = map[string]any{"name": "入侵者", "rule": map[string]any{"field": "city", "op": "eq", "value": "x"}}
 			}
 			what := ep.Method + " " + ep.Path
 			if st, b := e.do(t, ep.Method, "", path, body, nil); st != 401 {
@@ -97,6 +117,12 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		if amount != amountBefore {
 			t.Errorf("shop b's token changed shop a's order %d: amount %d → %d", orderID, amountBefore, amount)
+		}
+		if got, err := e.segments.Get(ctx, e.shopA.ID, seg.ID); err != nil || got.Name != seg.Name || string(got.Rule.JSON()) != string(seg.Rule.JSON()) {
+			t.Errorf("a refused write changed shop a's segment %d: %+v, %v", seg.ID, got, err)
+		}
+		if segs, _ := e.segments.List(ctx, e.shopA.ID); len(segs) != 5 {
+			t.Errorf("shop a has %d segments after the walk, want 5", len(segs))
 		}
 		after, _ := e.customers.Get(ctx, e.shopA.ID, id)
 		if after.Version != before.Version || after.Name != before.Name || slices.Contains(after.Tags, "x") {

@@ -3,7 +3,7 @@
 // with one error object shape, and described by an OpenAPI 3 document the
 // server serves at /api/v1/openapi.json (a test checks that every route is
 // documented and every documented route exists). Writes (orders, customer
-// profiles and tags) need the write scopes; the inbound order webhook at
+// profiles and tags, saved segments) need the write scopes; the inbound order webhook at
 // /api/v1/webhooks/orders/{shop} is authenticated by its HMAC signature
 // instead of a token (webhook.go).
 package api
@@ -29,6 +29,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/score"
+	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/webhook"
 )
@@ -41,6 +42,7 @@ type Config struct {
 	Auth      *auth.Service
 	Customers *customer.Service
 	Scores    *score.Service
+	Segments  *segment.Service // saved segments: rules, counts, members, history
 	Shops     *shop.Service
 	Orders    *order.Service
 	Writer    *order.Writer    // creates and updates orders (POST, PUT, webhook)
@@ -136,6 +138,14 @@ func (a *API) routes() []route {
 		{"DELETE", "/customers/{id}/tags/{tag}", "customers:write", a.deleteTag},
 		{"GET", "/tags", "customers:read", a.listTags},
 		{"GET", "/segments", "scores:read", a.listSegments},
+		{"POST", "/segments/count", "segments:read", a.countSegment},
+		{"GET", "/saved-segments", "segments:read", a.listSavedSegments},
+		{"POST", "/saved-segments", "segments:write", a.createSavedSegment},
+		{"GET", "/saved-segments/{id}", "segments:read", a.getSavedSegment},
+		{"PUT", "/saved-segments/{id}", "segments:write", a.putSavedSegment},
+		{"DELETE", "/saved-segments/{id}", "segments:write", a.deleteSavedSegment},
+		{"GET", "/saved-segments/{id}/members", "segments:read", a.savedSegmentMembers},
+		{"GET", "/saved-segments/{id}/history", "segments:read", a.savedSegmentHistory},
 		{"GET", "/orders/{id}", "orders:read", a.getOrder},
 		{"POST", "/orders", "orders:write", a.postOrder},
 		{"PUT", "/orders/{platform}/{external_id}", "orders:write", a.putOrder},

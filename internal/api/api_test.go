@@ -21,6 +21,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/importer"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/score"
+	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
@@ -37,6 +38,7 @@ type env struct {
 	auth         *auth.Service
 	customers    *customer.Service
 	webhooks     *webhook.Service
+	segments     *segment.Service
 	shopA, shopB *shop.Shop
 }
 
@@ -52,6 +54,8 @@ func newEnv(t testing.TB, db *store.DB, cfg api.Config) *env {
 	}
 	cfg.Auth, cfg.Customers, cfg.Scores, cfg.Log = e.auth, e.customers, scores, slog.New(slog.DiscardHandler)
 	cfg.Shops, cfg.Orders, cfg.Webhooks, cfg.Clock = shop.NewService(db, clock), order.NewService(db), e.webhooks, clock
+	e.segments = segment.NewService(db, clock)
+	cfg.Segments = e.segments
 	cfg.Writer = order.NewWriter(importer.NewService(db, clock, slog.New(slog.DiscardHandler)))
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api.New(cfg))

@@ -20,6 +20,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/job"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
+	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
@@ -59,6 +60,7 @@ type App struct {
 	Jobs      *job.Store
 	Audit     *audit.Service
 	Customers *customer.Service
+	Segments  *segment.Service
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -110,6 +112,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		// One customer service for the pages and the API, so they share
 		// its per-shop caches (filter counts, duplicate candidates).
 		Customers: customer.NewService(db),
+		Segments:  segment.NewService(db, clock),
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/job"
+	"github.com/guanxi-crm/guanxi/internal/shop"
 )
 
 // scheduler returns a job scheduler with Guanxi's handlers.
@@ -39,7 +40,19 @@ func (a *App) scoreJob(ctx context.Context, j *job.Job, progress func(string, fl
 	if err != nil {
 		return "", err
 	}
+	a.recordSegmentSizes(ctx, sh)
 	return scoreSummary(res), nil
+}
+
+// recordSegmentSizes records today's sizes (in the shop's zone) of the
+// shop's saved segments, after a successful score run, so that they can be
+// charted. A failure is logged, not returned: the run itself succeeded.
+func (a *App) recordSegmentSizes(ctx context.Context, sh *shop.Shop) {
+	now := a.Clock.Now().In(sh.Location())
+	day := now.Year()*10000 + int(now.Month())*100 + now.Day()
+	if err := a.Segments.RecordSizes(ctx, sh.ID, day); err != nil {
+		a.Log.Error("segment sizes not recorded", "shop", sh.Code, "day", day, "err", err)
+	}
 }
 
 // ParseTimeOfDay reads HH:MM for a daily job; "off" gives ok false.

@@ -45,6 +45,7 @@ func (a *App) Score(ctx context.Context, shopCode, asOf string, asJSON bool, out
 		if err != nil {
 			return "", err
 		}
+		a.recordSegmentSizes(ctx, sh)
 		return scoreSummary(res), nil
 	})
 	if xerr := s.Exec(ctx, j); xerr != nil {

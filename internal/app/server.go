@@ -104,7 +104,7 @@ func (a *App) Handler(cfg ServerConfig) (http.Handler, error) {
 	if err := a.registerUI(mux, cfg); err != nil {
 		return nil, err
 	}
-	mux.Handle("/api/v1/", api.New(api.Config{Auth: a.Auth, Customers: a.Customers, Scores: a.Scores, Log: a.Log,
+	mux.Handle("/api/v1/", api.New(api.Config{Auth: a.Auth, Customers: a.Customers, Scores: a.Scores, Segments: a.Segments, Log: a.Log,
 		Shops: a.Shops, Orders: order.NewService(a.DB), Writer: order.NewWriter(a.Importer), Webhooks: webhook.NewService(a.DB, a.Clock), Clock: a.Clock,
 		Rate: cfg.APIRate, Burst: int(2 * cfg.APIRate)}))
 	return a.observe(mux, m), nil

@@ -17,8 +17,9 @@ import (
 // Scopes an API token may hold. A token sees one shop, and within it only
 // what its scopes allow; customers:pii shows phones and e-mails unmasked,
 // customers:write edits profiles and tags, orders:write creates and updates
-// orders (an ERP or OMS pushing them).
-var Scopes = []string{"customers:read", "customers:pii", "customers:write", "orders:read", "orders:write", "scores:read", "reports:read"}
+// orders (an ERP or OMS pushing them), segments:read counts rules and reads
+// saved segments, their members and size history, segments:write saves them.
+var Scopes = []string{"customers:read", "customers:pii", "customers:write", "orders:read", "orders:write", "scores:read", "reports:read", "segments:read", "segments:write"}
 
 // tokenPrefix marks Guanxi API tokens, so that a leaked one is recognisable
 // (secret scanners key on such prefixes).
