@@ -333,3 +333,20 @@ func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 func withTimeout(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), 10*time.Second)
 }
+
+// getOne answers a GET of one record by the {id} of the path: get reads it
+// in the token's shop (another shop's is not found), out shapes it.
+func getOne[T any, J any](w http.ResponseWriter, r *http.Request, t *auth.Token, get func(ctx context.Context, shopID, id int64) (T, error), out func(T) J) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := withTimeout(r)
+	defer cancel()
+	v, err := get(ctx, t.ShopID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out(v))
+	return nil
+}

@@ -66,18 +66,7 @@ func orderOf(o *order.Order) orderJSON {
 
 // getOrder: GET /orders/{id}. Another shop's order is not found.
 func (a *API) getOrder(w http.ResponseWriter, r *http.Request, t *auth.Token) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := withTimeout(r)
-	defer cancel()
-	o, err := a.cfg.Orders.Get(ctx, t.ShopID, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, orderOf(o))
-	return nil
+	return getOne(w, r, t, a.cfg.Orders.Get, orderOf)
 }
 
 type orderPage struct {

@@ -109,18 +109,7 @@ func (a *API) createSavedSegment(w http.ResponseWriter, r *http.Request, t *auth
 
 // getSavedSegment: GET /saved-segments/{id}.
 func (a *API) getSavedSegment(w http.ResponseWriter, r *http.Request, t *auth.Token) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := withTimeout(r)
-	defer cancel()
-	seg, err := a.cfg.Segments.Get(ctx, t.ShopID, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, savedSegmentOf(seg))
-	return nil
+	return getOne(w, r, t, a.cfg.Segments.Get, savedSegmentOf)
 }
 
 // putSavedSegment: PUT /saved-segments/{id}, a new name and rule.
