@@ -220,10 +220,15 @@ var statusOf = map[string]int{
 	guanxi.EUNAUTH:    http.StatusUnauthorized,
 	guanxi.ELIMIT:     http.StatusTooManyRequests,
 	codeTooLarge:      http.StatusRequestEntityTooLarge,
+	codeTimeout:       http.StatusServiceUnavailable,
 }
 
 // codeTooLarge is the error code of a request body over maxBody.
 const codeTooLarge = "too_large"
+
+// codeTimeout is the error code of a request that ran out of its time
+// (withTimeout): the client may narrow it or try later.
+const codeTimeout = "timeout"
 
 // maxBody bounds every request body, the webhook's included.
 const maxBody = 1 << 20
@@ -294,6 +299,10 @@ func writeError(w http.ResponseWriter, err error) {
 	var b errorBody
 	b.Error.Code = guanxi.ErrorCode(err)
 	b.Error.Message = guanxi.ErrorMessage(err)
+	if b.Error.Code == guanxi.EINTERNAL && errors.Is(err, context.DeadlineExceeded) {
+		b.Error.Code, b.Error.Message = codeTimeout, "the request took longer than 10 seconds: narrow it, or try again later"
+		w.Header().Set("Retry-After", "10")
+	}
 	status, ok := statusOf[b.Error.Code]
 	if !ok {
 		status, b.Error.Message = http.StatusInternalServerError, "internal error"
