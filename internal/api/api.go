@@ -325,6 +325,16 @@ func pathID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// pageParams reads a list's ?limit= (1 to most, def when absent) and
+// ?offset=.
+func pageParams(r *http.Request, def, most int) (limit, offset int, err error) {
+	if limit, err = queryInt(r, "limit", def, 1, most); err != nil {
+		return 0, 0, err
+	}
+	offset, err = queryInt(r, "offset", 0, 0, 1<<30)
+	return limit, offset, err
+}
+
 // queryInt reads an optional whole-number query parameter within [lo, hi].
 func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 	s := r.URL.Query().Get(name)

@@ -64,11 +64,7 @@ type customerPage struct {
 
 // listCustomers: GET /customers?q=&province=&segment=&lifecycle=&tier=&limit=&offset=
 func (a *API) listCustomers(w http.ResponseWriter, r *http.Request, t *auth.Token) error {
-	limit, err := queryInt(r, "limit", 50, 1, 200)
-	if err != nil {
-		return err
-	}
-	offset, err := queryInt(r, "offset", 0, 0, 1<<30)
+	limit, offset, err := pageParams(r, 50, 200)
 	if err != nil {
 		return err
 	}

@@ -83,11 +83,7 @@ func (a *API) customerOrders(w http.ResponseWriter, r *http.Request, t *auth.Tok
 	if err != nil {
 		return err
 	}
-	limit, err := queryInt(r, "limit", 50, 1, 200)
-	if err != nil {
-		return err
-	}
-	offset, err := queryInt(r, "offset", 0, 0, 1<<30)
+	limit, offset, err := pageParams(r, 50, 200)
 	if err != nil {
 		return err
 	}

@@ -164,11 +164,7 @@ func (a *API) savedSegmentMembers(w http.ResponseWriter, r *http.Request, t *aut
 	if err != nil {
 		return err
 	}
-	limit, err := queryInt(r, "limit", segment.DefaultLimit, 1, 1000)
-	if err != nil {
-		return err
-	}
-	offset, err := queryInt(r, "offset", 0, 0, 1<<30)
+	limit, offset, err := pageParams(r, segment.DefaultLimit, 1000)
 	if err != nil {
 		return err
 	}

@@ -152,22 +152,8 @@ func (s *Service) newRunFor(ctx context.Context, tx *store.Tx, sh *shop.Shop, na
 		for _, s := range part {
 			args = append(args, s)
 		}
-		rows, err := tx.Query(ctx, `SELECT sku, id FROM products WHERE shop_id = ? AND sku IN (`+store.In(len(part))+`)`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("load products: %w", err)
-		}
-		for rows.Next() {
-			var sku string
-			var id int64
-			if err := rows.Scan(&sku, &id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("load products: %w", err)
-			}
-			r.products[sku] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("load products: %w", err)
+		if err := r.loadProducts(ctx, `SELECT sku, id FROM products WHERE shop_id = ? AND sku IN (`+store.In(len(part))+`)`, args...); err != nil {
+			return nil, err
 		}
 	}
 	return r, nil

@@ -270,21 +270,31 @@ func (s *Service) newRun(ctx context.Context, tx *store.Tx, sh *shop.Shop, name 
 		r.redirect[from] = to
 	}
 	rows.Close()
-	rows, err = tx.Query(ctx, `SELECT sku, id FROM products WHERE shop_id = ?`, sh.ID)
-	if err != nil {
-		return nil, fmt.Errorf("load products: %w", err)
+	if err := r.loadProducts(ctx, `SELECT sku, id FROM products WHERE shop_id = ?`, sh.ID); err != nil {
+		return nil, err
 	}
+	return r, nil
+}
+
+// loadProducts adds the (sku, id) rows of query to the run's products.
+func (r *run) loadProducts(ctx context.Context, query string, args ...any) error {
+	rows, err := r.tx.Query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("load products: %w", err)
+	}
+	defer rows.Close()
 	for rows.Next() {
 		var sku string
 		var id int64
 		if err := rows.Scan(&sku, &id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("load products: %w", err)
+			return fmt.Errorf("load products: %w", err)
 		}
 		r.products[sku] = id
 	}
-	rows.Close()
-	return r, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load products: %w", err)
+	}
+	return nil
 }
 
 func identKey(platform, kind, value string) string { return platform + "\x1f" + kind + "\x1f" + value }

@@ -77,22 +77,14 @@ func (u *UI) customerList(w http.ResponseWriter, r *http.Request, rq *request) {
 	if n := len(res.Customers); n > 0 {
 		p.From, p.To = res.Offset+1, res.Offset+n
 	}
-	link := func(page int) string {
-		v := url.Values{}
-		if q != "" {
-			v.Set("q", q)
-		}
-		for k, val := range chosen {
-			v.Set(k, val)
-		}
-		if page > 1 {
-			v.Set("page", strconv.Itoa(page))
-		}
-		if len(v) == 0 {
-			return r.URL.Path
-		}
-		return r.URL.Path + "?" + v.Encode()
+	keep := url.Values{}
+	if q != "" {
+		keep.Set("q", q)
 	}
+	for k, val := range chosen {
+		keep.Set(k, val)
+	}
+	link := func(page int) string { return pageLink(r.URL.Path, keep, page) }
 	if page > 1 {
 		p.Prev = link(page - 1)
 	}

@@ -78,17 +78,11 @@ func (u *UI) dashboardChurn(w http.ResponseWriter, r *http.Request, rq *request)
 		return
 	}
 	link := func(sort string, page int) string {
-		v := url.Values{}
+		keep := url.Values{}
 		if sort != "clv" {
-			v.Set("sort", sort)
+			keep.Set("sort", sort)
 		}
-		if page > 1 {
-			v.Set("page", strconv.Itoa(page))
-		}
-		if len(v) == 0 {
-			return r.URL.Path
-		}
-		return r.URL.Path + "?" + v.Encode()
+		return pageLink(r.URL.Path, keep, page)
 	}
 	p.SortURL = map[string]string{"clv": link("clv", 1), "monetary": link("monetary", 1)}
 	if n := len(p.List.Customers); n > 0 {

@@ -55,19 +55,11 @@ func (u *UI) duplicateList(w http.ResponseWriter, r *http.Request, rq *request) 
 	if n := len(res.Candidates); n > 0 {
 		p.From, p.To = res.Offset+1, res.Offset+n
 	}
-	link := func(page int) string {
-		v := url.Values{}
-		if minScore > 0 {
-			v.Set("min", strconv.Itoa(minScore))
-		}
-		if page > 1 {
-			v.Set("page", strconv.Itoa(page))
-		}
-		if len(v) == 0 {
-			return r.URL.Path
-		}
-		return r.URL.Path + "?" + v.Encode()
+	keep := url.Values{}
+	if minScore > 0 {
+		keep.Set("min", strconv.Itoa(minScore))
 	}
+	link := func(page int) string { return pageLink(r.URL.Path, keep, page) }
 	if page > 1 {
 		p.Prev = link(page - 1)
 	}

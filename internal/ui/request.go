@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -188,3 +189,19 @@ func (u *UI) clearSessionCookie(w http.ResponseWriter) {
 
 // clientIP is the peer's address, for the session record and the audit log.
 func clientIP(r *http.Request) string { return audit.PeerIP(r) }
+
+// pageLink is path with the query v and, past the first, page=N: a list's
+// link to one of its pages (v is not changed).
+func pageLink(path string, v url.Values, page int) string {
+	q := url.Values{}
+	for k, vals := range v {
+		q[k] = vals
+	}
+	if page > 1 {
+		q.Set("page", strconv.Itoa(page))
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
