@@ -1,0 +1,136 @@
+-- +goose Up
+-- Campaigns (issue 5 §2-4): what is sent to whom through which channel, the
+-- audience snapshot with its holdout, every message's delivery, the shop's
+-- contact policy and channel settings, and the evaluated results.
+
+-- The shop's contact policy, one row per shop that changed the defaults;
+-- it spans every channel and every campaign.
+CREATE TABLE contact_policies (
+    shop_id      INTEGER NOT NULL PRIMARY KEY REFERENCES shops (id) ON DELETE CASCADE,
+    quiet_start  INTEGER NOT NULL, -- minutes after midnight, shop time: no message from here…
+    quiet_end    INTEGER NOT NULL, -- …until here (wrapping midnight when start > end)
+    cap_messages INTEGER NOT NULL CHECK (cap_messages >= 0), -- marketing messages per customer…
+    cap_days     INTEGER NOT NULL CHECK (cap_days >= 0),     -- …per this many days; 0 no cap
+    updated_at   INTEGER NOT NULL
+);
+
+-- Signing keys of unsubscribe links, one per shop, made on first use.
+CREATE TABLE contact_keys (
+    shop_id    INTEGER NOT NULL PRIMARY KEY REFERENCES shops (id) ON DELETE CASCADE,
+    secret     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+-- A channel's provider settings per shop (JSON of internal/campaign's
+-- ChannelConfig), its send rate and what one message costs.
+CREATE TABLE channel_settings (
+    shop_id          INTEGER NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
+    channel          TEXT    NOT NULL CHECK (channel IN ('email', 'sms', 'wechat', 'webhook')),
+    config           TEXT    NOT NULL DEFAULT '{}',
+    rate             REAL    NOT NULL DEFAULT 0 CHECK (rate >= 0), -- messages per second; 0 unlimited
+    cost_per_message INTEGER NOT NULL DEFAULT 0 CHECK (cost_per_message >= 0), -- fen
+    updated_at       INTEGER NOT NULL,
+    PRIMARY KEY (shop_id, channel)
+) WITHOUT ROWID;
+
+-- Customers promotions must not reach for now: an open complaint, or an
+-- agent's hold. Service messages still go.
+CREATE TABLE contact_holds (
+    shop_id     INTEGER NOT NULL,
+    customer_id INTEGER NOT NULL,
+    reason      TEXT    NOT NULL, -- complaint:<ticket>, manual
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (shop_id, customer_id, reason),
+    FOREIGN KEY (shop_id, customer_id) REFERENCES customers (shop_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE campaigns (
+    shop_id            INTEGER NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
+    id                 INTEGER NOT NULL,
+    parent_id          INTEGER,          -- a recurring campaign's occurrence: the campaign it repeats
+    name               TEXT    NOT NULL,
+    theme              TEXT    NOT NULL DEFAULT '',
+    purpose            TEXT    NOT NULL CHECK (purpose IN ('marketing', 'service')),
+    segment_id         INTEGER,          -- the saved segment chosen, if any
+    rule               TEXT    NOT NULL, -- the audience rule (copied from the segment at launch)
+    channel            TEXT    NOT NULL CHECK (channel IN ('email', 'sms', 'wechat', 'webhook')),
+    subject            TEXT    NOT NULL DEFAULT '',
+    body               TEXT    NOT NULL,
+    provider_template  TEXT    NOT NULL DEFAULT '', -- SMS / WeChat template id
+    coupon_template_id INTEGER,
+    schedule           TEXT    NOT NULL CHECK (schedule IN ('now', 'at', 'recurring')),
+    send_at            INTEGER,          -- at, recurring: the next send
+    repeat_days        INTEGER NOT NULL DEFAULT 0,
+    budget             INTEGER NOT NULL DEFAULT 0, -- fen; 0 none
+    cost_per_message   INTEGER NOT NULL DEFAULT 0, -- fen
+    holdout_share      REAL    NOT NULL CHECK (holdout_share >= 0 AND holdout_share < 1),
+    seed               INTEGER NOT NULL, -- holdout assignment seed, kept so the split can be re-derived
+    attribution_days   INTEGER NOT NULL CHECK (attribution_days > 0),
+    status             TEXT    NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled', 'failed')),
+    counts             TEXT    NOT NULL DEFAULT '{}', -- the audience and each exclusion, counted at launch
+    error              TEXT    NOT NULL DEFAULT '',
+    created_by         INTEGER,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    launched_at        INTEGER,
+    finished_at        INTEGER,
+    version            INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (shop_id, id)
+) WITHOUT ROWID;
+CREATE INDEX campaigns_due ON campaigns (status, send_at);
+
+-- The audience snapshot: one row per customer the rule held at launch, in
+-- the target group, the holdout or excluded (with why), and for targets the
+-- message's delivery. The idempotency key of a message is its campaign and
+-- customer.
+CREATE TABLE campaign_messages (
+    shop_id     INTEGER NOT NULL,
+    campaign_id INTEGER NOT NULL,
+    customer_id INTEGER NOT NULL,
+    grp         TEXT    NOT NULL CHECK (grp IN ('target', 'holdout', 'excluded')),
+    reason      TEXT    NOT NULL DEFAULT '', -- excluded: no_address, no_consent, opted_out, held, capped, budget
+    segment     TEXT    NOT NULL DEFAULT '', -- the customer's RFM segment at launch
+    address     TEXT    NOT NULL DEFAULT '',
+    coupon      TEXT    NOT NULL DEFAULT '',
+    status      TEXT    NOT NULL DEFAULT '' CHECK (status IN ('', 'queued', 'sending', 'sent', 'delivered', 'failed', 'bounced', 'skipped', 'in_doubt')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_at     INTEGER,
+    sent_at     INTEGER,
+    provider_id TEXT    NOT NULL DEFAULT '',
+    error       TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (shop_id, campaign_id, customer_id),
+    FOREIGN KEY (shop_id, campaign_id) REFERENCES campaigns (shop_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+-- The dispatch queue: due messages of a campaign.
+CREATE INDEX campaign_messages_queue ON campaign_messages (shop_id, campaign_id, status, next_at) WHERE status IN ('queued', 'sending');
+-- Frequency caps: what a customer was sent lately.
+CREATE INDEX campaign_messages_sent ON campaign_messages (shop_id, customer_id, sent_at) WHERE sent_at IS NOT NULL;
+
+-- A campaign's evaluation: per group and RFM segment, customers, converters,
+-- revenue (and its sum of squares, for the variance) in the attribution
+-- window, and messages sent. Rewritten whole by each evaluation.
+CREATE TABLE campaign_results (
+    shop_id     INTEGER NOT NULL,
+    campaign_id INTEGER NOT NULL,
+    grp         TEXT    NOT NULL CHECK (grp IN ('target', 'holdout')),
+    segment     TEXT    NOT NULL,
+    customers   INTEGER NOT NULL,
+    converters  INTEGER NOT NULL,
+    orders      INTEGER NOT NULL,
+    revenue     INTEGER NOT NULL, -- fen, net of refunds
+    revenue_sq  REAL    NOT NULL, -- Σ (revenue per customer in yuan)²
+    sent        INTEGER NOT NULL,
+    evaluated_at INTEGER NOT NULL,
+    window_end  INTEGER NOT NULL,
+    PRIMARY KEY (shop_id, campaign_id, grp, segment),
+    FOREIGN KEY (shop_id, campaign_id) REFERENCES campaigns (shop_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+-- +goose Down
+DROP TABLE campaign_results;
+DROP TABLE campaign_messages;
+DROP TABLE campaigns;
+DROP TABLE contact_holds;
+DROP TABLE channel_settings;
+DROP TABLE contact_keys;
+DROP TABLE contact_policies;
