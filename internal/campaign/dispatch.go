@@ -178,6 +178,11 @@ func (d *Dispatcher) Run(ctx context.Context, shopID, campaignID int64, progress
 	if batch <= 0 {
 		batch = 500
 	}
+	if !dedupes(c.Channel) {
+		// What a crash leaves in doubt is at most one batch: keep it to a
+		// few messages per connection where doubt means not resending.
+		batch = min(batch, 8*connections(snd))
+	}
 	done := 0
 	for ctx.Err() == nil {
 		now := d.svc.clock.Now()
