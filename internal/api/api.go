@@ -27,6 +27,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/segment"
@@ -46,6 +47,7 @@ type Config struct {
 	Shops     *shop.Service
 	Orders    *order.Service
 	Writer    *order.Writer    // creates and updates orders (POST, PUT, webhook)
+	Loyalty   *loyalty.Service // earns points for orders written (nil: none)
 	Webhooks  *webhook.Service // checks the inbound webhook's signatures
 	Clock     guanxi.Clock     // for edits' times; nil means the system clock
 	Log       *slog.Logger

@@ -152,6 +152,7 @@ func (a *API) writeOrder(w http.ResponseWriter, r *http.Request, t *auth.Token, 
 	if err != nil {
 		return err
 	}
+	a.earn(ctx, t.ShopID, written)
 	o, err := a.cfg.Orders.Get(ctx, t.ShopID, written[0].ID)
 	if err != nil {
 		return err

@@ -81,6 +81,7 @@ func (a *API) handleWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	a.earn(ctx, sh.ID, written)
 	out := struct {
 		Delivery string          `json:"delivery"`
 		Orders   []deliveredJSON `json:"orders"`

@@ -15,9 +15,12 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/importer"
 	"github.com/guanxi-crm/guanxi/internal/job"
+	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/segment"
@@ -61,6 +64,12 @@ type App struct {
 	Audit     *audit.Service
 	Customers *customer.Service
 	Segments  *segment.Service
+	Loyalty   *loyalty.Service
+	Coupons   *coupon.Service
+	Campaigns *campaign.Service
+	// Dispatcher sends campaigns' messages, as jobs of the server's queue;
+	// its PublicURL (for unsubscribe links) is set by Serve.
+	Dispatcher *campaign.Dispatcher
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -98,7 +107,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	clock := guanxi.SystemClock{}
-	return &App{
+	a := &App{
 		DB:       db,
 		Log:      log,
 		Clock:    clock,
@@ -112,12 +121,20 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		// One customer service for the pages and the API, so they share
 		// its per-shop caches (filter counts, duplicate candidates).
 		Customers: customer.NewService(db),
-		Segments:  segment.NewService(db, clock),
-	}, nil
+	}
+	a.Segments = segment.NewService(db, clock)
+	a.Loyalty = loyalty.NewService(db, clock)
+	a.Coupons = coupon.NewService(db, clock, a.Segments)
+	a.Campaigns = campaign.NewService(db, clock, a.Segments, a.Coupons)
+	a.Dispatcher = campaign.NewDispatcher(a.Campaigns, log, "")
+	return a, nil
 }
 
 // Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	a.Dispatcher.Close()
+	return a.DB.Close()
+}
 
 // Shop returns the shop with the code or a clear error.
 func (a *App) Shop(ctx context.Context, code string) (*shop.Shop, error) {

@@ -70,7 +70,7 @@ func (a *App) Import(ctx context.Context, cfg ImportConfig, out io.Writer) error
 			return err
 		}
 	}
-	return nil
+	return a.afterImport(ctx, sh)
 }
 
 func writeSummary(out io.Writer, s importer.Summary, asJSON bool) error {

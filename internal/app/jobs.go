@@ -27,6 +27,10 @@ func (a *App) scheduler() *job.Scheduler {
 		return out, nil
 	})
 	s.Handle("score", a.scoreJob)
+	s.Handle("loyalty", a.loyaltyJob)
+	s.Handle("dispatch", a.dispatchJob)
+	s.Handle("launch", a.launchJob)
+	s.Handle("evaluate", a.evaluateJob)
 	return s
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,10 @@ type ServerConfig struct {
 	ScoreHour, ScoreMinute int
 	// JobPoll is how often the job queue is looked at (30 s when 0).
 	JobPoll time.Duration
+	// PublicURL is where customers reach this server, for the unsubscribe
+	// links of campaign messages ("https://crm.example.com"); default
+	// http:// and the listen address.
+	PublicURL string
 	// APIRate bounds each API token's requests a second (bursts of twice
 	// that); 0 is the API's default of 100.
 	APIRate float64
@@ -67,14 +72,26 @@ func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
 	jctx, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
 	var jobs sync.WaitGroup
+	// The queue always runs: campaigns are dispatched by it. Nightly
+	// scoring and loyalty upkeep are planned only when asked for.
+	sch := a.scheduler()
 	if cfg.ScoreDaily {
-		sch := a.scheduler()
 		sch.Every(job.Daily{Kind: "score", Hour: cfg.ScoreHour, Minute: cfg.ScoreMinute})
-		if cfg.JobPoll > 0 {
-			sch.Poll = cfg.JobPoll
-		}
-		jobs.Go(func() { sch.Run(jctx) })
+		// Loyalty upkeep (expiry, tiers) runs with the nightly maintenance,
+		// a quarter of an hour before scoring so its spend is settled.
+		at := (cfg.ScoreHour*60 + cfg.ScoreMinute + 24*60 - 15) % (24 * 60)
+		sch.Every(job.Daily{Kind: "loyalty", Hour: at / 60, Minute: at % 60})
 	}
+	// Campaign results are measured every morning, before the team reads them.
+	sch.Every(job.Daily{Kind: "evaluate", Hour: 6, Minute: 0})
+	if cfg.JobPoll > 0 {
+		sch.Poll = cfg.JobPoll
+	}
+	a.Dispatcher.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if a.Dispatcher.PublicURL == "" {
+		a.Dispatcher.PublicURL = "http://" + ln.Addr().String()
+	}
+	jobs.Go(func() { sch.Run(jctx) })
 	jobs.Go(func() { a.warm(jctx) })
 	defer jobs.Wait()
 	select {
@@ -105,7 +122,7 @@ func (a *App) Handler(cfg ServerConfig) (http.Handler, error) {
 		return nil, err
 	}
 	mux.Handle("/api/v1/", api.New(api.Config{Auth: a.Auth, Customers: a.Customers, Scores: a.Scores, Segments: a.Segments, Log: a.Log,
-		Shops: a.Shops, Orders: order.NewService(a.DB), Writer: order.NewWriter(a.Importer), Webhooks: webhook.NewService(a.DB, a.Clock), Clock: a.Clock,
+		Shops: a.Shops, Orders: order.NewService(a.DB), Writer: order.NewWriter(a.Importer), Loyalty: a.Loyalty, Webhooks: webhook.NewService(a.DB, a.Clock), Clock: a.Clock,
 		Rate: cfg.APIRate, Burst: int(2 * cfg.APIRate)}))
 	return a.observe(mux, m), nil
 }

@@ -15,6 +15,7 @@ func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
 		Customers:     a.Customers,
 		Orders:        order.NewService(a.DB),
 		Scores:        a.Scores,
+		Segments:      a.Segments,
 		Reports:       a.Reports,
 		Audit:         a.Audit,
 		Log:           a.Log,

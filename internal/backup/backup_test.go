@@ -32,7 +32,8 @@ var allTables = []string{"shops", "shop_counters", "users", "shop_members", "ses
 	"customer_identities", "customer_stats", "products", "orders", "order_lines", "timeline_events", "customer_merges", "customer_duplicate_dismissals", "import_runs", "customer_scores", "score_runs",
 	"score_clusters", "shop_cohorts", "product_rules", "score_settings", "api_tokens", "webhook_secrets", "webhook_deliveries", "jobs",
 	"audit_log", "teams", "team_members", "segments", "segment_sizes",
-	"loyalty_settings", "points_ledger", "loyalty_accounts", "member_tiers"}
+	"loyalty_settings", "points_ledger", "loyalty_accounts", "member_tiers", "coupon_templates", "coupons",
+	"contact_policies", "contact_keys", "channel_settings", "contact_holds", "campaigns", "campaign_messages", "campaign_results"}
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
 	t.Helper()
@@ -123,6 +124,23 @@ VALUES (?, ?, '2025-06-30', 3, 2, 12345, 5, 4, 3, '重要价值客户', 'Champio
 VALUES (?, 1, ?, 'earn', 200, 150, 1, 'order 1', 'cli', 34, 35, 'order:1'), (?, 2, ?, 'redeem', -50, 0, NULL, '', 'user:admin', 36, NULL, NULL)`, s1.ID, cid, s1.ID, cid)
 	exec(t, db, `INSERT INTO loyalty_accounts (shop_id, customer_id, balance, updated_at) VALUES (?, ?, 150, 36)`, s1.ID, cid)
 	exec(t, db, `INSERT INTO member_tiers (shop_id, customer_id, tier, since) VALUES (?, ?, '银卡', 37)`, s1.ID, cid)
+	exec(t, db, `INSERT INTO coupon_templates (shop_id, id, name, kind, value, min_spend, valid_days, ends_at, code_prefix, status, created_at, updated_at)
+VALUES (?, 1, '满100减20', 'amount', 2000, 10000, 30, NULL, 'VIP', 'active', 38, 38), (?, 2, '八折', 'percent', 20, 0, NULL, 39, '', 'archived', 38, 39)`, s1.ID, s1.ID)
+	exec(t, db, `INSERT INTO coupons (shop_id, code, template_id, customer_id, source, issued_at, expires_at, redeemed_at, redeemed_order_id, discount)
+VALUES (?, 'VIP23456789', 1, ?, 'segment:1', 40, 41, NULL, NULL, 0), (?, 'ABCDEFGH', 2, ?, 'manual', 40, 41, 40, 1, 2000)`, s1.ID, cid, s1.ID, cid)
+	exec(t, db, `INSERT INTO contact_policies (shop_id, quiet_start, quiet_end, cap_messages, cap_days, updated_at) VALUES (?, 1260, 480, 2, 7, 42)`, s1.ID)
+	exec(t, db, `INSERT INTO contact_keys (shop_id, secret, created_at) VALUES (?, '00ff', 42)`, s1.ID)
+	exec(t, db, `INSERT INTO channel_settings (shop_id, channel, config, rate, cost_per_message, updated_at) VALUES (?, 'sms', ?, 50.5, 5, 42)`,
+		s1.ID, `{"endpoint": "https://sms.example.com/send", "app_key": "k", "app_secret": "s", "sign_name": "店"}`)
+	exec(t, db, `INSERT INTO contact_holds (shop_id, customer_id, reason, created_at) VALUES (?, ?, 'complaint:1', 43)`, s1.ID, cid)
+	exec(t, db, `INSERT INTO campaigns (shop_id, id, parent_id, name, theme, purpose, segment_id, rule, channel, subject, body, provider_template, coupon_template_id,
+schedule, send_at, repeat_days, budget, cost_per_message, holdout_share, seed, attribution_days, status, counts, error, created_by, created_at, updated_at, launched_at, finished_at, version)
+VALUES (?, 1, NULL, '夏季上新', '新品', 'marketing', 1, ?, 'sms', '', '{{name|亲}}，新茶到店', '', 1, 'now', NULL, 0, 100000, 5, 0.1, 4611686018427387903, 7, 'sent', '{"audience": 2, "target": 1, "holdout": 1}', '', ?, 44, 45, 45, 46, 3)`,
+		s1.ID, `{"field": "province", "op": "eq", "value": "浙江"}`, uid)
+	exec(t, db, `INSERT INTO campaign_messages (shop_id, campaign_id, customer_id, grp, reason, segment, address, coupon, status, attempts, next_at, sent_at, provider_id, error)
+VALUES (?, 1, ?, 'target', '', '重要价值客户', '13800000000', 'VIP23456789', 'sent', 1, NULL, 45, 'sms-1', '')`, s1.ID, cid)
+	exec(t, db, `INSERT INTO campaign_results (shop_id, campaign_id, grp, segment, customers, converters, orders, revenue, revenue_sq, sent, evaluated_at, window_end)
+VALUES (?, 1, 'target', '重要价值客户', 1, 1, 2, 19950, 398.0025, 1, 47, 46)`, s1.ID)
 	exec(t, db, `UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_last_step = 58000000 WHERE id = ?`, uid)
 	exec(t, db, `INSERT INTO customer_duplicate_dismissals (shop_id, customer_a, customer_b, dismissed_by, dismissed_at) SELECT shop_id, MIN(id), MAX(id), NULL, 28 FROM customers WHERE shop_id = ? GROUP BY shop_id`, s1.ID)
 	exec(t, db, `UPDATE customer_merges SET detail = ?, merged_by = ?, undone_at = 29 WHERE shop_id = ?`, `{"v": 1, "orders": [1, 2], "survivor_before": {"name": "王\t芳"}}`, uid, s1.ID)

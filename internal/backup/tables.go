@@ -60,6 +60,15 @@ var tables = []table{
 	{name: "points_ledger"},
 	{name: "loyalty_accounts"},
 	{name: "member_tiers"},
+	{name: "coupon_templates"},
+	{name: "coupons"},
+	{name: "contact_policies"},
+	{name: "contact_keys"},
+	{name: "channel_settings"},
+	{name: "contact_holds"},
+	{name: "campaigns"},
+	{name: "campaign_messages"},
+	{name: "campaign_results"},
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose: the

@@ -51,6 +51,13 @@ var access = map[string][]string{
 	"GET /s/{shop}/dashboard/geography":    {"admin", "agent", "care", "analyst"},
 	"GET /s/{shop}/dashboard/churn":        {"admin", "agent", "care", "analyst"},
 	"GET /s/{shop}/dashboard/{chart}":      {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/segments":               {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/segments/new":           {"admin", "care", "analyst"},
+	"POST /s/{shop}/segments":              {"admin", "care", "analyst"},
+	"POST /s/{shop}/segments/count":        {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/segments/{id}":          {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/segments/{id}":         {"admin", "care", "analyst"},
+	"POST /s/{shop}/segments/{id}/delete":  {"admin", "care", "analyst"},
 }
 
 // matrixUsers are the env's users with their role in shop a ("" for none).
@@ -196,6 +203,7 @@ func TestEscapingEverywhere(t *testing.T) {
 		if _, err := e.customersSvc().AddNote(ctx, e.shopA.ID, target, hostile[1], eve.ID, time.Now()); err != nil {
 			t.Fatal(err)
 		}
+		e.createSegment(t, e.shopA, hostile[0], fmt.Sprintf(`{"all": [{"field": "city", "op": "eq", "value": %q}]}`, hostile[1]))
 		c := e.client(t)
 		c.signIn("eve")
 		var ids []int64

@@ -21,6 +21,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
+	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/ui"
@@ -109,7 +110,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 		t.Fatal(err)
 	}
 	web, err := ui.New(ui.Config{Auth: e.auth, Shops: shops, Customers: customer.NewService(db), Orders: order.NewService(db),
-		Scores: scores, Reports: report.NewService(db), Audit: audit.NewService(db, clock), Log: log, Clock: clock})
+		Scores: scores, Reports: report.NewService(db), Segments: segment.NewService(db, clock), Audit: audit.NewService(db, clock), Log: log, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,4 +54,11 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("GET /s/{shop}/dashboard/geography", u.member(u.dashboardGeography))
 	mux.Handle("GET /s/{shop}/dashboard/churn", u.member(u.dashboardChurn))
 	mux.Handle("GET /s/{shop}/dashboard/{chart}", u.member(u.dashboardCSV))
+	mux.Handle("GET /s/{shop}/segments", u.member(u.segmentList))
+	mux.Handle("GET /s/{shop}/segments/new", u.member(u.segmentNew)) // admin, care, analyst
+	mux.Handle("POST /s/{shop}/segments", u.member(u.segmentCreate)) // admin, care, analyst
+	mux.Handle("POST /s/{shop}/segments/count", u.member(u.segmentCount))
+	mux.Handle("GET /s/{shop}/segments/{id}", u.member(u.segmentShow))
+	mux.Handle("POST /s/{shop}/segments/{id}", u.member(u.segmentUpdate))        // admin, care, analyst
+	mux.Handle("POST /s/{shop}/segments/{id}/delete", u.member(u.segmentDelete)) // admin, care, analyst
 }

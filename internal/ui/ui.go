@@ -25,6 +25,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
+	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/web"
 )
@@ -35,8 +36,9 @@ type Config struct {
 	Shops     *shop.Service
 	Customers *customer.Service
 	Orders    *order.Service
-	Scores    *score.Service  // nil: the customer page shows no scores
-	Reports   *report.Service // nil: no dashboard
+	Scores    *score.Service   // nil: the customer page shows no scores
+	Reports   *report.Service  // nil: no dashboard
+	Segments  *segment.Service // nil: no segment pages
 	Audit     *audit.Service
 	Log       *slog.Logger // nil discards
 	Clock     guanxi.Clock // nil is the system clock
@@ -64,7 +66,7 @@ const SessionCookie = "guanxi_session"
 var pageNames = []string{"login", "shops", "customer_list", "customer_show", "dashboard", "error",
 	"login_totp", "settings_security", "audit_list", "member_list",
 	"dashboard_customers", "dashboard_retention", "dashboard_geography", "dashboard_churn",
-	"duplicates", "duplicate_preview"}
+	"duplicates", "duplicate_preview", "segment_list", "segment_edit"}
 
 // New parses the embedded templates and returns the UI, or an error when a
 // service is missing or a template does not parse.
