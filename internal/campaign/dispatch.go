@@ -681,3 +681,23 @@ WHERE c.shop_id = ? AND c.id IN (`+store.In(len(chunk))+`)`, args...)
 	}
 	return out, nil
 }
+
+// Deliveries counts the target group's messages by status: queued,
+// sending, sent, delivered, failed, bounced, skipped, in_doubt.
+func (s *Service) Deliveries(ctx context.Context, shopID, id int64) (map[string]int, error) {
+	rows, err := s.db.Query(ctx, `SELECT status, COUNT(*) FROM campaign_messages WHERE shop_id = ? AND campaign_id = ? AND grp = 'target' GROUP BY status`, shopID, id)
+	if err != nil {
+		return nil, fmt.Errorf("campaign %d: deliveries: %w", id, err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/coupon"
 )
 
 // access says who may use a route. Every route the UI registers must be
@@ -30,34 +31,53 @@ var access = map[string][]string{
 	"POST /settings/totp":         {"user"},
 	"POST /settings/totp/disable": {"user"},
 
-	"GET /s/{shop}/{$}":                    {"admin", "agent", "care", "analyst"},
-	"GET /s/{shop}/customers":              {"admin", "agent", "care", "analyst"},
-	"GET /s/{shop}/customers/{id}":         {"admin", "agent", "care", "analyst"},
-	"POST /s/{shop}/customers/{id}":        {"admin", "agent", "care"},
-	"POST /s/{shop}/customers/{id}/reveal": {"admin", "agent", "care"},
-	"POST /s/{shop}/customers/{id}/notes":  {"admin", "agent", "care"},
-	"GET /s/{shop}/audit":                  {"admin"},
-	"GET /s/{shop}/members":                {"admin"},
-	"POST /s/{shop}/members":               {"admin"},
-	"GET /s/{shop}/duplicates":             {"admin", "agent", "care", "analyst"},
-	"GET /s/{shop}/duplicates/preview":     {"admin", "agent", "care", "analyst"},
-	"POST /s/{shop}/duplicates/merge":      {"admin", "agent"},
-	"POST /s/{shop}/duplicates/bulk":       {"admin", "agent"},
-	"POST /s/{shop}/duplicates/dismiss":    {"admin", "agent"},
-	"POST /s/{shop}/merges/{id}/undo":      {"admin", "agent"},
-	"GET /s/{shop}/dashboard":              {"admin", "agent", "care", "analyst"},
-	"GET /s/{shop}/dashboard/customers":    {"admin", "agent", "care", "analyst"},
-	"GET /s/{shop}/dashboard/retention":    {"admin", "agent", "care", "analyst"},
-	"GET /s/{shop}/dashboard/geography":    {"admin", "agent", "care", "analyst"},
-	"GET /s/{shop}/dashboard/churn":        {"admin", "agent", "care", "analyst"},
-	"GET /s/{shop}/dashboard/{chart}":      {"admin", "agent", "care", "analyst"},
-	"GET /s/{shop}/segments":               {"admin", "agent", "care", "analyst"},
-	"GET /s/{shop}/segments/new":           {"admin", "care", "analyst"},
-	"POST /s/{shop}/segments":              {"admin", "care", "analyst"},
-	"POST /s/{shop}/segments/count":        {"admin", "agent", "care", "analyst"},
-	"GET /s/{shop}/segments/{id}":          {"admin", "agent", "care", "analyst"},
-	"POST /s/{shop}/segments/{id}":         {"admin", "care", "analyst"},
-	"POST /s/{shop}/segments/{id}/delete":  {"admin", "care", "analyst"},
+	"GET /s/{shop}/{$}":                      {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/customers":                {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/customers/{id}":           {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/customers/{id}":          {"admin", "agent", "care"},
+	"POST /s/{shop}/customers/{id}/reveal":   {"admin", "agent", "care"},
+	"POST /s/{shop}/customers/{id}/notes":    {"admin", "agent", "care"},
+	"GET /s/{shop}/audit":                    {"admin"},
+	"GET /s/{shop}/members":                  {"admin"},
+	"POST /s/{shop}/members":                 {"admin"},
+	"GET /s/{shop}/duplicates":               {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/duplicates/preview":       {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/duplicates/merge":        {"admin", "agent"},
+	"POST /s/{shop}/duplicates/bulk":         {"admin", "agent"},
+	"POST /s/{shop}/duplicates/dismiss":      {"admin", "agent"},
+	"POST /s/{shop}/merges/{id}/undo":        {"admin", "agent"},
+	"GET /s/{shop}/dashboard":                {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/dashboard/customers":      {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/dashboard/retention":      {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/dashboard/geography":      {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/dashboard/churn":          {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/dashboard/{chart}":        {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/campaigns":                {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/campaigns/new":            {"admin", "care"},
+	"POST /s/{shop}/campaigns":               {"admin", "care"},
+	"GET /s/{shop}/campaigns/matrix":         {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/campaigns/{id}":           {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/campaigns/{id}":          {"admin", "care"},
+	"POST /s/{shop}/campaigns/{id}/{action}": {"admin", "care"},
+	"GET /s/{shop}/channels":                 {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/channels":                {"admin"},
+	"POST /s/{shop}/contact-policy":          {"admin"},
+	"GET /u/{token}":                         {"public"},
+	"POST /u/{token}":                        {"public"},
+	"GET /s/{shop}/segments":                 {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/segments/new":             {"admin", "care", "analyst"},
+	"POST /s/{shop}/segments":                {"admin", "care", "analyst"},
+	"POST /s/{shop}/segments/count":          {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/segments/{id}":            {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/segments/{id}":           {"admin", "care", "analyst"},
+	"POST /s/{shop}/segments/{id}/delete":    {"admin", "care", "analyst"},
+	"GET /s/{shop}/loyalty":                  {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/loyalty":                 {"admin"},
+	"POST /s/{shop}/customers/{id}/points":   {"admin", "agent"},
+	"GET /s/{shop}/coupons":                  {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/coupons":                 {"admin", "care"},
+	"POST /s/{shop}/coupons/{id}/archive":    {"admin", "care"},
+	"POST /s/{shop}/coupons/{id}/issue":      {"admin", "care"},
 }
 
 // matrixUsers are the env's users with their role in shop a ("" for none).
@@ -204,6 +224,12 @@ func TestEscapingEverywhere(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.createSegment(t, e.shopA, hostile[0], fmt.Sprintf(`{"all": [{"field": "city", "op": "eq", "value": %q}]}`, hostile[1]))
+		if _, err := e.loyaltySvc().Adjust(ctx, e.shopA.ID, target, 50, hostile[1]); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.couponsSvc().CreateTemplate(ctx, e.shopA.ID, &coupon.Template{Name: hostile[0], Kind: coupon.KindAmount, Value: 500, ValidDays: 30}); err != nil {
+			t.Fatal(err)
+		}
 		c := e.client(t)
 		c.signIn("eve")
 		var ids []int64

@@ -27,7 +27,8 @@ type customerPage struct {
 	Events     []customer.Event
 	Timeline   []timelineItem
 	Merges     []customer.MergeRecord // merges into this customer, latest first
-	Saved      string                 // "1" just edited, "note" a note just added, "merged", "undone", "undone_kept": say so
+	Points     *pointsCard            // nil when the server runs without loyalty
+	Saved      string                 // "1" just edited, "note" a note just added, "points" points adjusted, "merged", "undone", "undone_kept": say so
 }
 
 // timelineShown is how many of a customer's latest other events their page lists.
@@ -99,6 +100,9 @@ func (u *UI) customerPageData(r *http.Request, rq *request) (*customerPage, erro
 		if p.Score, err = u.cfg.Scores.Card(ctx, shopID, id); err != nil && guanxi.ErrorCode(err) != guanxi.ENOTFOUND {
 			return nil, err
 		}
+	}
+	if p.Points, err = u.pointsOf(r, rq, id); err != nil {
+		return nil, err
 	}
 	if len(p.Orders) > ordersShown {
 		p.Orders, p.MoreOrders = p.Orders[:ordersShown], true

@@ -16,8 +16,11 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/importer"
+	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
@@ -37,13 +40,14 @@ const password = "correct horse battery"
 //	bob    admin of shop b      multi agent of a and analyst of b
 //	carl   care staff of shop a
 type env struct {
-	srv    *httptest.Server
-	db     *store.DB
-	auth   *auth.Service
-	shopA  *shop.Shop
-	shopB  *shop.Shop
-	logBuf *strings.Builder
-	routes []string // every pattern the UI registered
+	srv       *httptest.Server
+	db        *store.DB
+	auth      *auth.Service
+	shopA     *shop.Shop
+	shopB     *shop.Shop
+	logBuf    *strings.Builder
+	routes    []string // every pattern the UI registered
+	campaigns *campaign.Service
 }
 
 // recorder lists the patterns registered on a mux.
@@ -109,8 +113,11 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	if _, err := scores.Run(ctx, e.shopA, time.Date(2025, 12, 31, 0, 0, 0, 0, e.shopA.Location())); err != nil {
 		t.Fatal(err)
 	}
+	e.campaigns = campaign.NewService(db, clock, segment.NewService(db, clock), nil)
 	web, err := ui.New(ui.Config{Auth: e.auth, Shops: shops, Customers: customer.NewService(db), Orders: order.NewService(db),
-		Scores: scores, Reports: report.NewService(db), Segments: segment.NewService(db, clock), Audit: audit.NewService(db, clock), Log: log, Clock: clock})
+		Scores: scores, Reports: report.NewService(db), Segments: segment.NewService(db, clock), Audit: audit.NewService(db, clock), Log: log, Clock: clock,
+		Loyalty: loyalty.NewService(db, clock), Coupons: coupon.NewService(db, clock, segment.NewService(db, clock)),
+		Campaigns: e.campaigns, CampaignJobs: launchNow{e.campaigns}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,9 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("POST /settings/totp", u.user(u.totpEnable))
 	mux.Handle("POST /settings/totp/disable", u.user(u.totpDisable))
 	mux.Handle("GET /{$}", u.user(u.homeShow))
+	// Unsubscribe links in campaign messages: the token is the credential.
+	mux.Handle("GET /u/{token}", u.public(u.unsubscribeShow))
+	mux.Handle("POST /u/{token}", u.public(u.unsubscribeSubmit))
 
 	mux.Handle("GET /s/{shop}/{$}", u.member(u.shopHome))
 	mux.Handle("GET /s/{shop}/customers", u.member(u.customerList))
@@ -61,4 +64,21 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("GET /s/{shop}/segments/{id}", u.member(u.segmentShow))
 	mux.Handle("POST /s/{shop}/segments/{id}", u.member(u.segmentUpdate))        // admin, care, analyst
 	mux.Handle("POST /s/{shop}/segments/{id}/delete", u.member(u.segmentDelete)) // admin, care, analyst
+	mux.Handle("GET /s/{shop}/campaigns", u.member(u.campaignList))
+	mux.Handle("GET /s/{shop}/campaigns/new", u.member(u.campaignNew)) // admin, care
+	mux.Handle("POST /s/{shop}/campaigns", u.member(u.campaignCreate)) // admin, care
+	mux.Handle("GET /s/{shop}/campaigns/matrix", u.member(u.campaignMatrix))
+	mux.Handle("GET /s/{shop}/campaigns/{id}", u.member(u.campaignShow))
+	mux.Handle("POST /s/{shop}/campaigns/{id}", u.member(u.campaignUpdate))          // admin, care
+	mux.Handle("POST /s/{shop}/campaigns/{id}/{action}", u.member(u.campaignAction)) // admin, care
+	mux.Handle("GET /s/{shop}/channels", u.member(u.channelSettings))
+	mux.Handle("POST /s/{shop}/channels", u.member(u.channelSave))      // admin
+	mux.Handle("POST /s/{shop}/contact-policy", u.member(u.policySave)) // admin
+	mux.Handle("GET /s/{shop}/loyalty", u.member(u.loyaltyShow))
+	mux.Handle("POST /s/{shop}/loyalty", u.member(u.loyaltySave))                // admin
+	mux.Handle("POST /s/{shop}/customers/{id}/points", u.member(u.pointsAdjust)) // admin, agent
+	mux.Handle("GET /s/{shop}/coupons", u.member(u.couponList))
+	mux.Handle("POST /s/{shop}/coupons", u.member(u.couponCreate))               // admin, care
+	mux.Handle("POST /s/{shop}/coupons/{id}/archive", u.member(u.couponArchive)) // admin, care
+	mux.Handle("POST /s/{shop}/coupons/{id}/issue", u.member(u.couponIssue))     // admin, care
 }

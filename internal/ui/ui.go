@@ -21,7 +21,10 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
@@ -39,6 +42,12 @@ type Config struct {
 	Scores    *score.Service   // nil: the customer page shows no scores
 	Reports   *report.Service  // nil: no dashboard
 	Segments  *segment.Service // nil: no segment pages
+	Loyalty   *loyalty.Service // nil: no points or tiers
+	Coupons   *coupon.Service  // nil: no coupon pages
+	// Campaigns and CampaignJobs (which queues launches and dispatch):
+	// nil, no campaign pages.
+	Campaigns    *campaign.Service
+	CampaignJobs CampaignJobs
 	Audit     *audit.Service
 	Log       *slog.Logger // nil discards
 	Clock     guanxi.Clock // nil is the system clock
@@ -66,7 +75,9 @@ const SessionCookie = "guanxi_session"
 var pageNames = []string{"login", "shops", "customer_list", "customer_show", "dashboard", "error",
 	"login_totp", "settings_security", "audit_list", "member_list",
 	"dashboard_customers", "dashboard_retention", "dashboard_geography", "dashboard_churn",
-	"duplicates", "duplicate_preview", "segment_list", "segment_edit"}
+	"duplicates", "duplicate_preview", "segment_list", "segment_edit",
+	"loyalty", "coupon_list",
+	"campaign_list", "campaign_edit", "campaign_matrix", "channel_settings", "unsubscribe"}
 
 // New parses the embedded templates and returns the UI, or an error when a
 // service is missing or a template does not parse.
