@@ -48,9 +48,9 @@ type Config struct {
 	// nil, no campaign pages.
 	Campaigns    *campaign.Service
 	CampaignJobs CampaignJobs
-	Audit     *audit.Service
-	Log       *slog.Logger // nil discards
-	Clock     guanxi.Clock // nil is the system clock
+	Audit        *audit.Service
+	Log          *slog.Logger // nil discards
+	Clock        guanxi.Clock // nil is the system clock
 	// SecureCookies marks cookies Secure; set it whenever users reach the
 	// server over HTTPS (directly or through a proxy).
 	SecureCookies bool
