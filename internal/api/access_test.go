@@ -9,6 +9,7 @@ import (
 
 	"github.com/guanxi-crm/guanxi/internal/api"
 	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
@@ -21,7 +22,8 @@ import (
 // confirmed). A write refused must change nothing.
 func TestAccessMatrix(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db, api.Config{})
+		lcfg := loyaltyConfig(db)
+		e := newEnv(t, db, lcfg)
 		ctx := context.Background()
 		// A customer of shop a whose id shop b does not have.
 		var id int64
@@ -40,6 +42,10 @@ func TestAccessMatrix(t *testing.T) {
 			t.Fatal(err)
 		}
 		before, _ := e.customers.Get(ctx, e.shopA.ID, id)
+		pointsBefore, err := lcfg.Loyalty.Balance(ctx, e.shopA.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var amountBefore int64
 		if err := db.QueryRow(ctx, `SELECT amount FROM orders WHERE shop_id = ? AND id = ?`, e.shopA.ID, orderID).Scan(&amountBefore); err != nil {
 			t.Fatal(err)
@@ -61,6 +67,14 @@ func TestAccessMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Likewise a draft campaign of shop a.
+		var camp *campaign.Campaign
+		for i := range 5 {
+			camp = &campaign.Campaign{Name: fmt.Sprint("上新 ", i), Rule: mustRule(t, rule), Channel: campaign.SMS, Body: "新茶到店"}
+			if err := e.campaigns.Create(ctx, e.shopA.ID, camp); err != nil {
+				t.Fatal(err)
+			}
+		}
 		other := e.token(t, e.shopB, auth.Scopes...)
 		r := strings.NewReplacer("{id}", fmt.Sprint(id), "{tag}", "vip", "{platform}", platform, "{external_id}", external)
 		for _, ep := range api.Endpoints() {
@@ -74,15 +88,27 @@ func TestAccessMatrix(t *testing.T) {
 			if strings.HasPrefix(ep.Path, "/saved-segments/{id}") {
 				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(seg.ID), 1)
 			}
+			if strings.HasPrefix(ep.Path, "/campaigns/{id}") {
+				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(camp.ID), 1)
+			}
 			var body any = map[string]any{"name": "入侵者", "version": before.Version, "tags": []string{"x"}}
 			switch {
 			case strings.HasSuffix(ep.Path, "/tags"):
 				body = map[string]any{"tags": []string{"x"}}
 			case ep.Path == "/segments/count":
 				body = rule
+			case strings.HasSuffix(ep.Path, "/points"):
+				// Valid, so that only the token can refuse it.
+				body = map[string]any{"action": "adjust", "points": 5, "reason": "入侵者"}
 			case strings.HasPrefix(ep.Path, "/saved-segments"):
 				// Valid, so that only the token can refuse it.
 				body = map[string]any{"name": "入侵者", "rule": map[string]any{"field": "city", "op": "eq", "value": "x"}}
+			case strings.HasPrefix(ep.Path, "/campaigns"):
+				c := map[string]any{"name": "入侵者", "rule": map[string]any{"field": "city", "op": "eq", "value": "x"}, "channel": "sms", "body": "x"}
+				if ep.Method == "PUT" {
+					c["version"] = camp.Version
+				}
+				body = c
 			}
 			what := ep.Method + " " + ep.Path
 			if st, b := e.do(t, ep.Method, "", path, body, nil); st != 401 {
@@ -123,6 +149,15 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		if segs, _ := e.segments.List(ctx, e.shopA.ID); len(segs) != 5 {
 			t.Errorf("shop a has %d segments after the walk, want 5", len(segs))
+		}
+		if bal, err := lcfg.Loyalty.Balance(ctx, e.shopA.ID, id); err != nil || bal != pointsBefore {
+			t.Errorf("a refused write changed shop a's customer's points: %d → %d (%v)", pointsBefore, bal, err)
+		}
+		if got, err := e.campaigns.Get(ctx, e.shopA.ID, camp.ID); err != nil || got.Name != camp.Name || got.Status != campaign.Draft || got.Version != camp.Version {
+			t.Errorf("a refused write changed shop a's campaign %d: %+v, %v", camp.ID, got, err)
+		}
+		if cs, _ := e.campaigns.List(ctx, e.shopA.ID); len(cs) != 5 {
+			t.Errorf("shop a has %d campaigns after the walk, want 5", len(cs))
 		}
 		after, _ := e.customers.Get(ctx, e.shopA.ID, id)
 		if after.Version != before.Version || after.Name != before.Name || slices.Contains(after.Tags, "x") {

@@ -3,9 +3,10 @@
 // with one error object shape, and described by an OpenAPI 3 document the
 // server serves at /api/v1/openapi.json (a test checks that every route is
 // documented and every documented route exists). Writes (orders, customer
-// profiles and tags, saved segments) need the write scopes; the inbound order webhook at
+// profiles and tags, saved segments, campaigns) need the write scopes; the inbound order webhook at
 // /api/v1/webhooks/orders/{shop} is authenticated by its HMAC signature
-// instead of a token (webhook.go).
+// instead of a token (webhook.go), and so are the channel providers'
+// callbacks under /api/v1/channels (channels.go).
 package api
 
 import (
@@ -26,6 +27,8 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
@@ -47,10 +50,17 @@ type Config struct {
 	Shops     *shop.Service
 	Orders    *order.Service
 	Writer    *order.Writer    // creates and updates orders (POST, PUT, webhook)
-	Loyalty   *loyalty.Service // earns points for orders written (nil: none)
+	Loyalty   *loyalty.Service // earns points for orders written; points endpoints (nil: none)
+	Coupons   *coupon.Service  // coupon templates and codes (nil: none)
 	Webhooks  *webhook.Service // checks the inbound webhook's signatures
-	Clock     guanxi.Clock     // for edits' times; nil means the system clock
-	Log       *slog.Logger
+	// Campaigns are drafted, previewed, evaluated and paused through the
+	// service; LaunchCampaign and ResumeCampaign are the app's, which also
+	// queue the dispatch (or launch) job.
+	Campaigns      *campaign.Service
+	LaunchCampaign func(ctx context.Context, shopID, id int64) (*campaign.Campaign, error)
+	ResumeCampaign func(ctx context.Context, shopID, id int64) error
+	Clock          guanxi.Clock // for edits' times; nil means the system clock
+	Log            *slog.Logger
 	// Rate and Burst bound each token's requests: Rate a second on
 	// average, Burst at once. 0 means 100 a second, bursts of 200.
 	Rate  float64
@@ -93,6 +103,8 @@ func New(cfg Config) *API {
 		mux.HandleFunc(rt.method+" /api/v1"+rt.path, a.guard(rt))
 	}
 	mux.HandleFunc("POST /api/v1"+webhookPath, a.webhook)
+	mux.HandleFunc("POST /api/v1"+smsInboundPath, a.callback(a.smsInbound))
+	mux.HandleFunc("POST /api/v1"+receiptsPath, a.callback(a.receipts))
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, guanxi.Errorf(guanxi.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -105,7 +117,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.Serv
 
 // Routes lists the endpoints as "METHOD /path" (OpenAPI form, under
 // /api/v1), for the document's test: those that need a token, and the
-// inbound order webhook (signed instead); not the document itself.
+// inbound order webhook and the channels' callbacks (signed instead); not
+// the document itself.
 func Routes() []string {
 	var out []string
 	for _, ep := range Endpoints() {
@@ -115,7 +128,7 @@ func Routes() []string {
 }
 
 // Endpoint is a route and the token scope it needs ("" for the inbound
-// order webhook, which is signed instead).
+// order webhook and the channels' callbacks, which are signed instead).
 type Endpoint struct{ Method, Path, Scope string }
 
 // Endpoints lists every route with its scope, for the access tests.
@@ -124,7 +137,7 @@ func Endpoints() []Endpoint {
 	for _, rt := range (&API{}).routes() {
 		out = append(out, Endpoint{rt.method, rt.path, rt.scope})
 	}
-	return append(out, Endpoint{"POST", webhookPath, ""})
+	return append(out, Endpoint{"POST", webhookPath, ""}, Endpoint{"POST", smsInboundPath, ""}, Endpoint{"POST", receiptsPath, ""})
 }
 
 // routes lists the endpoints.
@@ -151,6 +164,23 @@ func (a *API) routes() []route {
 		{"GET", "/orders/{id}", "orders:read", a.getOrder},
 		{"POST", "/orders", "orders:write", a.postOrder},
 		{"PUT", "/orders/{platform}/{external_id}", "orders:write", a.putOrder},
+		{"GET", "/customers/{id}/points", "loyalty:read", a.getPoints},
+		{"POST", "/customers/{id}/points", "loyalty:write", a.postPoints},
+		{"GET", "/customers/{id}/coupons", "loyalty:read", a.customerCoupons},
+		{"GET", "/coupon-templates", "loyalty:read", a.listCouponTemplates},
+		{"GET", "/campaigns", "campaigns:read", a.listCampaigns},
+		{"POST", "/campaigns", "campaigns:write", a.createCampaign},
+		{"POST", "/campaigns/preview", "campaigns:read", a.previewCampaign},
+		{"GET", "/campaigns/matrix", "campaigns:read", a.campaignMatrix},
+		{"GET", "/campaigns/{id}", "campaigns:read", a.getCampaign},
+		{"PUT", "/campaigns/{id}", "campaigns:write", a.putCampaign},
+		{"DELETE", "/campaigns/{id}", "campaigns:write", a.deleteCampaign},
+		{"POST", "/campaigns/{id}/launch", "campaigns:write", a.campaignAction(a.launch)},
+		{"POST", "/campaigns/{id}/pause", "campaigns:write", a.campaignAction(a.pauseCampaign)},
+		{"POST", "/campaigns/{id}/resume", "campaigns:write", a.campaignAction(a.resume)},
+		{"POST", "/campaigns/{id}/cancel", "campaigns:write", a.campaignAction(a.cancelCampaign)},
+		{"POST", "/campaigns/{id}/evaluate", "campaigns:write", a.evaluateCampaign},
+		{"GET", "/campaigns/{id}/result", "campaigns:read", a.campaignResult},
 	}
 }
 

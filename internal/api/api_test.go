@@ -16,6 +16,7 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/api"
 	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/demo/demotest"
 	"github.com/guanxi-crm/guanxi/internal/importer"
@@ -39,6 +40,7 @@ type env struct {
 	customers    *customer.Service
 	webhooks     *webhook.Service
 	segments     *segment.Service
+	campaigns    *campaign.Service
 	shopA, shopB *shop.Shop
 }
 
@@ -56,6 +58,8 @@ func newEnv(t testing.TB, db *store.DB, cfg api.Config) *env {
 	cfg.Shops, cfg.Orders, cfg.Webhooks, cfg.Clock = shop.NewService(db, clock), order.NewService(db), e.webhooks, clock
 	e.segments = segment.NewService(db, clock)
 	cfg.Segments = e.segments
+	e.campaigns = campaign.NewService(db, clock, e.segments, nil)
+	cfg.Campaigns, cfg.LaunchCampaign, cfg.ResumeCampaign = e.campaigns, e.launchCampaign, e.resumeCampaign
 	cfg.Writer = order.NewWriter(importer.NewService(db, clock, slog.New(slog.DiscardHandler)))
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api.New(cfg))

@@ -18,8 +18,12 @@ import (
 // what its scopes allow; customers:pii shows phones and e-mails unmasked,
 // customers:write edits profiles and tags, orders:write creates and updates
 // orders (an ERP or OMS pushing them), segments:read counts rules and reads
-// saved segments, their members and size history, segments:write saves them.
-var Scopes = []string{"customers:read", "customers:pii", "customers:write", "orders:read", "orders:write", "scores:read", "reports:read", "segments:read", "segments:write"}
+// saved segments, their members and size history, segments:write saves them;
+// campaigns:read reads campaigns, their previews, results and the channel
+// matrix, campaigns:write drafts, launches, pauses, resumes, cancels and
+// evaluates them; loyalty:read reads customers' points, tiers and coupons
+// and the coupon templates, loyalty:write adjusts and redeems points.
+var Scopes = []string{"customers:read", "customers:pii", "customers:write", "orders:read", "orders:write", "scores:read", "reports:read", "segments:read", "segments:write", "campaigns:read", "campaigns:write", "loyalty:read", "loyalty:write"}
 
 // tokenPrefix marks Guanxi API tokens, so that a leaked one is recognisable
 // (secret scanners key on such prefixes).

@@ -568,6 +568,13 @@ WHERE shop_id = ? AND id = ? AND version = ?`, next.Unix(), now.Unix(), shopID, 
 	if err != nil {
 		return nil, err
 	}
+	if s.db.Dialect == store.Postgres && len(ms) >= 10_000 {
+		// Dispatch starts at once: let the planner see the new queue now
+		// rather than when autovacuum gets to it, so claims use its index.
+		if _, err := s.db.Exec(ctx, `ANALYZE campaign_messages`); err != nil {
+			return nil, fmt.Errorf("campaign %d: analyze: %w", run.ID, err)
+		}
+	}
 	return s.Get(ctx, shopID, run.ID)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/channel/channeltest"
+	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/importer"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
@@ -266,6 +267,18 @@ func TestDispatchSMSAndFrequencyCap(t *testing.T) {
 			if !strings.HasPrefix(r.IdempotencyKey, fmt.Sprintf("gx-%d-%d-", f.shop.ID, c1.ID)) {
 				t.Errorf("key %q", r.IdempotencyKey)
 			}
+		}
+		// The message is on the customer's timeline.
+		for i, id := range f.ids {
+			if snap[id][0] != campaign.Target {
+				continue
+			}
+			evs, err := customer.NewService(db).Timeline(ctx, f.shop.ID, id, 10)
+			must(t, err)
+			if len(evs) == 0 || evs[0].Kind != "message" || evs[0].Title != "第一波" {
+				t.Fatalf("timeline of customer %d: %+v", i, evs)
+			}
+			break
 		}
 		// Running again sends nothing more.
 		out, err := d.Run(ctx, f.shop.ID, c1.ID, nil)
@@ -530,4 +543,68 @@ func TestQuietHours(t *testing.T) {
 			t.Errorf("%s: quiet %v until %v", c.at, q, until)
 		}
 	}
+}
+
+func TestBudgetAndRecurring(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, 50)
+		// A budget of ¥0.50 at ¥0.05 a message pays for 10 of the 30 eligible.
+		c := &campaign.Campaign{Name: "预算", Channel: campaign.SMS, Rule: rule(t, guangdong), Body: "hi", HoldoutShare: 0.1, Budget: 50, CostPerMessage: 5}
+		must(t, f.svc.Create(ctx, f.shop.ID, c))
+		p, err := f.svc.Preview(ctx, f.shop.ID, c)
+		must(t, err)
+		if p.Counts.Target != 10 || p.Counts.Budget != p.Counts.Eligible-p.Counts.Holdout-10 || p.Cost != 50 {
+			t.Fatalf("budget preview %+v cost %v", p.Counts, p.Cost)
+		}
+		// A weekly campaign: each start makes an occurrence with its own
+		// seed and snapshot, and moves the next send a week on.
+		w := &campaign.Campaign{Name: "每周上新", Channel: campaign.SMS, Rule: rule(t, guangdong), Body: "hi", HoldoutShare: 0.1,
+			Schedule: campaign.Recurring, SendAt: at("2025-06-30 10:00"), RepeatDays: 7}
+		must(t, f.svc.Create(ctx, f.shop.ID, w))
+		w, err = f.svc.Launch(ctx, f.shop.ID, w.ID)
+		must(t, err)
+		if w.Status != campaign.Scheduled {
+			t.Fatalf("recurring launched as %s", w.Status)
+		}
+		occ, err := f.svc.Start(ctx, f.shop.ID, w.ID)
+		must(t, err)
+		parent, err := f.svc.Get(ctx, f.shop.ID, w.ID)
+		must(t, err)
+		if occ.ParentID != w.ID || occ.Status != campaign.Sending || occ.Seed == w.Seed || occ.Counts.Eligible != 30 {
+			t.Fatalf("occurrence %+v", occ)
+		}
+		if parent.Status != campaign.Scheduled || !parent.SendAt.Equal(at("2025-07-07 10:00")) {
+			t.Fatalf("parent %s next %v", parent.Status, parent.SendAt)
+		}
+		if len(f.snapshot(t, w.ID)) != 0 || len(f.snapshot(t, occ.ID)) != 40 {
+			t.Fatal("the snapshot belongs to the occurrence, not the recurring campaign")
+		}
+	})
+}
+
+func FuzzParseTemplate(f *testing.F) {
+	for _, s := range []string{"", "{{name}}", "{{name|亲}}，{{coupon}}", "{{", "}}{{", "{{ tier |}}", "{{x}}", "{{name|{{}}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		tpl, err := campaign.ParseTemplate(src)
+		if err != nil {
+			if guanxi.ErrorCode(err) != guanxi.EINVALID {
+				t.Fatalf("%q: %v", src, err)
+			}
+			return
+		}
+		// With no values, the output is the text with each placeholder's
+		// fallback, and never longer than the template.
+		out := tpl.Render(campaign.Vars{})
+		if len(out) > len(src) {
+			t.Fatalf("%q rendered %q", src, out)
+		}
+		// Values are inserted as they are: a value that looks like a
+		// placeholder is not expanded again.
+		v := campaign.Vars{Name: "{{coupon}}", Coupon: "SECRET"}
+		if strings.Contains(tpl.Render(v), "SECRET") && !tpl.Uses("coupon") {
+			t.Fatalf("%q expanded a value", src)
+		}
+	})
 }

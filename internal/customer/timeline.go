@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -55,7 +56,40 @@ WHERE e.shop_id = ? AND e.customer_id = ? ORDER BY e.occurred_at DESC, e.id DESC
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("customer: timeline of %d: %w", id, err)
 	}
-	return out, nil
+	msgs, err := s.messages(ctx, shopID, id, limit)
+	if err != nil {
+		return nil, err
+	}
+	if len(msgs) == 0 {
+		return out, nil
+	}
+	out = append(out, msgs...)
+	slices.SortStableFunc(out, func(a, b Event) int { return b.At.Compare(a.At) })
+	return out[:min(len(out), limit)], nil
+}
+
+// messages are the campaign messages sent to the customer, as timeline
+// events of kind message: they live in the campaigns' snapshots rather than
+// as timeline rows, which a million-recipient campaign would multiply.
+func (s *Service) messages(ctx context.Context, shopID, id int64, limit int) ([]Event, error) {
+	rows, err := s.db.Query(ctx, `SELECT m.campaign_id, m.sent_at, c.name, c.channel, c.purpose, m.status
+FROM campaign_messages m JOIN campaigns c ON c.shop_id = m.shop_id AND c.id = m.campaign_id
+WHERE m.shop_id = ? AND m.customer_id = ? AND m.sent_at IS NOT NULL ORDER BY m.sent_at DESC LIMIT ?`, shopID, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("customer: messages of %d: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var cid, at int64
+		var name, ch, purpose, status string
+		if err := rows.Scan(&cid, &at, &name, &ch, &purpose, &status); err != nil {
+			return nil, fmt.Errorf("customer: messages of %d: %w", id, err)
+		}
+		out = append(out, Event{ID: cid, Kind: "message", At: time.Unix(at, 0), Title: name, CustomerID: id,
+			Data: map[string]any{"campaign_id": cid, "channel": ch, "purpose": purpose, "status": status}})
+	}
+	return out, rows.Err()
 }
 
 // MaxNoteLen is the longest note, in characters.

@@ -2,8 +2,11 @@
 // customer's profile, consent, scores and purchases (ParseRule), its
 // evaluation as one SQL query over the shop's live customers on either
 // engine, the segments table, and a daily history of each segment's size.
-// Values in a rule only ever reach the database as query arguments. A
-// Service is safe for concurrent use.
+// Counts are answered from an in-memory index of each shop's facts, kept by
+// the Service and rebuilt in the background when the shop's data changes,
+// with the same result as the SQL (index.go, eval.go, fresh.go). Values in
+// a rule only ever reach the database as query arguments. A Service is safe
+// for concurrent use.
 package segment
 
 import (
@@ -23,11 +26,14 @@ import (
 type Service struct {
 	db    *store.DB
 	clock guanxi.Clock
+	index *indexes // per shop, what Count answers from without SQL (index.go, fresh.go)
 }
 
 // NewService returns a Service on db; clock says what "now" is for
 // within_days.
-func NewService(db *store.DB, clock guanxi.Clock) *Service { return &Service{db: db, clock: clock} }
+func NewService(db *store.DB, clock guanxi.Clock) *Service {
+	return &Service{db: db, clock: clock, index: newIndexes(db)}
+}
 
 // Segment is a saved rule with a name.
 type Segment struct {
@@ -52,12 +58,23 @@ const (
 )
 
 // Count returns how many of the shop's live customers the rule holds. It
-// fails with ENOTFOUND when there is no such shop.
+// fails with ENOTFOUND when there is no such shop. It answers from the
+// shop's in-memory index while that is current, and runs the rule's SQL
+// otherwise (and meanwhile builds the index in the background): both give
+// the same number.
 func (s *Service) Count(ctx context.Context, shopID int64, r *Rule) (int, error) {
 	e, err := s.env(ctx, shopID)
 	if err != nil {
 		return 0, err
 	}
+	if ix := s.index.fresh(ctx, shopID); ix != nil {
+		return ix.count(e, r), nil
+	}
+	return s.countSQL(ctx, shopID, e, r)
+}
+
+// countSQL is Count by the rule's SQL.
+func (s *Service) countSQL(ctx context.Context, shopID int64, e env, r *Rule) (int, error) {
 	where, args := e.where(r)
 	var n int
 	if err := s.db.QueryRow(ctx, countSQL(r)+where, append([]any{shopID}, args...)...).Scan(&n); err != nil {

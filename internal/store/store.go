@@ -229,7 +229,7 @@ func (db *DB) Analyze(ctx context.Context) error {
 		// index-only scans (the customer list walking customer_stats_recent)
 		// read the index alone instead of fetching every row; autovacuum
 		// gets there too, but only later.
-		_, err = db.write.ExecContext(ctx, `VACUUM (ANALYZE) customers, customer_identities, customer_stats, orders, order_lines, products`)
+		_, err = db.write.ExecContext(ctx, `VACUUM (ANALYZE) customers, customer_identities, customer_consents, customer_stats, orders, order_lines, products`)
 	} else {
 		// optimize analyses the tables whose size changed enough to matter,
 		// in full: a sampled analysis (analysis_limit) misjudges the leading

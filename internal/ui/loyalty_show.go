@@ -11,8 +11,10 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 )
 
-// forecastMonths is how many months ahead the loyalty page forecasts expiry.
-const forecastMonths = 12
+// forecastMonths is how many months the loyalty page forecasts expiry for:
+// this month and the next 12, so points earned today under the default
+// 12-month expiry are in it.
+const forecastMonths = 13
 
 // loyaltySvc returns the loyalty service, or ENOTFOUND when the server runs
 // without one.

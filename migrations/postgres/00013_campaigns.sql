@@ -101,8 +101,11 @@ CREATE TABLE campaign_messages (
     PRIMARY KEY (shop_id, campaign_id, customer_id),
     FOREIGN KEY (shop_id, campaign_id) REFERENCES campaigns (shop_id, id) ON DELETE CASCADE
 );
--- The dispatch queue: due messages of a campaign.
-CREATE INDEX campaign_messages_queue ON campaign_messages (shop_id, campaign_id, status, next_at) WHERE status IN ('queued', 'sending');
+-- The dispatch queue: a campaign's queued messages in the order they go
+-- (claimed by next_at, then customer, a batch at a time), and those left
+-- marked sending by a crash.
+CREATE INDEX campaign_messages_queue ON campaign_messages (shop_id, campaign_id, next_at, customer_id) WHERE status = 'queued';
+CREATE INDEX campaign_messages_sending ON campaign_messages (shop_id, campaign_id) WHERE status = 'sending';
 -- Frequency caps: what a customer was sent lately.
 CREATE INDEX campaign_messages_sent ON campaign_messages (shop_id, customer_id, sent_at) WHERE sent_at IS NOT NULL;
 
