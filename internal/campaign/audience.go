@@ -76,7 +76,7 @@ func (s *Service) build(ctx context.Context, shopID int64, c *Campaign, now time
 		return nil, n, err
 	}
 	n.Audience = len(ids)
-	ms, err := s.contacts(ctx, shopID, c.Channel, ids)
+	ms, err := s.contacts(ctx, shopID, c.Channel, c.Purpose == Marketing, ids)
 	if err != nil {
 		return nil, n, err
 	}
@@ -155,10 +155,11 @@ func (c *Campaign) budgetLimit() int {
 }
 
 // contacts reads each audience customer's address on the channel, consent
-// and RFM segment, marking those without an address or consent. ids are
-// ascending. A large audience is read in one pass over the shop's
+// and RFM segment, marking those without an address or, for marketing,
+// without consent (a service message — an order shipped, a complaint's
+// follow-up — needs no marketing consent). ids are ascending. A large audience is read in one pass over the shop's
 // customers; a small one by id.
-func (s *Service) contacts(ctx context.Context, shopID int64, ch string, ids []int64) ([]member, error) {
+func (s *Service) contacts(ctx context.Context, shopID int64, ch string, marketing bool, ids []int64) ([]member, error) {
 	cols := `c.id, c.phone, c.email, cc.granted, COALESCE(cs.segment_cn, ''), `
 	if ch == WeChat {
 		cols += `COALESCE((SELECT MIN(ci.value) FROM customer_identities ci WHERE ci.shop_id = c.shop_id AND ci.customer_id = c.id AND ci.kind = 'openid'), '')`
@@ -188,6 +189,7 @@ WHERE c.shop_id = ? AND c.merged_into IS NULL`
 			switch {
 			case m.address == "":
 				m.reason = ReasonNoAddress
+			case !marketing:
 			case granted.Valid && !granted.Bool:
 				m.reason = ReasonOptedOut
 			case !granted.Valid && s.needsConsent(ch):

@@ -608,3 +608,45 @@ func FuzzParseTemplate(f *testing.F) {
 		}
 	})
 }
+
+// TestServiceBeforePromotions: while a service campaign of the shop is
+// sending, a promotion's dispatch yields to it; service messages ignore
+// the frequency cap and consent for marketing.
+func TestServiceBeforePromotions(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, 50)
+		g := f.smsGateway(t, 0)
+		d := campaign.NewDispatcher(f.svc, nil, "")
+		promo := &campaign.Campaign{Name: "促销", Channel: campaign.SMS, Rule: rule(t, guangdong), Body: "促销"}
+		notice := &campaign.Campaign{Name: "发货通知", Purpose: campaign.ServicePurpose, Channel: campaign.SMS, Rule: rule(t, guangdong), Body: "您的订单已发货", HoldoutShare: 0}
+		for _, c := range []*campaign.Campaign{promo, notice} {
+			must(t, f.svc.Create(ctx, f.shop.ID, c))
+			_, err := f.svc.Launch(ctx, f.shop.ID, c.ID)
+			must(t, err)
+		}
+		out, err := d.Run(ctx, f.shop.ID, promo.ID, nil)
+		must(t, err)
+		if out.Sent != 0 || out.Why != "a service campaign goes first" || out.Next.IsZero() {
+			t.Fatalf("promotion ran before the service campaign: %v", out)
+		}
+		out, err = d.Run(ctx, f.shop.ID, notice.ID, nil)
+		must(t, err)
+		n, err := f.svc.Get(ctx, f.shop.ID, notice.ID)
+		must(t, err)
+		// Service messages reach the opted-out and unconsented customers too
+		// (not the one without an address): 39 of 40.
+		if n.Counts.Target != 39 || out.Sent != 39 {
+			t.Fatalf("service campaign counts %+v, sent %d", n.Counts, out.Sent)
+		}
+		out, err = d.Run(ctx, f.shop.ID, promo.ID, nil)
+		must(t, err)
+		p, err := f.svc.Get(ctx, f.shop.ID, promo.ID)
+		must(t, err)
+		if out.Sent != p.Counts.Target || p.Status != campaign.Sent {
+			t.Fatalf("promotion after the service campaign: %v, %+v", out, p.Counts)
+		}
+		if len(g.Requests()) != 39+p.Counts.Target {
+			t.Fatalf("gateway got %d", len(g.Requests()))
+		}
+	})
+}
