@@ -351,6 +351,49 @@ func TestServeDemo(t *testing.T) {
 	if !strings.Contains(string(page), "存活概率") || !strings.Contains(string(page), "聚类") || !strings.Contains(string(page), "推荐商品") || strings.Contains(string(page), "%!") {
 		t.Errorf("customer page model figures missing or misformatted:\n%s", page)
 	}
+	// The demo shop's marketing: consent as collected, points earned, and
+	// a draft campaign whose preview counts its audience and exclusions.
+	resp, err = c.Get(base + "/s/demo/campaigns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	cm := regexp.MustCompile(`/s/demo/campaigns/(\d+)">老客召回`).FindStringSubmatch(string(page))
+	if resp.StatusCode != 200 || cm == nil {
+		t.Fatalf("campaigns: %d\n%.1000s", resp.StatusCode, page)
+	}
+	resp, err = c.Get(base + "/s/demo/campaigns/" + cm[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(string(page))
+	seg := regexp.MustCompile(`<option value="(\d+)" selected>重要挽留客户`).FindStringSubmatch(string(page))
+	if csrf == nil || seg == nil {
+		t.Fatalf("campaign page has no form:\n%.2000s", page)
+	}
+	resp, err = c.PostForm(base+"/s/demo/campaigns/"+cm[1], url.Values{"csrf_token": {csrf[1]}, "action": {"preview"}, "name": {"老客召回 · 短信"},
+		"purpose": {"marketing"}, "segment_id": {seg[1]}, "channel": {"sms"}, "body": {"{{name|亲}}，好久不见"}, "schedule": {"now"}, "holdout": {"10"}, "attribution_days": {"7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	target := regexp.MustCompile(`id="preview-target">([0-9,]+)<`).FindStringSubmatch(string(page))
+	if resp.StatusCode != 200 || target == nil || target[1] == "0" || !strings.Contains(string(page), "未授权营销") {
+		t.Errorf("campaign preview: %d\n%.3000s", resp.StatusCode, page)
+	}
+	resp, err = c.Get(base + "/s/demo/loyalty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.Contains(string(page), "%!") {
+		t.Errorf("loyalty: %d", resp.StatusCode)
+	}
 	// The REST API answers a token made on the command line.
 	out := mustRun(t, "token", "create", "--db", db, "--shop", "demo", "--name", "erp", "--scopes", "customers:read,scores:read")
 	tok := regexp.MustCompile(`gx_[A-Za-z0-9_-]+`).FindString(out)

@@ -8,9 +8,11 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/demo"
 	"github.com/guanxi-crm/guanxi/internal/orderfile"
+	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
@@ -59,6 +61,9 @@ func (a *App) SeedDemo(ctx context.Context, adminPassword string, out io.Writer)
 		return fmt.Errorf("demo: score: %w", err)
 	}
 	fmt.Fprintf(out, "Scored %d customers as of %s in %.1fs.\n", res.Customers, res.AsOf, res.Seconds)
+	if err := a.seedDemoMarketing(ctx, sh); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 
 	generated := adminPassword == ""
 	if generated {
@@ -114,3 +119,53 @@ func pull(ctx context.Context, gen func(emit func(*orderfile.Record) error) erro
 
 // randomPassword returns 26 random base32 characters (130 bits).
 func randomPassword() string { return rand.Text() }
+
+// seedDemoMarketing gives the demo shop what its marketing pages need:
+// consent as a shop would have collected it (7 in 10 customers with a
+// mobile agreed to SMS marketing, 1 in 10 withdrew; the same for e-mail),
+// the points of every order, two saved segments and a draft campaign to
+// preview. No channel is configured: nothing can be sent from the demo.
+func (a *App) seedDemoMarketing(ctx context.Context, sh *shop.Shop) error {
+	now := a.Clock.Now().Unix()
+	err := a.DB.Update(ctx, func(tx *store.Tx) error {
+		for _, ch := range []struct{ name, col string }{{"sms", "phone"}, {"email", "email"}} {
+			_, err := tx.Exec(ctx, `INSERT INTO customer_consents (shop_id, customer_id, channel, purpose, granted, source, at)
+SELECT shop_id, id, ?, 'marketing', id % 10 < 7, 'demo', ? FROM customers
+WHERE shop_id = ? AND merged_into IS NULL AND `+ch.col+` <> '' AND `+ch.col+` NOT LIKE '%*%' AND id % 10 < 8
+ON CONFLICT (shop_id, customer_id, channel, purpose) DO NOTHING`, ch.name, now, sh.ID)
+			if err != nil {
+				return fmt.Errorf("consent: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if _, _, err := a.Loyalty.EarnPending(ctx, sh.ID); err != nil {
+		return fmt.Errorf("points: %w", err)
+	}
+	var first int64
+	for _, s := range []struct{ name, rule string }{
+		{"重要挽留客户", `{"field":"segment_cn","op":"eq","value":"重要挽留客户"}`},
+		{"广东老客（两单以上）", `{"all":[{"field":"province","op":"eq","value":"广东"},{"field":"orders_count","op":"gte","value":2}]}`},
+	} {
+		r, err := segment.ParseRule([]byte(s.rule))
+		if err != nil {
+			return err
+		}
+		seg := &segment.Segment{Name: s.name, Rule: r}
+		if err := a.Segments.Create(ctx, sh.ID, seg); err != nil {
+			return fmt.Errorf("segment %s: %w", s.name, err)
+		}
+		if first == 0 {
+			first = seg.ID
+		}
+	}
+	c := &campaign.Campaign{Name: "老客召回 · 短信", Theme: "重要挽留客户回购", Channel: campaign.SMS, SegmentID: first,
+		Body: "{{name|亲}}，好久不见！{{shop}}为您准备了回归礼，{{product|新品}}正在热卖。", HoldoutShare: campaign.DefaultHoldout, CostPerMessage: 5}
+	if err := a.Campaigns.Create(ctx, sh.ID, c); err != nil {
+		return fmt.Errorf("campaign: %w", err)
+	}
+	return nil
+}

@@ -182,6 +182,10 @@ func (a *App) writeMetrics(w http.ResponseWriter, m *metrics) {
 	read, write := a.DB.Stats()
 	fmt.Fprintf(w, "# TYPE guanxi_db_open_connections gauge\nguanxi_db_open_connections{pool=\"read\"} %d\nguanxi_db_open_connections{pool=\"write\"} %d\n", read.OpenConnections, write.OpenConnections)
 	fmt.Fprintf(w, "# TYPE guanxi_db_wait_count_total counter\nguanxi_db_wait_count_total{pool=\"read\"} %d\nguanxi_db_wait_count_total{pool=\"write\"} %d\n", read.WaitCount, write.WaitCount)
+	fmt.Fprintf(w, "# HELP guanxi_campaign_messages_total Campaign messages dispatched by channel and outcome (queued: to retry).\n# TYPE guanxi_campaign_messages_total counter\n")
+	for k, n := range a.Dispatcher.Outcomes() {
+		fmt.Fprintf(w, "guanxi_campaign_messages_total{channel=%q,outcome=%q} %d\n", k[0], k[1], n)
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(w, "# TYPE go_goroutines gauge\ngo_goroutines %d\n", runtime.NumGoroutine())

@@ -272,18 +272,28 @@ func cappedCustomers(ctx context.Context, q querier, shopID int64, p Policy, now
 		return nil, nil
 	}
 	since := now.AddDate(0, 0, -p.CapDays).Unix()
-	filter := ""
-	if ids != nil {
-		filter = ` AND m.customer_id IN (` + store.In(len(ids)) + `)`
-	}
-	args := []any{shopID, since, except}
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	rows, err := q.Query(ctx, `SELECT m.customer_id FROM campaign_messages m
+	var rows *sql.Rows
+	var err error
+	if ids == nil {
+		// The whole audience: one pass over the window's messages.
+		rows, err = q.Query(ctx, `SELECT m.customer_id FROM campaign_messages m
 JOIN campaigns c ON c.shop_id = m.shop_id AND c.id = m.campaign_id AND c.purpose = 'marketing'
-WHERE m.shop_id = ? AND m.sent_at >= ? AND m.campaign_id <> ?`+filter+`
-GROUP BY m.customer_id HAVING COUNT(*) >= `+strconv.Itoa(p.CapMessages), args...)
+WHERE m.shop_id = ? AND m.sent_at >= ? AND m.campaign_id <> ?
+GROUP BY m.customer_id HAVING COUNT(*) >= `+strconv.Itoa(p.CapMessages), shopID, since, except)
+	} else {
+		// A batch: one probe of campaign_messages_sent per customer, so
+		// the cost stays per message however many the window holds (a
+		// planner that scanned the window instead made a million-message
+		// dispatch quadratic).
+		args := []any{since, except, shopID}
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		rows, err = q.Query(ctx, `SELECT cu.id FROM customers cu
+WHERE (SELECT COUNT(*) FROM campaign_messages m JOIN campaigns c ON c.shop_id = m.shop_id AND c.id = m.campaign_id AND c.purpose = 'marketing'
+       WHERE m.shop_id = cu.shop_id AND m.customer_id = cu.id AND m.sent_at >= ? AND m.campaign_id <> ?) >= `+strconv.Itoa(p.CapMessages)+`
+AND cu.shop_id = ? AND cu.id IN (`+store.In(len(ids))+`)`, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("campaign: frequency caps: %w", err)
 	}

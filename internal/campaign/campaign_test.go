@@ -247,6 +247,9 @@ func TestDispatchSMSAndFrequencyCap(t *testing.T) {
 			t.Fatalf("first: %s, %v, counts %+v", c1.Status, out, c1.Counts)
 		}
 		reqs := g.Requests()
+		if n := d.Outcomes()[[2]string{campaign.SMS, "sent"}]; n != int64(c1.Counts.Target) {
+			t.Fatalf("outcomes count %d sent, want %d", n, c1.Counts.Target)
+		}
 		if len(reqs) != c1.Counts.Target {
 			t.Fatalf("gateway got %d messages, want %d", len(reqs), c1.Counts.Target)
 		}

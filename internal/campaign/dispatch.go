@@ -45,6 +45,7 @@ type Dispatcher struct {
 	senders  senderCache
 	mu       sync.Mutex
 	limiters map[string]*limiter
+	outcomes map[[2]string]int64 // channel, outcome → messages, for metrics
 }
 
 type limiter struct {
@@ -57,7 +58,20 @@ func NewDispatcher(svc *Service, log *slog.Logger, publicURL string) *Dispatcher
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Dispatcher{svc: svc, log: log, PublicURL: strings.TrimRight(publicURL, "/"), limiters: map[string]*limiter{}}
+	return &Dispatcher{svc: svc, log: log, PublicURL: strings.TrimRight(publicURL, "/"), limiters: map[string]*limiter{}, outcomes: map[[2]string]int64{}}
+}
+
+// Outcomes returns how many messages this dispatcher has recorded per
+// channel and outcome (sent, queued again, failed, bounced) since it
+// started, for the server's metrics.
+func (d *Dispatcher) Outcomes() map[[2]string]int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[[2]string]int64, len(d.outcomes))
+	for k, v := range d.outcomes {
+		out[k] = v
+	}
+	return out
 }
 
 // Close closes the providers' connections.
@@ -540,6 +554,11 @@ func (d *Dispatcher) record(ctx context.Context, shopID int64, c *Campaign, msgs
 			out.Failed++
 		}
 	}
+	d.mu.Lock()
+	for _, v := range vals {
+		d.outcomes[[2]string{c.Channel, v[1].(string)}]++
+	}
+	d.mu.Unlock()
 	// The outcome is written even when ctx ended mid-batch: what was sent
 	// must be recorded as sent.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

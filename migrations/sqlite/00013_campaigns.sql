@@ -107,7 +107,7 @@ CREATE TABLE campaign_messages (
 CREATE INDEX campaign_messages_queue ON campaign_messages (shop_id, campaign_id, next_at, customer_id) WHERE status = 'queued';
 CREATE INDEX campaign_messages_sending ON campaign_messages (shop_id, campaign_id) WHERE status = 'sending';
 -- Frequency caps: what a customer was sent lately.
-CREATE INDEX campaign_messages_sent ON campaign_messages (shop_id, customer_id, sent_at) WHERE sent_at IS NOT NULL;
+CREATE INDEX campaign_messages_sent ON campaign_messages (shop_id, customer_id, sent_at, campaign_id) WHERE sent_at IS NOT NULL;
 
 -- A campaign's evaluation: per group and RFM segment, customers, converters,
 -- revenue (and its sum of squares, for the variance) in the attribution
