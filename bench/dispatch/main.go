@@ -22,6 +22,7 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/campaign/campaigntest"
 	"github.com/guanxi-crm/guanxi/internal/channel/channeltest"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
@@ -61,7 +62,7 @@ func run(n int, ch, dsn string, conns int) error {
 		return err
 	}
 	start := time.Now()
-	if err := customers(ctx, db, sh.ID, n); err != nil {
+	if err := campaigntest.BulkCustomers(ctx, db, sh.ID, n); err != nil {
 		return err
 	}
 	if err := db.Analyze(ctx); err != nil {
@@ -128,31 +129,5 @@ func run(n int, ch, dsn string, conns int) error {
 	fmt.Printf("audience build with exclusions and holdout: %.2f s (%d in the segment, %d held out, %d to send)\n",
 		build.Seconds(), c.Counts.Audience, c.Counts.Holdout, c.Counts.Target)
 	fmt.Printf("dispatch %s: %d messages in %.1f s = %.0f messages/s\n", ch, out.Sent, send.Seconds(), float64(out.Sent)/send.Seconds())
-	return nil
-}
-
-// customers writes n customers in 广东 with a mobile, an email and consent to
-// SMS and email marketing, in batches.
-func customers(ctx context.Context, db *store.DB, shopID int64, n int) error {
-	const batch = 50_000
-	for lo := 1; lo <= n; lo += batch {
-		hi := min(n, lo+batch-1)
-		err := db.Update(ctx, func(tx *store.Tx) error {
-			cs := make([][]any, 0, hi-lo+1)
-			cc := make([][]any, 0, 2*(hi-lo+1))
-			for i := lo; i <= hi; i++ {
-				id := int64(i)
-				cs = append(cs, []any{shopID, id, fmt.Sprintf("顾客%d", i), fmt.Sprintf("139%08d", i), fmt.Sprintf("c%d@example.com", i), "广东", int64(1), int64(1)})
-				cc = append(cc, []any{shopID, id, "sms", "marketing", true, "bench", int64(1)}, []any{shopID, id, "email", "marketing", true, "bench", int64(1)})
-			}
-			if err := tx.Insert(ctx, "customers", []string{"shop_id", "id", "name", "phone", "email", "province", "created_at", "updated_at"}, cs); err != nil {
-				return err
-			}
-			return tx.Insert(ctx, "customer_consents", []string{"shop_id", "customer_id", "channel", "purpose", "granted", "source", "at"}, cc)
-		})
-		if err != nil {
-			return err
-		}
-	}
 	return nil
 }

@@ -387,6 +387,15 @@ func withTimeout(r *http.Request) (context.Context, context.CancelFunc) {
 
 // getOne answers a GET of one record by the {id} of the path: get reads it
 // in the token's shop (another shop's is not found), out shapes it.
+// writeList answers {key: [out(item)…]}, in the items' order.
+func writeList[T any, J any](w http.ResponseWriter, key string, items []T, out func(*T) J) {
+	list := make([]J, len(items))
+	for i := range items {
+		list[i] = out(&items[i])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{key: list})
+}
+
 func getOne[T any, J any](w http.ResponseWriter, r *http.Request, t *auth.Token, get func(ctx context.Context, shopID, id int64) (T, error), out func(T) J) error {
 	id, err := pathID(r)
 	if err != nil {

@@ -184,11 +184,7 @@ func (a *API) listCampaigns(w http.ResponseWriter, r *http.Request, t *auth.Toke
 	if err != nil {
 		return err
 	}
-	out := make([]campaignJSON, len(cs))
-	for i := range cs {
-		out[i] = campaignOf(&cs[i])
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"campaigns": out})
+	writeList(w, "campaigns", cs, campaignOf)
 	return nil
 }
 

@@ -83,11 +83,7 @@ func (a *API) listSavedSegments(w http.ResponseWriter, r *http.Request, t *auth.
 	if err != nil {
 		return err
 	}
-	out := make([]savedSegmentJSON, len(segs))
-	for i := range segs {
-		out[i] = savedSegmentOf(&segs[i])
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"segments": out})
+	writeList(w, "segments", segs, savedSegmentOf)
 	return nil
 }
 

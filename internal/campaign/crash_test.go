@@ -14,6 +14,7 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/campaign/campaigntest"
 	"github.com/guanxi-crm/guanxi/internal/channel/channeltest"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
@@ -67,25 +68,13 @@ func crashEngines(t *testing.T, fn func(t *testing.T, dsn string, db *store.DB))
 	})
 }
 
-// bulkShop makes a shop of n customers in 广东 with a mobile, an email and
-// consent to both, written directly: the crash tests are about dispatch.
+// bulkShop makes a shop of n customers with a mobile, an e-mail and
+// consent to both: the crash tests are about dispatch.
 func bulkShop(t *testing.T, db *store.DB, n int) *shop.Shop {
 	t.Helper()
 	sh := &shop.Shop{Code: "bulk", Name: "批量店", Timezone: "Asia/Shanghai"}
 	must(t, shop.NewService(db, guanxi.SystemClock{}).Create(ctx, sh))
-	err := db.Update(ctx, func(tx *store.Tx) error {
-		cs := make([][]any, 0, n)
-		cc := make([][]any, 0, 2*n)
-		for i := 1; i <= n; i++ {
-			cs = append(cs, []any{sh.ID, int64(i), fmt.Sprintf("顾客%d", i), fmt.Sprintf("139%08d", i), fmt.Sprintf("c%d@example.com", i), "广东", int64(1), int64(1)})
-			cc = append(cc, []any{sh.ID, int64(i), "sms", "marketing", true, "test", int64(1)}, []any{sh.ID, int64(i), "email", "marketing", true, "test", int64(1)})
-		}
-		if err := tx.Insert(ctx, "customers", []string{"shop_id", "id", "name", "phone", "email", "province", "created_at", "updated_at"}, cs); err != nil {
-			return err
-		}
-		return tx.Insert(ctx, "customer_consents", []string{"shop_id", "customer_id", "channel", "purpose", "granted", "source", "at"}, cc)
-	})
-	must(t, err)
+	must(t, campaigntest.BulkCustomers(ctx, db, sh.ID, n))
 	return sh
 }
 

@@ -3,10 +3,7 @@ package ui_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,94 +13,15 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
 )
 
-// chromium is Debian's browser, which CI installs (apt-get install chromium).
-const chromium = "/usr/bin/chromium"
-
 // TestBrowser drives a real Chromium through the pages as a person would:
 // sign in through the form, search with the live search box, open a
 // customer, see their orders, switch to English. It saves screenshots in
 // $GUANXI_TEST_ARTEFACTS (default a temporary folder) and fails on any error
 // the page logs, such as a Content-Security-Policy violation.
 func TestBrowser(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %s is missing: the browser test must run in CI (apt-get install -y chromium)", chromium)
-		}
-		t.Skipf("%s is missing: apt-get install -y chromium to run the browser test", chromium)
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	artefacts := os.Getenv("GUANXI_TEST_ARTEFACTS")
-	if artefacts == "" {
-		artefacts = t.TempDir()
-	}
-	if err := os.MkdirAll(artefacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	b := newBrowser(t)
 	e := newEnv(t, storetest.SQLite(t))
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("force-color-profile", "srgb"),
-		chromedp.Flag("lang", "zh-CN"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
-	defer cancel()
-	// Start the browser on the context without a deadline (a deadline on the
-	// first Run would bound the browser's life), then bound the steps.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", chromium, err)
-	}
-	var mu sync.Mutex
-	var pageErrors []string
-	console := chromedp.Console(ctx) // subscribed from here on
-	go func() {
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			if m.IsException() || m.Type == chromedp.ConsoleError {
-				mu.Lock()
-				pageErrors = append(pageErrors, m.String()+" ("+m.URL+")")
-				mu.Unlock()
-			}
-		}
-	}()
-	ctx, cancelSteps := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelSteps()
-
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			png, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return fmt.Errorf("screenshot %s: %w", name, err)
-			}
-			path := filepath.Join(artefacts, name+".png")
-			t.Logf("screenshot %s", path)
-			return os.WriteFile(path, png, 0o644)
-		})
-	}
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	ctx, step, poll, shot := b.ctx, b.step, b.poll, b.shot
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
@@ -111,13 +29,6 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("text of %s: %v", sel, err)
 		}
 		return s
-	}
-	poll := func(what, js string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond),
-			chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
 	}
 
 	// A shop page sends us to sign in, and back afterwards.
@@ -281,9 +192,7 @@ func TestBrowser(t *testing.T) {
 		shot("08-phone-customer"),
 	)
 
-	mu.Lock()
-	defer mu.Unlock()
-	for _, m := range pageErrors {
+	for _, m := range b.pageErrors() {
 		if strings.Contains(m, "status of 409 (Conflict)") {
 			continue // the stale edit above, refused on purpose
 		}

@@ -42,7 +42,10 @@ type campaignPage struct {
 	Editable   bool // a draft the user may change
 	Deliveries map[string]int
 	Result     *campaign.Result
-	Notice     string
+	// Counts are the audience and exclusions: of the preview, or as the
+	// campaign was launched.
+	Counts *campaign.Counts
+	Notice string
 }
 
 func campaignFormOf(c *campaign.Campaign, loc *time.Location) campaignForm {
@@ -167,21 +170,30 @@ func (u *UI) campaignCreate(w http.ResponseWriter, r *http.Request, rq *request)
 
 // campaignUpdate saves a draft's changes, or previews them.
 func (u *UI) campaignUpdate(w http.ResponseWriter, r *http.Request, rq *request) {
+	if _, c, ok := u.writableCampaign(w, r, rq); ok {
+		u.campaignSave(w, r, rq, c)
+	}
+}
+
+// writableCampaign reads the campaign of the path for a change, answering
+// the request itself (403 for a role that does not write campaigns, first,
+// so that no campaign's existence shows; 404) when it cannot.
+func (u *UI) writableCampaign(w http.ResponseWriter, r *http.Request, rq *request) (*campaign.Service, *campaign.Campaign, bool) {
 	if !canWriteCampaigns(rq.role) {
 		u.fail(w, r, rq, guanxi.Errorf(guanxi.EFORBIDDEN, "your role in this shop may not change campaigns"))
-		return
+		return nil, nil, false
 	}
 	svc, err := u.campaigns()
 	if err != nil {
 		u.fail(w, r, rq, err)
-		return
+		return nil, nil, false
 	}
 	c, err := u.campaignOf(r, rq, svc)
 	if err != nil {
 		u.fail(w, r, rq, err)
-		return
+		return nil, nil, false
 	}
-	u.campaignSave(w, r, rq, c)
+	return svc, c, true
 }
 
 func (u *UI) campaignSave(w http.ResponseWriter, r *http.Request, rq *request, cur *campaign.Campaign) {
@@ -233,6 +245,7 @@ func (u *UI) campaignSave(w http.ResponseWriter, r *http.Request, rq *request, c
 		return
 	}
 	if p.Preview != nil {
+		p.Counts = &p.Preview.Counts
 		u.render(w, r, rq, http.StatusOK, "campaign_edit", "", u.view(r, rq, "campaigns", p))
 		return
 	}
@@ -265,6 +278,7 @@ func (u *UI) campaignShow(w http.ResponseWriter, r *http.Request, rq *request) {
 		p.Notice = "campaigns.saved"
 	}
 	if !c.LaunchedAt.IsZero() {
+		p.Counts = &c.Counts
 		if p.Deliveries, err = svc.Deliveries(r.Context(), rq.shop.ID, c.ID); err != nil {
 			u.fail(w, r, rq, err)
 			return
@@ -280,20 +294,11 @@ func (u *UI) campaignShow(w http.ResponseWriter, r *http.Request, rq *request) {
 // campaignAction launches, pauses, resumes, cancels, evaluates or deletes a
 // campaign, then shows its page again.
 func (u *UI) campaignAction(w http.ResponseWriter, r *http.Request, rq *request) {
-	if !canWriteCampaigns(rq.role) {
-		u.fail(w, r, rq, guanxi.Errorf(guanxi.EFORBIDDEN, "your role in this shop may not run campaigns"))
+	svc, c, ok := u.writableCampaign(w, r, rq)
+	if !ok {
 		return
 	}
-	svc, err := u.campaigns()
-	if err != nil {
-		u.fail(w, r, rq, err)
-		return
-	}
-	c, err := u.campaignOf(r, rq, svc)
-	if err != nil {
-		u.fail(w, r, rq, err)
-		return
-	}
+	var err error
 	ctx, shopID := r.Context(), rq.shop.ID
 	action := r.PathValue("action")
 	switch action {

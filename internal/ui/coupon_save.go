@@ -100,18 +100,8 @@ func (u *UI) couponTemplate(r *http.Request, rq *request, svc *coupon.Service) (
 // couponArchive archives a template: it issues no more codes, and codes
 // already issued stay valid.
 func (u *UI) couponArchive(w http.ResponseWriter, r *http.Request, rq *request) {
-	if !canWriteCoupons(rq.role) {
-		u.fail(w, r, rq, guanxi.Errorf(guanxi.EFORBIDDEN, "your role in this shop may not change coupons"))
-		return
-	}
-	svc, err := u.coupons()
-	if err != nil {
-		u.fail(w, r, rq, err)
-		return
-	}
-	t, err := u.couponTemplate(r, rq, svc)
-	if err != nil {
-		u.fail(w, r, rq, err)
+	svc, t, ok := u.writableTemplate(w, r, rq)
+	if !ok {
 		return
 	}
 	t.Status = coupon.StatusArchived
@@ -126,18 +116,8 @@ func (u *UI) couponArchive(w http.ResponseWriter, r *http.Request, rq *request) 
 // couponIssue issues a code of the template to every current member of a
 // saved segment of the shop, and shows how many were issued.
 func (u *UI) couponIssue(w http.ResponseWriter, r *http.Request, rq *request) {
-	if !canWriteCoupons(rq.role) {
-		u.fail(w, r, rq, guanxi.Errorf(guanxi.EFORBIDDEN, "your role in this shop may not issue coupons"))
-		return
-	}
-	svc, err := u.coupons()
-	if err != nil {
-		u.fail(w, r, rq, err)
-		return
-	}
-	t, err := u.couponTemplate(r, rq, svc)
-	if err != nil {
-		u.fail(w, r, rq, err)
+	svc, t, ok := u.writableTemplate(w, r, rq)
+	if !ok {
 		return
 	}
 	segID, err := strconv.ParseInt(r.PostFormValue("segment"), 10, 64)
@@ -152,4 +132,25 @@ func (u *UI) couponIssue(w http.ResponseWriter, r *http.Request, rq *request) {
 	}
 	u.log.Info("coupons issued", "shop", rq.shop.Code, "template", t.ID, "segment", segID, "codes", n, "user", rq.sess.User.Username)
 	http.Redirect(w, r, "/s/"+rq.shop.Code+"/coupons?done=issued&n="+strconv.Itoa(n)+"&segment="+strconv.FormatInt(segID, 10), http.StatusSeeOther)
+}
+
+// writableTemplate reads the coupon template of the path for a change,
+// answering the request itself when it cannot: 403 for a role that does
+// not write coupons (first, so no template's existence shows), 404.
+func (u *UI) writableTemplate(w http.ResponseWriter, r *http.Request, rq *request) (*coupon.Service, *coupon.Template, bool) {
+	if !canWriteCoupons(rq.role) {
+		u.fail(w, r, rq, guanxi.Errorf(guanxi.EFORBIDDEN, "your role in this shop may not change coupons"))
+		return nil, nil, false
+	}
+	svc, err := u.coupons()
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return nil, nil, false
+	}
+	t, err := u.couponTemplate(r, rq, svc)
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return nil, nil, false
+	}
+	return svc, t, true
 }

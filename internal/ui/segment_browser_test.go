@@ -2,10 +2,7 @@ package ui_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,87 +16,9 @@ import (
 // count become the fixture's one customer, save, and find the segment in
 // the list. It skips, like TestBrowser, where Chromium is missing.
 func TestSegmentBrowser(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %s is missing: the browser test must run in CI (apt-get install -y chromium)", chromium)
-		}
-		t.Skipf("%s is missing: apt-get install -y chromium to run the browser test", chromium)
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	artefacts := os.Getenv("GUANXI_TEST_ARTEFACTS")
-	if artefacts == "" {
-		artefacts = t.TempDir()
-	}
-	if err := os.MkdirAll(artefacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	b := newBrowser(t)
 	e := newEnv(t, storetest.SQLite(t))
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("lang", "zh-CN"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
-	defer cancel()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", chromium, err)
-	}
-	var mu sync.Mutex
-	var pageErrors []string
-	console := chromedp.Console(ctx)
-	go func() {
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			if m.IsException() || m.Type == chromedp.ConsoleError {
-				mu.Lock()
-				pageErrors = append(pageErrors, m.String()+" ("+m.URL+")")
-				mu.Unlock()
-			}
-		}
-	}()
-	ctx, cancelSteps := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelSteps()
-
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			png, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(artefacts, name+".png"), png, 0o644)
-		})
-	}
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	poll := func(what, js string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond),
-			chromedp.WithPollingTimeout(20*time.Second))); err != nil {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-	}
+	step, poll, shot := b.step, b.poll, b.shot
 
 	step("sign in on the way to the builder",
 		chromedp.Navigate(e.srv.URL+"/s/a/segments/new"),
@@ -172,9 +91,7 @@ func TestSegmentBrowser(t *testing.T) {
 		return c && n.dataset.rendered === 'true' && n.querySelector('canvas') && c.getOption().series[0].data.length === 2 })()`)
 	step("screenshot the history", shot("24-segment-history"))
 
-	mu.Lock()
-	defer mu.Unlock()
-	for _, m := range pageErrors {
+	for _, m := range b.pageErrors() {
 		if strings.Contains(m, "400 (Bad Request)") && strings.Contains(m, "/segments/count") {
 			continue // the bad condition above, refused on purpose
 		}
