@@ -387,6 +387,22 @@ func withTimeout(r *http.Request) (context.Context, context.CancelFunc) {
 
 // getOne answers a GET of one record by the {id} of the path: get reads it
 // in the token's shop (another shop's is not found), out shapes it.
+// deleteOne deletes the record named by the path's id and answers
+// {"id", "deleted": true}.
+func deleteOne(w http.ResponseWriter, r *http.Request, t *auth.Token, del func(ctx context.Context, shopID, id int64) error) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := withTimeout(r)
+	defer cancel()
+	if err := del(ctx, t.ShopID, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true})
+	return nil
+}
+
 // writeList answers {key: [out(item)…]}, in the items' order.
 func writeList[T any, J any](w http.ResponseWriter, key string, items []T, out func(*T) J) {
 	list := make([]J, len(items))

@@ -277,17 +277,7 @@ func (a *API) putCampaign(w http.ResponseWriter, r *http.Request, t *auth.Token)
 // deleteCampaign: DELETE /campaigns/{id}, a draft or cancelled campaign
 // with its audience snapshot and results.
 func (a *API) deleteCampaign(w http.ResponseWriter, r *http.Request, t *auth.Token) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := withTimeout(r)
-	defer cancel()
-	if err := a.cfg.Campaigns.Delete(ctx, t.ShopID, id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true})
-	return nil
+	return deleteOne(w, r, t, a.cfg.Campaigns.Delete)
 }
 
 // campaignAction answers POST /campaigns/{id}/launch, pause, resume and

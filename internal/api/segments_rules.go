@@ -133,17 +133,7 @@ func (a *API) putSavedSegment(w http.ResponseWriter, r *http.Request, t *auth.To
 
 // deleteSavedSegment: DELETE /saved-segments/{id}, with its size history.
 func (a *API) deleteSavedSegment(w http.ResponseWriter, r *http.Request, t *auth.Token) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := withTimeout(r)
-	defer cancel()
-	if err := a.cfg.Segments.Delete(ctx, t.ShopID, id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true})
-	return nil
+	return deleteOne(w, r, t, a.cfg.Segments.Delete)
 }
 
 type memberPage struct {
