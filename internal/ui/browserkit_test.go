@@ -16,9 +16,10 @@ import (
 const chromium = "/usr/bin/chromium"
 
 // browser is a headless Chromium driven by one test: the steps share a
-// four-minute bound (CI runs the dispatch crash tests in
-// parallel on two cores, and a page then takes seconds), and every error a page logs (an exception, a console
-// error such as a Content-Security-Policy violation) is collected.
+// four-minute bound (CI runs the dispatch crash tests in parallel on two
+// cores, and a page then takes seconds), and every error a page logs (an
+// exception, a console error such as a Content-Security-Policy violation)
+// is collected.
 type browser struct {
 	t         *testing.T
 	ctx       context.Context
