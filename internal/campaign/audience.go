@@ -534,19 +534,19 @@ func (s *Service) Start(ctx context.Context, shopID, id int64) (*Campaign, error
 		}
 	}
 	now := s.clock.Now().Truncate(time.Second)
+	sh, err := s.shop(ctx, shopID)
+	if err != nil {
+		return nil, err
+	}
 	run := c
 	if c.Schedule == Recurring {
 		occ := *c
 		occ.ParentID, occ.Schedule, occ.SendAt, occ.RepeatDays = c.ID, Now, time.Time{}, 0
-		occ.Name = fmt.Sprintf("%s · %s", c.Name, now.Format("2006-01-02"))
+		occ.Name = fmt.Sprintf("%s · %s", c.Name, now.In(sh.loc).Format("2006-01-02"))
 		occ.Seed, occ.CreatedAt, occ.UpdatedAt, occ.Version = newSeed(), now, now, 1
 		run = &occ
 	}
 	ms, n, err := s.build(ctx, shopID, run, now)
-	if err != nil {
-		return nil, err
-	}
-	sh, err := s.shop(ctx, shopID)
 	if err != nil {
 		return nil, err
 	}

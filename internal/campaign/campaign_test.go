@@ -445,6 +445,10 @@ func TestEvaluation(t *testing.T) {
 		d := campaign.NewDispatcher(f.svc, nil, "")
 		_, err = d.Run(ctx, f.shop.ID, c.ID, nil)
 		must(t, err)
+		// The window is open: the nightly job evaluates it.
+		if n, err := f.svc.EvaluateDue(ctx, f.shop.ID); err != nil || n != 1 {
+			t.Fatalf("evaluate due with the window open: %d, %v", n, err)
+		}
 		snap := f.snapshot(t, c.ID)
 		// Within the window: every other target buys for 200 yuan, the
 		// first holdout customer for 50; one target buys after the window.
@@ -490,6 +494,10 @@ func TestEvaluation(t *testing.T) {
 		wantInc := (200*float64(tBuyers)/float64(tCount) - 50/float64(hCount)) * float64(tCount)
 		if r.Revenue == nil || abs(r.Revenue.Incremental-wantInc) > 1e-6 {
 			t.Fatalf("revenue %+v, want incremental %v", r.Revenue, wantInc)
+		}
+		// Evaluated after its window closed: nothing is due any more.
+		if n, err := f.svc.EvaluateDue(ctx, f.shop.ID); err != nil || n != 0 {
+			t.Fatalf("evaluate due after the window: %d, %v", n, err)
 		}
 		m, err := f.svc.Matrix(ctx, f.shop.ID)
 		must(t, err)

@@ -123,7 +123,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, id, k.grp, k.segment, cell
 // window was open at any time since its last evaluation: the nightly job.
 func (s *Service) EvaluateDue(ctx context.Context, shopID int64) (int, error) {
 	rows, err := s.db.Query(ctx, `SELECT c.id FROM campaigns c
-WHERE c.shop_id = ? AND c.launched_at IS NOT NULL AND NOT EXISTS (
+WHERE c.shop_id = ? AND c.launched_at IS NOT NULL
+AND EXISTS (SELECT 1 FROM campaign_messages m WHERE m.shop_id = c.shop_id AND m.campaign_id = c.id AND m.grp IN ('target', 'holdout'))
+AND NOT EXISTS (
   SELECT 1 FROM campaign_results r WHERE r.shop_id = c.shop_id AND r.campaign_id = c.id AND r.window_end >= c.launched_at + c.attribution_days * 86400)
 ORDER BY c.id`, shopID)
 	if err != nil {
