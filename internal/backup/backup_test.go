@@ -33,7 +33,8 @@ var allTables = []string{"shops", "shop_counters", "users", "shop_members", "ses
 	"score_clusters", "shop_cohorts", "product_rules", "score_settings", "api_tokens", "webhook_secrets", "webhook_deliveries", "jobs",
 	"audit_log", "teams", "team_members", "segments", "segment_sizes",
 	"loyalty_settings", "points_ledger", "loyalty_accounts", "member_tiers", "coupon_templates", "coupons",
-	"contact_policies", "contact_keys", "channel_settings", "contact_holds", "campaigns", "campaign_messages", "campaign_results"}
+	"contact_policies", "contact_keys", "channel_settings", "contact_holds", "campaigns", "campaign_messages", "campaign_results",
+	"tickets", "ticket_events", "sla_policies"}
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
 	t.Helper()
@@ -141,6 +142,16 @@ VALUES (?, 1, NULL, '夏季上新', '新品', 'marketing', 1, ?, 'sms', '', '{{n
 VALUES (?, 1, ?, 'target', '', '重要价值客户', '13800000000', 'VIP23456789', 'sent', 1, NULL, 45, 'sms-1', '')`, s1.ID, cid)
 	exec(t, db, `INSERT INTO campaign_results (shop_id, campaign_id, grp, segment, customers, converters, orders, revenue, revenue_sq, sent, evaluated_at, window_end)
 VALUES (?, 1, 'target', '重要价值客户', 1, 1, 2, 19950, 398.0025, 1, 47, 46)`, s1.ID)
+	exec(t, db, `INSERT INTO tickets (shop_id, id, kind, subject, body, customer_id, order_id, channel, priority, assignee_id, team_id, status,
+cause, severity, solution, outcome, created_by, created_at, updated_at, closed_at, sla_started_at, first_response_due, resolution_due,
+first_responded_at, resolved_at, response_escalated, resolution_escalated, version)
+VALUES (?, 1, 'complaint', '茶叶受潮', ?, ?, 1, 'phone', 'high', ?, 1, 'follow_up', 'logistics', 'major', '补发一盒', '客户满意', ?, 48, 49, NULL, 48, 52, 56, 50, 51, 1, 0, 6),
+(?, 2, 'consultation', '有货吗', '', ?, NULL, 'wechat', 'low', NULL, NULL, 'open', '', '', '', '', NULL, 48, 48, NULL, 48, 60, 70, NULL, NULL, 0, 0, 1)`,
+		s1.ID, "收到的龙井\n有霉味 \"急\"", cid, uid, uid, s1.ID, cid)
+	exec(t, db, `INSERT INTO ticket_events (shop_id, ticket_id, id, kind, from_value, to_value, body, actor_id, actor, at)
+VALUES (?, 1, 1, 'created', '', 'received', '茶叶受潮', ?, 'user:admin', 48), (?, 1, 2, 'escalation', 'normal', 'high', 'first_response due', NULL, 'cli', 53)`,
+		s1.ID, uid, s1.ID)
+	exec(t, db, `INSERT INTO sla_policies (shop_id, priority, first_response_min, resolution_min, updated_at) VALUES (?, 'normal', 120, 2880, 54)`, s1.ID)
 	exec(t, db, `UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_last_step = 58000000 WHERE id = ?`, uid)
 	exec(t, db, `INSERT INTO customer_duplicate_dismissals (shop_id, customer_a, customer_b, dismissed_by, dismissed_at) SELECT shop_id, MIN(id), MAX(id), NULL, 28 FROM customers WHERE shop_id = ? GROUP BY shop_id`, s1.ID)
 	exec(t, db, `UPDATE customer_merges SET detail = ?, merged_by = ?, undone_at = 29 WHERE shop_id = ?`, `{"v": 1, "orders": [1, 2], "survivor_before": {"name": "王\t芳"}}`, uid, s1.ID)

@@ -69,6 +69,9 @@ var tables = []table{
 	{name: "campaigns"},
 	{name: "campaign_messages"},
 	{name: "campaign_results"},
+	{name: "tickets"},
+	{name: "ticket_events"},
+	{name: "sla_policies"},
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose: the
