@@ -277,10 +277,10 @@ func insertCampaign(ctx context.Context, tx *store.Tx, shopID int64, c *Campaign
 	counts, _ := json.Marshal(c.Counts)
 	_, err := tx.Exec(ctx, `INSERT INTO campaigns (shop_id, `+campaignCols+`)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		shopID, c.ID, nullID(c.ParentID), c.Name, c.Theme, c.Purpose, nullID(c.SegmentID), string(c.Rule.JSON()), c.Channel,
-		c.Subject, c.Body, c.ProviderTemplate, nullID(c.CouponTemplateID), c.Schedule, nullTime(c.SendAt), c.RepeatDays,
+		shopID, c.ID, store.NullInt(c.ParentID), c.Name, c.Theme, c.Purpose, store.NullInt(c.SegmentID), string(c.Rule.JSON()), c.Channel,
+		c.Subject, c.Body, c.ProviderTemplate, store.NullInt(c.CouponTemplateID), c.Schedule, store.NullTime(c.SendAt), c.RepeatDays,
 		int64(c.Budget), int64(c.CostPerMessage), c.HoldoutShare, int64(c.Seed), c.AttributionDays, c.Status, string(counts),
-		c.Error, nullID(c.CreatedBy), c.CreatedAt.Unix(), c.UpdatedAt.Unix(), nullTime(c.LaunchedAt), nullTime(c.FinishedAt), c.Version)
+		c.Error, store.NullInt(c.CreatedBy), c.CreatedAt.Unix(), c.UpdatedAt.Unix(), store.NullTime(c.LaunchedAt), store.NullTime(c.FinishedAt), c.Version)
 	if err != nil {
 		return fmt.Errorf("campaign: save %q in shop %d: %w", c.Name, shopID, store.MapError(err))
 	}
@@ -299,8 +299,8 @@ func (s *Service) Update(ctx context.Context, shopID int64, c *Campaign) error {
 subject = ?, body = ?, provider_template = ?, coupon_template_id = ?, schedule = ?, send_at = ?, repeat_days = ?, budget = ?,
 cost_per_message = ?, holdout_share = ?, attribution_days = ?, updated_at = ?, version = version + 1
 WHERE shop_id = ? AND id = ? AND version = ? AND status = 'draft'`,
-			c.Name, c.Theme, c.Purpose, nullID(c.SegmentID), string(c.Rule.JSON()), c.Channel, c.Subject, c.Body, c.ProviderTemplate,
-			nullID(c.CouponTemplateID), c.Schedule, nullTime(c.SendAt), c.RepeatDays, int64(c.Budget), int64(c.CostPerMessage),
+			c.Name, c.Theme, c.Purpose, store.NullInt(c.SegmentID), string(c.Rule.JSON()), c.Channel, c.Subject, c.Body, c.ProviderTemplate,
+			store.NullInt(c.CouponTemplateID), c.Schedule, store.NullTime(c.SendAt), c.RepeatDays, int64(c.Budget), int64(c.CostPerMessage),
 			c.HoldoutShare, c.AttributionDays, now.Unix(), shopID, c.ID, c.Version)
 		if err != nil {
 			return fmt.Errorf("campaign: update %d in shop %d: %w", c.ID, shopID, store.MapError(err))
@@ -373,7 +373,7 @@ func (s *Service) list(ctx context.Context, q querier, shopID int64, where strin
 		}
 		c.ParentID, c.SegmentID, c.CouponTemplateID, c.CreatedBy = parent.Int64, seg.Int64, coupon.Int64, by.Int64
 		c.Budget, c.CostPerMessage, c.Seed = guanxi.Money(budget), guanxi.Money(cost), uint64(seed)
-		c.SendAt, c.LaunchedAt, c.FinishedAt = timeOf(sendAt), timeOf(launched), timeOf(finished)
+		c.SendAt, c.LaunchedAt, c.FinishedAt = store.TimeOf(sendAt), store.TimeOf(launched), store.TimeOf(finished)
 		c.CreatedAt, c.UpdatedAt = time.Unix(created, 0), time.Unix(updated, 0)
 		out = append(out, c)
 	}
@@ -444,27 +444,6 @@ func (s *Service) Resume(ctx context.Context, shopID, id int64) error {
 // already sent stay sent.
 func (s *Service) Cancel(ctx context.Context, shopID, id int64) error {
 	return s.setStatus(ctx, shopID, id, Cancelled, Scheduled, Sending, Paused, Draft)
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.Unix()
-}
-
-func timeOf(v sql.NullInt64) time.Time {
-	if !v.Valid {
-		return time.Time{}
-	}
-	return time.Unix(v.Int64, 0)
 }
 
 var errNoRows = sql.ErrNoRows

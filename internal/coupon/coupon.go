@@ -152,7 +152,7 @@ func (s *Service) CreateTemplate(ctx context.Context, shopID int64, t *Template)
 		}
 		t.ID, t.CreatedAt, t.UpdatedAt = id, now, now
 		if _, err := tx.Exec(ctx, `INSERT INTO coupon_templates (shop_id, id, name, kind, value, min_spend, valid_days, ends_at, code_prefix, status, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, t.ID, t.Name, t.Kind, t.Value, int64(t.MinSpend), nullInt(int64(t.ValidDays)), nullTime(t.EndsAt),
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, t.ID, t.Name, t.Kind, t.Value, int64(t.MinSpend), store.NullInt(int64(t.ValidDays)), store.NullTime(t.EndsAt),
 			t.CodePrefix, t.Status, now.Unix(), now.Unix()); err != nil {
 			return err
 		}
@@ -170,7 +170,7 @@ func (s *Service) UpdateTemplate(ctx context.Context, shopID int64, t *Template)
 	now := s.clock.Now()
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		r, err := tx.Exec(ctx, `UPDATE coupon_templates SET name = ?, kind = ?, value = ?, min_spend = ?, valid_days = ?, ends_at = ?, code_prefix = ?, status = ?, updated_at = ?
-WHERE shop_id = ? AND id = ?`, t.Name, t.Kind, t.Value, int64(t.MinSpend), nullInt(int64(t.ValidDays)), nullTime(t.EndsAt), t.CodePrefix, t.Status, now.Unix(), shopID, t.ID)
+WHERE shop_id = ? AND id = ?`, t.Name, t.Kind, t.Value, int64(t.MinSpend), store.NullInt(int64(t.ValidDays)), store.NullTime(t.EndsAt), t.CodePrefix, t.Status, now.Unix(), shopID, t.ID)
 		if err != nil {
 			return err
 		}

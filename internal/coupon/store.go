@@ -116,17 +116,3 @@ func existingCodes(ctx context.Context, tx *store.Tx, shopID int64, codes []stri
 	}
 	return used, nil
 }
-
-func nullInt(n int64) any {
-	if n == 0 {
-		return nil
-	}
-	return n
-}
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.Unix()
-}

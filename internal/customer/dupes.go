@@ -793,7 +793,7 @@ func (s *Service) Dismiss(ctx context.Context, shopID, a, b, actor int64, now ti
 			return guanxi.Errorf(guanxi.ENOTFOUND, "customer %d or %d not found", a, b)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO customer_duplicate_dismissals (shop_id, customer_a, customer_b, dismissed_by, dismissed_at)
-VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop_id, customer_a, customer_b) DO NOTHING`, shopID, a, b, nullID(actor), now.Unix())
+VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop_id, customer_a, customer_b) DO NOTHING`, shopID, a, b, store.NullInt(actor), now.Unix())
 		return err
 	})
 	if err != nil {
@@ -804,13 +804,6 @@ VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop_id, customer_a, customer_b) DO NOTHING`
 	}
 	s.patchDupes(shopID, func(x, y int64) bool { return min(x, y) == a && max(x, y) == b }, nil)
 	return nil
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 // pairReasons are the reasons two customers may be one person, computed

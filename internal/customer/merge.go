@@ -398,7 +398,7 @@ WHERE shop_id = ? AND id = ? AND version = ? AND merged_into IS NULL`, a.ID, now
 		return res, err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO customer_merges (shop_id, id, survivor_id, merged_id, reason, source, merged_at, detail, merged_by)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, res.MergeID, a.ID, b.ID, reason, req.Source, now.Unix(), string(detail), nullID(req.Actor)); err != nil {
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, res.MergeID, a.ID, b.ID, reason, req.Source, now.Unix(), string(detail), store.NullInt(req.Actor)); err != nil {
 		return res, err
 	}
 	if err := timeline(ctx, tx, shopID, now, req.Actor, "merge",
@@ -601,7 +601,7 @@ WHERE shop_id = ? AND id = ? AND version = ?`, args...)
 		if err := RecomputeStats(ctx, tx, shopID, []int64{a.ID, b.ID}, now.Unix()); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE customer_merges SET undone_at = ?, undone_by = ? WHERE shop_id = ? AND id = ?`, now.Unix(), nullID(actor), shopID, mergeID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE customer_merges SET undone_at = ?, undone_by = ? WHERE shop_id = ? AND id = ?`, now.Unix(), store.NullInt(actor), shopID, mergeID); err != nil {
 			return err
 		}
 		data := map[string]any{"merge_id": mergeID, "kept": res.Kept}
@@ -703,7 +703,7 @@ func timeline(ctx context.Context, tx *store.Tx, shopID int64, now time.Time, ac
 	for i, e := range evs {
 		data, _ := json.Marshal(e.data) // maps of plain values always marshal
 		if _, err := tx.Exec(ctx, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, actor_id, title, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			shopID, first+int64(i), e.customer, kind, now.Unix(), nullID(actor), e.title, string(data)); err != nil {
+			shopID, first+int64(i), e.customer, kind, now.Unix(), store.NullInt(actor), e.title, string(data)); err != nil {
 			return err
 		}
 	}

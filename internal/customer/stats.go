@@ -38,20 +38,13 @@ var statsCols = []string{"shop_id", "customer_id", "first_purchase_at", "last_pu
 func InsertStats(ctx context.Context, tx *store.Tx, shopID int64, stats []Stats, now int64) error {
 	rows := make([][]any, len(stats))
 	for i, s := range stats {
-		rows[i] = []any{shopID, s.CustomerID, nullTime(s.FirstPurchaseAt), nullTime(s.LastPurchaseAt), s.PurchaseDays,
+		rows[i] = []any{shopID, s.CustomerID, store.NullInt(s.FirstPurchaseAt), store.NullInt(s.LastPurchaseAt), s.PurchaseDays,
 			s.Orders, s.TotalSpent, s.Refunded, now}
 	}
 	if err := tx.Insert(ctx, "customer_stats", statsCols, rows); err != nil {
 		return fmt.Errorf("customer: insert stats: %w", err)
 	}
 	return nil
-}
-
-func nullTime(t int64) any {
-	if t == 0 {
-		return nil
-	}
-	return t
 }
 
 // RecomputeStats derives the stats of the given customers from their orders

@@ -468,8 +468,8 @@ func (r *run) create(ctx context.Context, rec *orderfile.Record, h int64) error 
 		return err
 	}
 	day := r.purchaseDay(rec)
-	r.orderRows = append(r.orderRows, []any{r.sh.ID, oid, rec.Platform, rec.OrderID, nullID(cid), string(rec.Status),
-		rec.PlacedAt.Unix(), nullUnix(rec.PaidAt), day, int64(rec.Amount), int64(rec.Discount), int64(rec.ShippingFee),
+	r.orderRows = append(r.orderRows, []any{r.sh.ID, oid, rec.Platform, rec.OrderID, store.NullInt(cid), string(rec.Status),
+		rec.PlacedAt.Unix(), store.NullTime(rec.PaidAt), day, int64(rec.Amount), int64(rec.Discount), int64(rec.ShippingFee),
 		int64(rec.Refunded), rec.Channel, rec.Province, rec.City, attrsJSON(rec.Attrs), h, r.now, r.now})
 	if err := r.addLines(ctx, oid, rec.Lines); err != nil {
 		return err
@@ -486,7 +486,7 @@ func (r *run) replace(ctx context.Context, ex existingOrder, rec *orderfile.Reco
 		return err
 	}
 	day := r.purchaseDay(rec)
-	r.orderUpds = append(r.orderUpds, []any{nullID(cid), string(rec.Status), rec.PlacedAt.Unix(), nullUnix(rec.PaidAt), day,
+	r.orderUpds = append(r.orderUpds, []any{store.NullInt(cid), string(rec.Status), rec.PlacedAt.Unix(), store.NullTime(rec.PaidAt), day,
 		int64(rec.Amount), int64(rec.Discount), int64(rec.ShippingFee), int64(rec.Refunded), rec.Channel, rec.Province, rec.City,
 		attrsJSON(rec.Attrs), h, r.now, r.sh.ID, ex.id})
 	if err := r.addLines(ctx, ex.id, rec.Lines); err != nil {
@@ -749,20 +749,6 @@ func (r *run) flush(ctx context.Context) error {
 	r.orderUpds, r.lineRows, r.consentRows = r.orderUpds[:0], r.lineRows[:0], r.consentRows[:0]
 	clear(r.pendingCust)
 	return nil
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
-func nullUnix(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.Unix()
 }
 
 func attrsJSON(m map[string]string) string {

@@ -239,8 +239,8 @@ func (s *Service) Create(ctx context.Context, shopID int64, t *Ticket) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO tickets (shop_id, id, kind, subject, body, customer_id, order_id, channel, priority,
 assignee_id, team_id, status, created_by, created_at, updated_at, sla_started_at, first_response_due, resolution_due, version)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			shopID, id, t.Kind, t.Subject, t.Body, t.CustomerID, nullID(t.OrderID), t.Channel, t.Priority,
-			nullID(t.AssigneeID), nullID(t.TeamID), t.Status, nullID(t.CreatedBy), now.Unix(), now.Unix(), now.Unix(),
+			shopID, id, t.Kind, t.Subject, t.Body, t.CustomerID, store.NullInt(t.OrderID), t.Channel, t.Priority,
+			store.NullInt(t.AssigneeID), store.NullInt(t.TeamID), t.Status, store.NullInt(t.CreatedBy), now.Unix(), now.Unix(), now.Unix(),
 			t.FirstResponseDue.Unix(), t.ResolutionDue.Unix(), t.Version); err != nil {
 			return fmt.Errorf("service: create ticket in shop %d: %w", shopID, store.MapError(err))
 		}
@@ -289,7 +289,7 @@ func addEventAs(ctx context.Context, tx *store.Tx, shopID, ticketID int64, a aud
 		return fmt.Errorf("service: ticket %d %s event: %w", ticketID, kind, err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO ticket_events (shop_id, ticket_id, id, kind, from_value, to_value, body, actor_id, actor, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, ticketID, id, kind, from, to, body, nullID(a.UserID), a.Name, now.Unix()); err != nil {
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, ticketID, id, kind, from, to, body, store.NullInt(a.UserID), a.Name, now.Unix()); err != nil {
 		return fmt.Errorf("service: ticket %d %s event: %w", ticketID, kind, err)
 	}
 	return nil

@@ -65,7 +65,7 @@ func list(ctx context.Context, q querier, shopID int64, where string, args ...an
 		t.OrderID, t.AssigneeID, t.TeamID, t.CreatedBy = order.Int64, assignee.Int64, team.Int64, by.Int64
 		t.CreatedAt, t.UpdatedAt, t.SLAStartedAt = time.Unix(created, 0), time.Unix(updated, 0), time.Unix(started, 0)
 		t.FirstResponseDue, t.ResolutionDue = time.Unix(respDue, 0), time.Unix(resDue, 0)
-		t.ClosedAt, t.FirstRespondedAt, t.ResolvedAt = timeOf(closed), timeOf(responded), timeOf(resolved)
+		t.ClosedAt, t.FirstRespondedAt, t.ResolvedAt = store.TimeOf(closed), store.TimeOf(responded), store.TimeOf(resolved)
 		t.ResponseEscalated, t.ResolutionEscalated = respEsc != 0, resEsc != 0
 		out = append(out, t)
 	}
@@ -85,9 +85,9 @@ solution = ?, outcome = ?, updated_at = ?, closed_at = ?, sla_started_at = ?, fi
 first_responded_at = COALESCE(first_responded_at, ?), resolved_at = ?, response_escalated = ?, resolution_escalated = ?,
 version = version + 1
 WHERE shop_id = ? AND id = ? AND version = ?`,
-		t.Priority, nullID(t.AssigneeID), nullID(t.TeamID), t.Status, t.Cause, t.Severity, t.Solution, t.Outcome, now.Unix(),
-		nullTime(t.ClosedAt), t.SLAStartedAt.Unix(), t.FirstResponseDue.Unix(), t.ResolutionDue.Unix(), nullTime(t.FirstRespondedAt),
-		nullTime(t.ResolvedAt), boolInt(t.ResponseEscalated), boolInt(t.ResolutionEscalated), shopID, t.ID, t.Version)
+		t.Priority, store.NullInt(t.AssigneeID), store.NullInt(t.TeamID), t.Status, t.Cause, t.Severity, t.Solution, t.Outcome, now.Unix(),
+		store.NullTime(t.ClosedAt), t.SLAStartedAt.Unix(), t.FirstResponseDue.Unix(), t.ResolutionDue.Unix(), store.NullTime(t.FirstRespondedAt),
+		store.NullTime(t.ResolvedAt), boolInt(t.ResponseEscalated), boolInt(t.ResolutionEscalated), shopID, t.ID, t.Version)
 	if err != nil {
 		return fmt.Errorf("service: save ticket %d: %w", t.ID, store.MapError(err))
 	}
@@ -99,27 +99,6 @@ WHERE shop_id = ? AND id = ? AND version = ?`,
 	t.Version++
 	t.UpdatedAt = now
 	return nil
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.Unix()
-}
-
-func timeOf(v sql.NullInt64) time.Time {
-	if !v.Valid {
-		return time.Time{}
-	}
-	return time.Unix(v.Int64, 0)
 }
 
 func boolInt(b bool) int {
