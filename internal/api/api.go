@@ -403,13 +403,22 @@ func deleteOne(w http.ResponseWriter, r *http.Request, t *auth.Token, del func(c
 	return nil
 }
 
-// writeList answers {key: [out(item)…]}, in the items' order.
-func writeList[T any, J any](w http.ResponseWriter, key string, items []T, out func(*T) J) {
-	list := make([]J, len(items))
-	for i := range items {
-		list[i] = out(&items[i])
+// listAll answers {key: [out(item)…]} with the shop's items, in the order
+// list returns them.
+func listAll[T any, J any](w http.ResponseWriter, r *http.Request, t *auth.Token, key string,
+	list func(ctx context.Context, shopID int64) ([]T, error), out func(*T) J) error {
+	ctx, cancel := withTimeout(r)
+	defer cancel()
+	items, err := list(ctx, t.ShopID)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{key: list})
+	res := make([]J, len(items))
+	for i := range items {
+		res[i] = out(&items[i])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{key: res})
+	return nil
 }
 
 func getOne[T any, J any](w http.ResponseWriter, r *http.Request, t *auth.Token, get func(ctx context.Context, shopID, id int64) (T, error), out func(T) J) error {

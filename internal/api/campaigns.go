@@ -178,14 +178,7 @@ func (a *API) campaignFrom(ctx context.Context, shopID int64, in *campaignInput)
 
 // listCampaigns: GET /campaigns, the shop's campaigns, newest first.
 func (a *API) listCampaigns(w http.ResponseWriter, r *http.Request, t *auth.Token) error {
-	ctx, cancel := withTimeout(r)
-	defer cancel()
-	cs, err := a.cfg.Campaigns.List(ctx, t.ShopID)
-	if err != nil {
-		return err
-	}
-	writeList(w, "campaigns", cs, campaignOf)
-	return nil
+	return listAll(w, r, t, "campaigns", a.cfg.Campaigns.List, campaignOf)
 }
 
 // createCampaign: POST /campaigns, a new draft: 201 with the campaign.

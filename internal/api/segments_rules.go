@@ -77,14 +77,7 @@ func (a *API) countSegment(w http.ResponseWriter, r *http.Request, t *auth.Token
 
 // listSavedSegments: GET /saved-segments, the shop's saved segments by name.
 func (a *API) listSavedSegments(w http.ResponseWriter, r *http.Request, t *auth.Token) error {
-	ctx, cancel := withTimeout(r)
-	defer cancel()
-	segs, err := a.cfg.Segments.List(ctx, t.ShopID)
-	if err != nil {
-		return err
-	}
-	writeList(w, "segments", segs, savedSegmentOf)
-	return nil
+	return listAll(w, r, t, "segments", a.cfg.Segments.List, savedSegmentOf)
 }
 
 // createSavedSegment: POST /saved-segments, 201 with the segment.
