@@ -34,7 +34,7 @@ var allTables = []string{"shops", "shop_counters", "users", "shop_members", "ses
 	"audit_log", "teams", "team_members", "segments", "segment_sizes",
 	"loyalty_settings", "points_ledger", "loyalty_accounts", "member_tiers", "coupon_templates", "coupons",
 	"contact_policies", "contact_keys", "channel_settings", "contact_holds", "campaigns", "campaign_messages", "campaign_results",
-	"tickets", "ticket_events", "sla_policies"}
+	"tickets", "ticket_events", "sla_policies", "tasks"}
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
 	t.Helper()
@@ -152,6 +152,11 @@ VALUES (?, 1, 'complaint', '茶叶受潮', ?, ?, 1, 'phone', 'high', ?, 1, 'foll
 VALUES (?, 1, 1, 'created', '', 'received', '茶叶受潮', ?, 'user:admin', 48), (?, 1, 2, 'escalation', 'normal', 'high', 'first_response due', NULL, 'cli', 53)`,
 		s1.ID, uid, s1.ID)
 	exec(t, db, `INSERT INTO sla_policies (shop_id, priority, first_response_min, resolution_min, updated_at) VALUES (?, 'normal', 120, 2880, 54)`, s1.ID)
+	exec(t, db, `INSERT INTO tasks (shop_id, id, customer_id, ticket_id, kind, title, body, assignee_id, team_id, due_at, status, outcome, source, source_key,
+created_by, created_at, done_at, done_by, version)
+VALUES (?, 1, ?, 1, 'follow_up', '回访：茶叶受潮', '问问收到补发没有', ?, NULL, 60, 'done', '客户满意', 'user:admin', NULL, ?, 55, 57, ?, 2),
+(?, 2, ?, NULL, 'detractor', 'NPS 2 分', '', NULL, 1, 61, 'open', '', 'survey:1', 'survey:1:response:1', NULL, 56, NULL, NULL, 1)`,
+		s1.ID, cid, uid, uid, uid, s1.ID, cid)
 	exec(t, db, `UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_last_step = 58000000 WHERE id = ?`, uid)
 	exec(t, db, `INSERT INTO customer_duplicate_dismissals (shop_id, customer_a, customer_b, dismissed_by, dismissed_at) SELECT shop_id, MIN(id), MAX(id), NULL, 28 FROM customers WHERE shop_id = ? GROUP BY shop_id`, s1.ID)
 	exec(t, db, `UPDATE customer_merges SET detail = ?, merged_by = ?, undone_at = 29 WHERE shop_id = ?`, `{"v": 1, "orders": [1, 2], "survivor_before": {"name": "王\t芳"}}`, uid, s1.ID)

@@ -72,6 +72,7 @@ var tables = []table{
 	{name: "tickets"},
 	{name: "ticket_events"},
 	{name: "sla_policies"},
+	{name: "tasks"},
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose: the
