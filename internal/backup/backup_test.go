@@ -34,7 +34,7 @@ var allTables = []string{"shops", "shop_counters", "users", "shop_members", "ses
 	"audit_log", "teams", "team_members", "segments", "segment_sizes",
 	"loyalty_settings", "points_ledger", "loyalty_accounts", "member_tiers", "coupon_templates", "coupons",
 	"contact_policies", "contact_keys", "channel_settings", "contact_holds", "campaigns", "campaign_messages", "campaign_results",
-	"tickets", "ticket_events", "sla_policies", "tasks"}
+	"tickets", "ticket_events", "sla_policies", "tasks", "surveys", "survey_invites", "survey_responses"}
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
 	t.Helper()
@@ -157,6 +157,12 @@ created_by, created_at, done_at, done_by, version)
 VALUES (?, 1, ?, 1, 'follow_up', '回访：茶叶受潮', '问问收到补发没有', ?, NULL, 60, 'done', '客户满意', 'user:admin', NULL, ?, 55, 57, ?, 2),
 (?, 2, ?, NULL, 'detractor', 'NPS 2 分', '', NULL, 1, 61, 'open', '', 'survey:1', 'survey:1:response:1', NULL, 56, NULL, NULL, 1)`,
 		s1.ID, cid, uid, uid, uid, s1.ID, cid)
+	exec(t, db, `INSERT INTO surveys (shop_id, id, kind, title, intro, questions, channel, segment_id, status, expires_days, created_by, created_at, updated_at, version)
+VALUES (?, 1, 'nps', '您会推荐我们吗', '', ?, 'sms', 1, 'active', 14, ?, 62, 63, 2)`, s1.ID, `[{"id": "why", "type": "text", "label": "原因"}]`, uid)
+	exec(t, db, `INSERT INTO survey_invites (shop_id, id, survey_id, customer_id, ticket_id, agent_id, channel, address, status, reason, created_at, sent_at, expires_at)
+VALUES (?, 1, 1, ?, 1, ?, 'sms', '13800000000', 'answered', '', 64, 65, 99)`, s1.ID, cid, uid)
+	exec(t, db, `INSERT INTO survey_responses (shop_id, id, survey_id, invite_id, customer_id, kind, score, answers, comment, ticket_id, agent_id, segment, responded_at)
+VALUES (?, 1, 1, 1, ?, 'nps', 2, ?, '包装\n太差', 1, ?, '重要挽留客户', 66)`, s1.ID, cid, `{"why": "物流慢"}`, uid)
 	exec(t, db, `UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_last_step = 58000000 WHERE id = ?`, uid)
 	exec(t, db, `INSERT INTO customer_duplicate_dismissals (shop_id, customer_a, customer_b, dismissed_by, dismissed_at) SELECT shop_id, MIN(id), MAX(id), NULL, 28 FROM customers WHERE shop_id = ? GROUP BY shop_id`, s1.ID)
 	exec(t, db, `UPDATE customer_merges SET detail = ?, merged_by = ?, undone_at = 29 WHERE shop_id = ?`, `{"v": 1, "orders": [1, 2], "survivor_before": {"name": "王\t芳"}}`, uid, s1.ID)

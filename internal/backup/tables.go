@@ -73,6 +73,9 @@ var tables = []table{
 	{name: "ticket_events"},
 	{name: "sla_policies"},
 	{name: "tasks"},
+	{name: "surveys", json: []string{"questions"}},
+	{name: "survey_invites"},
+	{name: "survey_responses", json: []string{"answers"}},
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose: the
