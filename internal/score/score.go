@@ -103,6 +103,15 @@ func (s *Service) RunWithProgress(ctx context.Context, sh *shop.Shop, asOf time.
 	if err != nil {
 		return res, err
 	}
+	sig, err := s.signals(ctx, sh, asOf)
+	if err != nil {
+		return res, err
+	}
+	for i, id := range t.id {
+		if g, ok := sig[id]; ok {
+			t.churn[i] = RaiseChurn(t.churn[i], g)
+		}
+	}
 	p("cluster customers", 0.45)
 	clusters := s.cluster(c, sh, t, &res)
 	p("mine product affinity", 0.55)
