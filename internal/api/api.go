@@ -33,6 +33,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/score"
+	"github.com/guanxi-crm/guanxi/internal/scorecard"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/webhook"
@@ -49,10 +50,11 @@ type Config struct {
 	Segments  *segment.Service // saved segments: rules, counts, members, history
 	Shops     *shop.Service
 	Orders    *order.Service
-	Writer    *order.Writer    // creates and updates orders (POST, PUT, webhook)
-	Loyalty   *loyalty.Service // earns points for orders written; points endpoints (nil: none)
-	Coupons   *coupon.Service  // coupon templates and codes (nil: none)
-	Webhooks  *webhook.Service // checks the inbound webhook's signatures
+	Writer    *order.Writer      // creates and updates orders (POST, PUT, webhook)
+	Loyalty   *loyalty.Service   // earns points for orders written; points endpoints (nil: none)
+	Coupons   *coupon.Service    // coupon templates and codes (nil: none)
+	Webhooks  *webhook.Service   // checks the inbound webhook's signatures
+	Scorecard *scorecard.Service // the service team's KPIs and the CRM's effectiveness (nil: none)
 	// Campaigns are drafted, previewed, evaluated and paused through the
 	// service; LaunchCampaign and ResumeCampaign are the app's, which also
 	// queue the dispatch (or launch) job.
@@ -181,6 +183,9 @@ func (a *API) routes() []route {
 		{"POST", "/campaigns/{id}/cancel", "campaigns:write", a.campaignAction(a.cancelCampaign)},
 		{"POST", "/campaigns/{id}/evaluate", "campaigns:write", a.evaluateCampaign},
 		{"GET", "/campaigns/{id}/result", "campaigns:read", a.campaignResult},
+		{"GET", "/scorecard/agents", "reports:read", a.scorecardAgents},
+		{"GET", "/scorecard/teams", "reports:read", a.scorecardTeams},
+		{"GET", "/scorecard/effectiveness", "reports:read", a.scorecardEffectiveness},
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/importer"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/score"
+	"github.com/guanxi-crm/guanxi/internal/scorecard"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
@@ -57,6 +58,7 @@ func newEnv(t testing.TB, db *store.DB, cfg api.Config) *env {
 	cfg.Auth, cfg.Customers, cfg.Scores, cfg.Log = e.auth, e.customers, scores, slog.New(slog.DiscardHandler)
 	cfg.Shops, cfg.Orders, cfg.Webhooks, cfg.Clock = shop.NewService(db, clock), order.NewService(db), e.webhooks, clock
 	e.segments = segment.NewService(db, clock)
+	cfg.Scorecard = scorecard.NewService(db, clock, nil)
 	cfg.Segments = e.segments
 	e.campaigns = campaign.NewService(db, clock, e.segments, nil)
 	cfg.Campaigns, cfg.LaunchCampaign, cfg.ResumeCampaign = e.campaigns, e.launchCampaign, e.resumeCampaign

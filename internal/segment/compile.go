@@ -87,12 +87,17 @@ func (e env) cond(c *Cond) (string, []any) {
 				vals[i] = t
 			}
 		}
+		if d.since > 0 {
+			// The window's start comes first: the expression names it
+			// once, before the values in every form below.
+			vals = append([]any{e.since(d.since)}, vals...)
+		}
 		switch c.Op {
 		case "in":
-			return d.expr + " IN (" + store.In(len(vals)) + ")", vals
+			return d.expr + " IN (" + store.In(len(c.nums)+len(c.texts)) + ")", vals
 		case "not_in":
 			// A customer with no value (no scores) is not in the list.
-			return "NOT COALESCE(" + d.expr + " IN (" + store.In(len(vals)) + "), FALSE)", vals
+			return "NOT COALESCE(" + d.expr + " IN (" + store.In(len(c.nums)+len(c.texts)) + "), FALSE)", vals
 		case "ne":
 			return "NOT COALESCE(" + d.expr + " = ?, FALSE)", vals
 		case "between":
@@ -151,6 +156,12 @@ func (e env) cond(c *Cond) (string, []any) {
 		return q.String(), a
 	}
 	panic("segment: unknown field kind") // ParseRule admits no other
+}
+
+// since returns the start of a window of the last days days: now less
+// that many 24-hour days, as within_days.
+func (e env) since(days int) int64 {
+	return e.now.Add(-time.Duration(days) * 24 * time.Hour).Unix()
 }
 
 // dayStart returns the unix time at which the day plus add days begins in

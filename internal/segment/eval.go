@@ -71,6 +71,9 @@ func (ix *index) cond(e env, c *Cond) bitset {
 		}
 	case kInt, kMoney:
 		col := ix.ints[c.Field]
+		if c.def.since > 0 {
+			col = ix.events[c.Field].counts(n, e.since(c.def.since))
+		}
 		vals := make([]int64, len(c.nums))
 		for i, v := range c.nums {
 			vals[i] = v.(int64)

@@ -38,7 +38,7 @@ const (
 // version is what an index was read from.
 type version struct {
 	quick [7]int64
-	full  [10]int64
+	full  [16]int64
 }
 
 // querier is a *store.DB or a *store.ReadTx.
@@ -63,7 +63,10 @@ const fullVersionSQL = `SELECT 0, COUNT(*), COALESCE(MAX(updated_at), 0) FROM cu
 UNION ALL SELECT 1, COUNT(*), COALESCE(MAX(updated_at), 0) FROM customer_stats WHERE shop_id = ?
 UNION ALL SELECT 2, COUNT(*), COALESCE(MAX(computed_at), 0) FROM customer_scores WHERE shop_id = ?
 UNION ALL SELECT 3, COUNT(*), COALESCE(MAX(at), 0) FROM customer_consents WHERE shop_id = ? AND granted
-UNION ALL SELECT 4, COUNT(*), COALESCE(MAX(updated_at), 0) FROM orders WHERE shop_id = ? AND purchase_day IS NOT NULL`
+UNION ALL SELECT 4, COUNT(*), COALESCE(MAX(updated_at), 0) FROM orders WHERE shop_id = ? AND purchase_day IS NOT NULL
+UNION ALL SELECT 5, COUNT(*), COALESCE(MAX(updated_at), 0) FROM tickets WHERE shop_id = ? AND kind = 'complaint'
+UNION ALL SELECT 6, COUNT(*), COALESCE(MAX(responded_at), 0) FROM survey_responses WHERE shop_id = ?
+UNION ALL SELECT 7, COUNT(*), COALESCE(MAX(updated_at), 0) FROM orders ro WHERE shop_id = ? AND ` + refundedSQL
 
 // readVersion reads the shop's quick version, and the full one with full.
 func readVersion(ctx context.Context, q querier, shopID int64, full bool) (version, error) {
@@ -83,7 +86,7 @@ func readVersion(ctx context.Context, q querier, shopID int64, full bool) (versi
 	if !full {
 		return v, nil
 	}
-	rows, err := q.Query(ctx, fullVersionSQL, shopID, shopID, shopID, shopID, shopID)
+	rows, err := q.Query(ctx, fullVersionSQL, shopID, shopID, shopID, shopID, shopID, shopID, shopID, shopID)
 	if err != nil {
 		return v, fmt.Errorf("full version: %w", err)
 	}

@@ -28,6 +28,7 @@ type index struct {
 	consents map[string]bitset    // channel → customers with a granted consent on it (any purpose)
 	tags     map[string][]int32   // tag → rows that carry it, ascending
 	bought   map[string]*boughtCol
+	events   map[string]*eventCol // the counted-in-a-window fields: complaints_365d, refunds_180d
 
 	version version // what the index was read from
 }
@@ -49,6 +50,25 @@ type intCol struct {
 type floatCol struct {
 	v     []float64
 	valid bitset
+}
+
+// eventCol is the times of a counted field's rows (complaints, refunds),
+// each with its customer's row: counted against the window's start when a
+// rule is evaluated, so the index never goes stale as time passes.
+type eventCol struct {
+	rows []int32
+	at   []int64
+}
+
+// counts returns, per row, how many of the events are at or after since.
+func (c *eventCol) counts(n int, since int64) *intCol {
+	out := &intCol{v: make([]int64, n)}
+	for k, r := range c.rows {
+		if c.at[k] >= since {
+			out.v[r]++
+		}
+	}
+	return out
 }
 
 // boughtCol is one column of the customers' purchase orders (or their
@@ -112,8 +132,12 @@ func (ix *index) row(id int64) int {
 
 // The columns of the index, and the SQL fields they stand for.
 var (
-	indexText   = []string{"province", "city", "gender", "segment", "segment_cn", "lifecycle", "tier", "churn_risk"}
-	indexInts   = []string{"cluster", "r", "f", "m", "monetary", "orders_count", "total_spent", "last_purchase_at", "first_purchase_at"}
+	indexText = []string{"province", "city", "gender", "segment", "segment_cn", "lifecycle", "tier", "churn_risk"}
+	indexInts = []string{"cluster", "r", "f", "m", "monetary", "orders_count", "total_spent", "last_purchase_at", "first_purchase_at",
+		"open_complaints", "last_nps", "last_csat"}
+	indexEvents = []string{"complaints_365d", "refunds_180d"}
+	// notNull are the int columns the SQL never reads as NULL: counts.
+	notNull     = map[string]bool{"orders_count": true, "total_spent": true, "open_complaints": true}
 	indexFloats = []string{"clv", "p_alive"}
 	indexBought = []string{"bought.category", "bought.sku", "channel", "order_province"}
 	consentOf   = map[string]string{"consent.sms": "sms", "consent.email": "email", "consent.wechat": "wechat"}
@@ -134,7 +158,7 @@ func buildIndex(ctx context.Context, db *store.DB, shopID int64) (*index, error)
 		}
 		ix.version = v
 		for _, load := range []func(context.Context, *store.ReadTx, int64) error{
-			ix.loadStats, ix.loadScores, ix.loadConsents, ix.loadOrders,
+			ix.loadStats, ix.loadScores, ix.loadConsents, ix.loadOrders, ix.loadService,
 		} {
 			if err := load(ctx, tx, shopID); err != nil {
 				return err
@@ -158,12 +182,16 @@ func loadCustomers(ctx context.Context, tx *store.ReadTx, shopID int64) (*index,
 		text: map[string]*textCol{}, ints: map[string]*intCol{}, floats: map[string]*floatCol{},
 		flags:    map[string]bitset{"has_phone": newBitset(n), "has_email": newBitset(n)},
 		consents: map[string]bitset{}, tags: map[string][]int32{}, bought: map[string]*boughtCol{},
+		events: map[string]*eventCol{},
+	}
+	for _, f := range indexEvents {
+		ix.events[f] = &eventCol{}
 	}
 	for _, f := range indexText {
 		ix.text[f] = newTextCol(n)
 	}
 	for _, f := range indexInts {
-		ix.ints[f] = newIntCol(n, f != "orders_count" && f != "total_spent") // those two are COALESCEd to 0
+		ix.ints[f] = newIntCol(n, !notNull[f])
 	}
 	for _, f := range indexFloats {
 		ix.floats[f] = &floatCol{v: make([]float64, n), valid: newBitset(n)}
@@ -410,6 +438,55 @@ WHERE shop_id = ? AND purchase_day IS NOT NULL AND customer_id IS NOT NULL ORDER
 		}
 	}
 	return nil
+}
+
+// loadService reads what the service desk knows of the customers, as the
+// SQL of the service fields (rule.go) does.
+func (ix *index) loadService(ctx context.Context, tx *store.ReadTx, shopID int64) error {
+	each := func(what, q string, add func(row int, v int64), args ...any) error {
+		rows, err := tx.Query(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		defer rows.Close()
+		var id, v int64
+		for rows.Next() {
+			if err := rows.Scan(&id, &v); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			if i := ix.row(id); i >= 0 {
+				add(i, v)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+	open := ix.ints["open_complaints"]
+	if err := each("open complaints", `SELECT customer_id, COUNT(*) FROM tickets WHERE shop_id = ? AND kind = 'complaint' AND closed_at IS NULL GROUP BY customer_id`,
+		func(i int, n int64) { open.v[i] = n }, shopID); err != nil {
+		return err
+	}
+	for _, kind := range []string{"nps", "csat"} {
+		col := ix.ints["last_"+kind]
+		// Oldest first, so the latest is set last, as the SQL's
+		// ORDER BY responded_at DESC, id DESC LIMIT 1 picks it.
+		if err := each("last "+kind, `SELECT customer_id, score FROM survey_responses WHERE shop_id = ? AND kind = ? AND score IS NOT NULL
+ORDER BY customer_id, responded_at, id`, func(i int, v int64) { col.set(i, sql.NullInt64{Int64: v, Valid: true}) }, shopID, kind); err != nil {
+			return err
+		}
+	}
+	ev := func(name string) func(int, int64) {
+		c := ix.events[name]
+		return func(i int, at int64) { c.rows, c.at = append(c.rows, int32(i)), append(c.at, at) }
+	}
+	if err := each("complaints", `SELECT customer_id, created_at FROM tickets WHERE shop_id = ? AND kind = 'complaint'`,
+		ev("complaints_365d"), shopID); err != nil {
+		return err
+	}
+	return each("refunds", `SELECT ro.customer_id, ro.placed_at FROM orders ro WHERE ro.shop_id = ? AND ro.customer_id IS NOT NULL AND `+refundedSQL,
+		ev("refunds_180d"), shopID)
 }
 
 // bitset is a set of rows.

@@ -60,6 +60,21 @@ SELECT shop_id, id, ?, 'marketing', id % 2 = 0, 'test', 1 FROM customers WHERE s
 	}
 	iexec(t, db, `INSERT INTO customer_consents (shop_id, customer_id, channel, purpose, granted, source, at)
 SELECT shop_id, id, 'sms', 'service', TRUE, 'test', 1 FROM customers WHERE shop_id = ? AND id % 5 = 0`, id)
+	// Service facts: complaints open and closed over two years (some before
+	// the 365-day window), NPS and CSAT answers (an older one first, so the
+	// latest must win), refunded orders, old and new.
+	iexec(t, db, `INSERT INTO tickets (shop_id, id, kind, subject, customer_id, channel, priority, status, created_at, updated_at, closed_at,
+sla_started_at, first_response_due, resolution_due)
+SELECT shop_id, id * 2 + k.k, CASE WHEN id % 5 = 0 THEN 'order' ELSE 'complaint' END, 's', id, 'ui', 'normal', 'received',
+? - (id % 700) * 86400 - k.k * 86400 * 200, 1, CASE WHEN (id + k.k) % 3 = 0 THEN NULL ELSE 1 END, 1, 1, 1
+FROM customers, (SELECT 0 AS k UNION ALL SELECT 1) k WHERE shop_id = ? AND id % 4 < 1 + k.k`, iend.Unix(), id)
+	iexec(t, db, `INSERT INTO surveys (shop_id, id, kind, title, status, created_at, updated_at) VALUES (?, 1, 'nps', 'n', 'active', 1, 1), (?, 2, 'csat', 'c', 'active', 1, 1)`, id, id)
+	iexec(t, db, `INSERT INTO survey_responses (shop_id, id, survey_id, invite_id, customer_id, kind, score, responded_at)
+SELECT shop_id, id * 4 + k.k, 1 + k.k % 2, id * 4 + k.k, id, CASE WHEN k.k % 2 = 0 THEN 'nps' ELSE 'csat' END,
+CASE WHEN k.k % 2 = 0 THEN (id * 7 + k.k) % 11 ELSE 1 + (id + k.k) % 5 END, ? - 86400 * (10 - k.k)
+FROM customers, (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) k WHERE shop_id = ? AND id % 3 <> 2 AND (k.k < 2 OR id % 2 = 0)`, iend.Unix(), id)
+	iexec(t, db, `UPDATE orders SET refunded = amount / 2 WHERE shop_id = ? AND id % 9 = 0`, id)
+	iexec(t, db, `UPDATE orders SET status = 'refunded' WHERE shop_id = ? AND id % 13 = 0`, id)
 	// A merge: the lowest id with orders folds into the next.
 	var a, b int64
 	if err := db.QueryRow(ictx, `SELECT MIN(customer_id), MAX(customer_id) FROM orders WHERE shop_id = ?`, id).Scan(&a, &b); err != nil {
@@ -139,6 +154,9 @@ func newGen(t *testing.T, db *store.DB, shopID int64, seed uint64) *gen {
 		table := map[byte]string{'c': "customer_scores cs", 's': "customer_stats s"}[col[0]]
 		numeric(field, `SELECT `+col+` FROM `+table+` WHERE shop_id = ? AND `+col+` IS NOT NULL LIMIT 50`)
 		g.nums[field] = append(g.nums[field], -1, 0, 1, 3, 1e6)
+	}
+	for _, f := range []string{"open_complaints", "complaints_365d", "refunds_180d", "last_nps", "last_csat"} {
+		g.nums[f] = []float64{-1, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10}
 	}
 	return g
 }
@@ -405,4 +423,44 @@ func countOf(t *testing.T, s *Service, shopID int64, r *Rule) int {
 		t.Fatal(fmt.Errorf("no customer for the hand-set tier"))
 	}
 	return n
+}
+
+// TestServiceFields checks each service field (issue 6 §3) on a rule that
+// holds some customers but not all, in SQL and in the index alike, so the
+// fields are known to be read, not merely to agree on nothing.
+func TestServiceFields(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		sh := indexShop(t, db)
+		s := NewService(db, guanxi.FixedClock(iend))
+		ix, err := s.index.buildNow(ictx, sh.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := s.env(ictx, sh.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, raw := range []string{
+			`{"field": "open_complaints", "op": "gte", "value": 1}`,
+			`{"field": "complaints_365d", "op": "eq", "value": 1}`,
+			`{"field": "complaints_365d", "op": "gte", "value": 2}`,
+			`{"field": "refunds_180d", "op": "gt", "value": 0}`,
+			`{"field": "last_nps", "op": "lte", "value": 6}`,
+			`{"not": {"field": "last_nps", "op": "lte", "value": 6}}`,
+			`{"field": "last_csat", "op": "in", "value": [1, 2]}`,
+			`{"field": "last_csat", "op": "ne", "value": 5}`,
+		} {
+			r, err := ParseRule([]byte(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := s.countSQL(ictx, sh.ID, e, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ix.count(e, r); got != want || want == 0 || want == len(ix.ids) {
+				t.Errorf("%s: index %d, SQL %d of %d customers", raw, got, want, len(ix.ids))
+			}
+		}
+	})
 }

@@ -72,6 +72,10 @@ type fieldDef struct {
 	expr  string // on c (customers), s (customer_stats), cs (customer_scores), o (orders), l (order_lines)
 	arg   string // kConsent: the channel
 	lines bool   // kBought: a column of order_lines
+	// since: a kInt count of the customer's rows of the last since days;
+	// expr holds one ? for the window's start, which the compiler passes
+	// before the condition's values.
+	since int
 }
 
 // fields are the fields a rule may name.
@@ -105,6 +109,31 @@ var fields = map[string]fieldDef{
 	"bought.sku":        {kind: kBought, expr: "l.sku", lines: true},
 	"channel":           {kind: kBought, expr: "o.channel"},
 	"order_province":    {kind: kBought, expr: "o.province"},
+	// What the service desk knows (issue 6 §3): complaints, satisfaction,
+	// refunds. Counts are never NULL; a customer who never answered a
+	// survey has no last score, so fails every test on it.
+	"open_complaints": {kind: kInt, expr: openComplaintsSQL},
+	"complaints_365d": {kind: kInt, expr: complaintsSinceSQL, since: 365},
+	"refunds_180d":    {kind: kInt, expr: refundsSinceSQL, since: 180},
+	"last_nps":        {kind: kInt, expr: lastScoreSQL("nps")},
+	"last_csat":       {kind: kInt, expr: lastScoreSQL("csat")},
+}
+
+// The service fields' SQL, as subqueries on the customer c. Their aliases
+// are none of the joined tables' (s, cs), so uses() does not mistake them.
+const (
+	openComplaintsSQL = `(SELECT COUNT(*) FROM tickets tk WHERE tk.shop_id = c.shop_id AND tk.customer_id = c.id AND tk.kind = 'complaint' AND tk.closed_at IS NULL)`
+	// A complaint counts from its creation; a refund from its order's
+	// placing (orders keep no refund time).
+	complaintsSinceSQL = `(SELECT COUNT(*) FROM tickets tk WHERE tk.shop_id = c.shop_id AND tk.customer_id = c.id AND tk.kind = 'complaint' AND tk.created_at >= ?)`
+	refundsSinceSQL    = `(SELECT COUNT(*) FROM orders ro WHERE ro.shop_id = c.shop_id AND ro.customer_id = c.id AND ` + refundedSQL + ` AND ro.placed_at >= ?)`
+	refundedSQL        = `(ro.refunded > 0 OR ro.status IN ('refunded', 'partially_refunded'))`
+)
+
+// lastScoreSQL is the score of the customer's latest response of a kind.
+func lastScoreSQL(kind string) string {
+	return `(SELECT sr.score FROM survey_responses sr WHERE sr.shop_id = c.shop_id AND sr.customer_id = c.id AND sr.kind = '` + kind +
+		`' AND sr.score IS NOT NULL ORDER BY sr.responded_at DESC, sr.id DESC LIMIT 1)`
 }
 
 // ops are the ops each kind of field takes.
