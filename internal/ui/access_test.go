@@ -52,6 +52,8 @@ var access = map[string][]string{
 	"GET /s/{shop}/dashboard/geography":      {"admin", "agent", "care", "analyst"},
 	"GET /s/{shop}/dashboard/churn":          {"admin", "agent", "care", "analyst"},
 	"GET /s/{shop}/dashboard/{chart}":        {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/scorecard":                {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/scorecard/csv":            {"admin", "agent", "care", "analyst"},
 	"GET /s/{shop}/campaigns":                {"admin", "agent", "care", "analyst"},
 	"GET /s/{shop}/campaigns/new":            {"admin", "care"},
 	"POST /s/{shop}/campaigns":               {"admin", "care"},

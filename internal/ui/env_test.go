@@ -24,6 +24,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
+	"github.com/guanxi-crm/guanxi/internal/scorecard"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
@@ -115,7 +116,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	}
 	e.campaigns = campaign.NewService(db, clock, segment.NewService(db, clock), nil)
 	web, err := ui.New(ui.Config{Auth: e.auth, Shops: shops, Customers: customer.NewService(db), Orders: order.NewService(db),
-		Scores: scores, Reports: report.NewService(db), Segments: segment.NewService(db, clock), Audit: audit.NewService(db, clock), Log: log, Clock: clock,
+		Scores: scores, Reports: report.NewService(db), Scorecard: scorecard.NewService(db, clock, nil), Segments: segment.NewService(db, clock), Audit: audit.NewService(db, clock), Log: log, Clock: clock,
 		Loyalty: loyalty.NewService(db, clock), Coupons: coupon.NewService(db, clock, segment.NewService(db, clock)),
 		Campaigns: e.campaigns, CampaignJobs: launchNow{e.campaigns}})
 	if err != nil {

@@ -57,6 +57,9 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("GET /s/{shop}/dashboard/geography", u.member(u.dashboardGeography))
 	mux.Handle("GET /s/{shop}/dashboard/churn", u.member(u.dashboardChurn))
 	mux.Handle("GET /s/{shop}/dashboard/{chart}", u.member(u.dashboardCSV))
+	// Every member; an agent or care user sees the teams and their own row.
+	mux.Handle("GET /s/{shop}/scorecard", u.member(u.scorecardShow))
+	mux.Handle("GET /s/{shop}/scorecard/csv", u.member(u.scorecardCSV))
 	mux.Handle("GET /s/{shop}/segments", u.member(u.segmentList))
 	mux.Handle("GET /s/{shop}/segments/new", u.member(u.segmentNew)) // admin, care, analyst
 	mux.Handle("POST /s/{shop}/segments", u.member(u.segmentCreate)) // admin, care, analyst

@@ -28,6 +28,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
+	"github.com/guanxi-crm/guanxi/internal/scorecard"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/web"
@@ -39,11 +40,12 @@ type Config struct {
 	Shops     *shop.Service
 	Customers *customer.Service
 	Orders    *order.Service
-	Scores    *score.Service   // nil: the customer page shows no scores
-	Reports   *report.Service  // nil: no dashboard
-	Segments  *segment.Service // nil: no segment pages
-	Loyalty   *loyalty.Service // nil: no points or tiers
-	Coupons   *coupon.Service  // nil: no coupon pages
+	Scores    *score.Service     // nil: the customer page shows no scores
+	Reports   *report.Service    // nil: no dashboard
+	Segments  *segment.Service   // nil: no segment pages
+	Loyalty   *loyalty.Service   // nil: no points or tiers
+	Coupons   *coupon.Service    // nil: no coupon pages
+	Scorecard *scorecard.Service // nil: no scorecard page
 	// Campaigns and CampaignJobs (which queues launches and dispatch):
 	// nil, no campaign pages.
 	Campaigns    *campaign.Service
@@ -76,7 +78,7 @@ var pageNames = []string{"login", "shops", "customer_list", "customer_show", "da
 	"login_totp", "settings_security", "audit_list", "member_list",
 	"dashboard_customers", "dashboard_retention", "dashboard_geography", "dashboard_churn",
 	"duplicates", "duplicate_preview", "segment_list", "segment_edit",
-	"loyalty", "coupon_list",
+	"loyalty", "coupon_list", "scorecard",
 	"campaign_list", "campaign_edit", "campaign_matrix", "channel_settings", "unsubscribe"}
 
 // New parses the embedded templates and returns the UI, or an error when a
