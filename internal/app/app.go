@@ -23,6 +23,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
+	"github.com/guanxi-crm/guanxi/internal/scorecard"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
@@ -60,6 +61,7 @@ type App struct {
 	Importer  *importer.Service
 	Scores    *score.Service
 	Reports   *report.Service
+	Scorecard *scorecard.Service // the service team's KPIs and the CRM's effectiveness (issue 6 §6)
 	Jobs      *job.Store
 	Audit     *audit.Service
 	Customers *customer.Service
@@ -123,6 +125,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Customers: customer.NewService(db),
 	}
 	a.Segments = segment.NewService(db, clock)
+	a.Scorecard = scorecard.NewService(db, clock, a.Reports)
 	a.Loyalty = loyalty.NewService(db, clock)
 	a.Coupons = coupon.NewService(db, clock, a.Segments)
 	a.Campaigns = campaign.NewService(db, clock, a.Segments, a.Coupons)

@@ -19,6 +19,7 @@ func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
 		Loyalty:       a.Loyalty,
 		Coupons:       a.Coupons,
 		Reports:       a.Reports,
+		Scorecard:     a.Scorecard,
 		Audit:         a.Audit,
 		Campaigns:     a.Campaigns,
 		CampaignJobs:  a,
