@@ -42,7 +42,9 @@
 //   - Backlog (teams): tickets created before the period's end and not
 //     closed by then.
 //   - Complaint rate: complaint tickets created in the period per 1,000
-//     purchase orders placed in it (orders with a purchase day).
+//     purchase orders placed in it (orders with a purchase day, guests'
+//     included); a team's is its own complaints over the shop's orders,
+//     so the teams' rates add up to the shop's.
 package scorecard
 
 import (

@@ -3,11 +3,13 @@ package scorecard_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"testing"
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/scorecard"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
@@ -395,6 +397,26 @@ func TestEffectivenessFixture(t *testing.T) {
 		}
 		if jun.Stages != nil {
 			t.Errorf("monthly stages %v without a score run", jun.Stages)
+		}
+		// Scored, every month end has each customer who bought by then in
+		// one lifecycle stage (the report package's flows).
+		if _, err := score.NewService(db, guanxi.FixedClock(now), slog.New(slog.DiscardHandler)).Run(ctx, sh, time.Date(2025, 6, 30, 0, 0, 0, 0, sh.Location())); err != nil {
+			t.Fatal(err)
+		}
+		if e, err = s.Effectiveness(ctx, sh, last); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range e.Months {
+			var n int64
+			for _, c := range m.Stages {
+				n += c
+			}
+			if m.Stages == nil || n != int64(m.Customers) {
+				t.Errorf("%s: stages %v, want %d customers in all", m.Month, m.Stages, m.Customers)
+			}
+		}
+		if e.Months[11].Stages["new"] != 1 { // c3, first bought on 06-15
+			t.Errorf("June's stages %v: want c3 new", e.Months[11].Stages)
 		}
 	})
 }
