@@ -44,7 +44,7 @@
 //   - Complaint rate: complaint tickets created in the period per 1,000
 //     purchase orders placed in it (orders with a purchase day, guests'
 //     included); a team's is its own complaints over the shop's orders,
-//     so the teams' rates add up to the shop's.
+//     so a team's rate reads against the shop's.
 package scorecard
 
 import (
