@@ -512,3 +512,12 @@ func articleList(ctx context.Context, q querier, shopID int64, where string, arg
 	}
 	return out, nil
 }
+
+// Voted reports whether voter has voted on the article.
+func (s *Service) Voted(ctx context.Context, shopID, id int64, voter string) (bool, error) {
+	var n int
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM kb_votes WHERE shop_id = ? AND article_id = ? AND voter = ?`, shopID, id, voter).Scan(&n); err != nil {
+		return false, fmt.Errorf("kb: votes on article %d: %w", id, err)
+	}
+	return n > 0, nil
+}

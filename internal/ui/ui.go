@@ -24,6 +24,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/report"
@@ -44,6 +45,7 @@ type Config struct {
 	Segments  *segment.Service // nil: no segment pages
 	Loyalty   *loyalty.Service // nil: no points or tiers
 	Coupons   *coupon.Service  // nil: no coupon pages
+	KB        *kb.Service      // nil: no knowledge base pages
 	// Campaigns and CampaignJobs (which queues launches and dispatch):
 	// nil, no campaign pages.
 	Campaigns    *campaign.Service
