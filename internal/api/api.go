@@ -30,6 +30,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/score"
@@ -52,6 +53,7 @@ type Config struct {
 	Writer    *order.Writer    // creates and updates orders (POST, PUT, webhook)
 	Loyalty   *loyalty.Service // earns points for orders written; points endpoints (nil: none)
 	Coupons   *coupon.Service  // coupon templates and codes (nil: none)
+	KB        *kb.Service      // the knowledge base (nil: none)
 	Webhooks  *webhook.Service // checks the inbound webhook's signatures
 	// Campaigns are drafted, previewed, evaluated and paused through the
 	// service; LaunchCampaign and ResumeCampaign are the app's, which also
@@ -181,6 +183,16 @@ func (a *API) routes() []route {
 		{"POST", "/campaigns/{id}/cancel", "campaigns:write", a.campaignAction(a.cancelCampaign)},
 		{"POST", "/campaigns/{id}/evaluate", "campaigns:write", a.evaluateCampaign},
 		{"GET", "/campaigns/{id}/result", "campaigns:read", a.campaignResult},
+		{"GET", "/kb/categories", "kb:read", a.listKBCategories},
+		{"POST", "/kb/categories", "kb:write", a.createKBCategory},
+		{"PUT", "/kb/categories/{id}", "kb:write", a.putKBCategory},
+		{"DELETE", "/kb/categories/{id}", "kb:write", a.deleteKBCategory},
+		{"GET", "/kb/articles", "kb:read", a.listKBArticles},
+		{"POST", "/kb/articles", "kb:write", a.createKBArticle},
+		{"GET", "/kb/articles/{id}", "kb:read", a.getKBArticle},
+		{"PUT", "/kb/articles/{id}", "kb:write", a.putKBArticle},
+		{"DELETE", "/kb/articles/{id}", "kb:write", a.deleteKBArticle},
+		{"GET", "/kb/search", "kb:read", a.searchKB},
 	}
 }
 
