@@ -292,3 +292,19 @@ func BenchmarkSearch(b *testing.B) {
 		}
 	}
 }
+
+// A snippet shows the text as written, around the match.
+func TestSnippet(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		shopID := newShop(t, db, "s1")
+		svc := kb.NewService(db, guanxi.FixedClock(t0))
+		a := &kb.Article{Language: kb.Chinese, Title: "发票", Published: true,
+			Body: "您好，我们支持开具增值税普通发票和专用发票，请在下单时填写抬头与税号；如已下单，请联系客服补开，ＶＩＰ会员可优先处理。另外退货时发票需一并寄回，否则无法退款。"}
+		must(t, svc.CreateArticle(bg, shopID, a))
+		hits, err := svc.Search(bg, shopID, "vip 退款", kb.Options{})
+		must(t, err)
+		if len(hits) != 1 || !strings.HasPrefix(hits[0].Snippet, "…") || !strings.Contains(hits[0].Snippet, "ＶＩＰ会员") || !strings.Contains(hits[0].Snippet, "，") {
+			t.Fatalf("snippet %+v", hits)
+		}
+	})
+}
