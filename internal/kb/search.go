@@ -106,6 +106,9 @@ func (s *Service) indexOf(ctx context.Context, shopID int64) (*index, error) {
 	if ix != nil && ix.fp == fp {
 		return ix, nil
 	}
+	// The counter is read before the articles, so an index is never older
+	// than its fingerprint says: a write committed in between only makes
+	// the next search rebuild again.
 	as, err := articleList(ctx, s.db, shopID, `WHERE shop_id = ? ORDER BY id`, shopID)
 	if err != nil {
 		return nil, err
