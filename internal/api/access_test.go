@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/api"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
@@ -75,6 +77,20 @@ func TestAccessMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// And knowledge base articles and categories of shop a.
+		kbs := kb.NewService(db, nil)
+		var art *kb.Article
+		var cat *kb.Category
+		for i := range 5 {
+			cat = &kb.Category{Name: fmt.Sprint("售后 ", i)}
+			if err := kbs.CreateCategory(ctx, e.shopA.ID, cat); err != nil {
+				t.Fatal(err)
+			}
+			art = &kb.Article{Title: fmt.Sprint("如何退货 ", i), Body: "在订单页申请", Language: kb.Chinese, Published: true}
+			if err := kbs.CreateArticle(ctx, e.shopA.ID, art); err != nil {
+				t.Fatal(err)
+			}
+		}
 		other := e.token(t, e.shopB, auth.Scopes...)
 		r := strings.NewReplacer("{id}", fmt.Sprint(id), "{tag}", "vip", "{platform}", platform, "{external_id}", external)
 		for _, ep := range api.Endpoints() {
@@ -91,6 +107,15 @@ func TestAccessMatrix(t *testing.T) {
 			if strings.HasPrefix(ep.Path, "/campaigns/{id}") {
 				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(camp.ID), 1)
 			}
+			if strings.HasPrefix(ep.Path, "/kb/articles/{id}") {
+				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(art.ID), 1)
+			}
+			if strings.HasPrefix(ep.Path, "/kb/categories/{id}") {
+				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(cat.ID), 1)
+			}
+			if ep.Path == "/kb/search" {
+				path += "?q=" + url.QueryEscape("退货")
+			}
 			var body any = map[string]any{"name": "入侵者", "version": before.Version, "tags": []string{"x"}}
 			switch {
 			case strings.HasSuffix(ep.Path, "/tags"):
@@ -103,6 +128,11 @@ func TestAccessMatrix(t *testing.T) {
 			case strings.HasPrefix(ep.Path, "/saved-segments"):
 				// Valid, so that only the token can refuse it.
 				body = map[string]any{"name": "入侵者", "rule": map[string]any{"field": "city", "op": "eq", "value": "x"}}
+			case strings.HasPrefix(ep.Path, "/kb/articles"):
+				// Valid, so that only the token can refuse it.
+				body = map[string]any{"title": "入侵者", "body": "x", "language": "zh", "published": true, "version": art.Version}
+			case strings.HasPrefix(ep.Path, "/kb/categories"):
+				body = map[string]any{"name": "入侵者", "version": cat.Version}
 			case strings.HasPrefix(ep.Path, "/campaigns"):
 				c := map[string]any{"name": "入侵者", "rule": map[string]any{"field": "city", "op": "eq", "value": "x"}, "channel": "sms", "body": "x"}
 				if ep.Method == "PUT" {
@@ -158,6 +188,12 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		if cs, _ := e.campaigns.List(ctx, e.shopA.ID); len(cs) != 5 {
 			t.Errorf("shop a has %d campaigns after the walk, want 5", len(cs))
+		}
+		if got, err := kbs.Article(ctx, e.shopA.ID, art.ID); err != nil || got.Title != art.Title || got.Version != art.Version {
+			t.Errorf("a refused write changed shop a's article %d: %+v, %v", art.ID, got, err)
+		}
+		if got, err := kbs.Category(ctx, e.shopA.ID, cat.ID); err != nil || got.Name != cat.Name {
+			t.Errorf("a refused write changed shop a's category %d: %+v, %v", cat.ID, got, err)
 		}
 		after, _ := e.customers.Get(ctx, e.shopA.ID, id)
 		if after.Version != before.Version || after.Name != before.Name || slices.Contains(after.Tags, "x") {

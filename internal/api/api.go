@@ -30,6 +30,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/score"
@@ -55,6 +56,7 @@ type Config struct {
 	Coupons   *coupon.Service    // coupon templates and codes (nil: none)
 	Webhooks  *webhook.Service   // checks the inbound webhook's signatures
 	Scorecard *scorecard.Service // the service team's KPIs and the CRM's effectiveness (nil: none)
+	KB        *kb.Service        // the knowledge base (nil: none)
 	// Campaigns are drafted, previewed, evaluated and paused through the
 	// service; LaunchCampaign and ResumeCampaign are the app's, which also
 	// queue the dispatch (or launch) job.
@@ -186,6 +188,16 @@ func (a *API) routes() []route {
 		{"GET", "/scorecard/agents", "reports:read", a.scorecardAgents},
 		{"GET", "/scorecard/teams", "reports:read", a.scorecardTeams},
 		{"GET", "/scorecard/effectiveness", "reports:read", a.scorecardEffectiveness},
+		{"GET", "/kb/categories", "kb:read", a.listKBCategories},
+		{"POST", "/kb/categories", "kb:write", a.createKBCategory},
+		{"PUT", "/kb/categories/{id}", "kb:write", a.putKBCategory},
+		{"DELETE", "/kb/categories/{id}", "kb:write", a.deleteKBCategory},
+		{"GET", "/kb/articles", "kb:read", a.listKBArticles},
+		{"POST", "/kb/articles", "kb:write", a.createKBArticle},
+		{"GET", "/kb/articles/{id}", "kb:read", a.getKBArticle},
+		{"PUT", "/kb/articles/{id}", "kb:write", a.putKBArticle},
+		{"DELETE", "/kb/articles/{id}", "kb:write", a.deleteKBArticle},
+		{"GET", "/kb/search", "kb:read", a.searchKB},
 	}
 }
 

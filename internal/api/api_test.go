@@ -20,6 +20,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/demo/demotest"
 	"github.com/guanxi-crm/guanxi/internal/importer"
+	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/scorecard"
@@ -62,6 +63,7 @@ func newEnv(t testing.TB, db *store.DB, cfg api.Config) *env {
 	cfg.Segments = e.segments
 	e.campaigns = campaign.NewService(db, clock, e.segments, nil)
 	cfg.Campaigns, cfg.LaunchCampaign, cfg.ResumeCampaign = e.campaigns, e.launchCampaign, e.resumeCampaign
+	cfg.KB = kb.NewService(db, clock)
 	cfg.Writer = order.NewWriter(importer.NewService(db, clock, slog.New(slog.DiscardHandler)))
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api.New(cfg))

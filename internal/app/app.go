@@ -20,6 +20,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/importer"
 	"github.com/guanxi-crm/guanxi/internal/job"
+	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
@@ -69,6 +70,9 @@ type App struct {
 	Loyalty   *loyalty.Service
 	Coupons   *coupon.Service
 	Campaigns *campaign.Service
+	// KB is the knowledge base, one for the pages and the API so they share
+	// its per-shop search index.
+	KB *kb.Service
 	// Dispatcher sends campaigns' messages, as jobs of the server's queue;
 	// its PublicURL (for unsubscribe links) is set by Serve.
 	Dispatcher *campaign.Dispatcher
@@ -129,6 +133,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Loyalty = loyalty.NewService(db, clock)
 	a.Coupons = coupon.NewService(db, clock, a.Segments)
 	a.Campaigns = campaign.NewService(db, clock, a.Segments, a.Coupons)
+	a.KB = kb.NewService(db, clock)
 	a.Dispatcher = campaign.NewDispatcher(a.Campaigns, log, "")
 	return a, nil
 }

@@ -64,6 +64,9 @@ func (a *App) SeedDemo(ctx context.Context, adminPassword string, out io.Writer)
 	if err := a.seedDemoMarketing(ctx, sh); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
+	if err := a.seedDemoKB(ctx, sh); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 
 	generated := adminPassword == ""
 	if generated {

@@ -18,6 +18,7 @@ func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
 		Segments:      a.Segments,
 		Loyalty:       a.Loyalty,
 		Coupons:       a.Coupons,
+		KB:            a.KB,
 		Reports:       a.Reports,
 		Scorecard:     a.Scorecard,
 		Audit:         a.Audit,

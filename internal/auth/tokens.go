@@ -22,8 +22,10 @@ import (
 // campaigns:read reads campaigns, their previews, results and the channel
 // matrix, campaigns:write drafts, launches, pauses, resumes, cancels and
 // evaluates them; loyalty:read reads customers' points, tiers and coupons
-// and the coupon templates, loyalty:write adjusts and redeems points.
-var Scopes = []string{"customers:read", "customers:pii", "customers:write", "orders:read", "orders:write", "scores:read", "reports:read", "segments:read", "segments:write", "campaigns:read", "campaigns:write", "loyalty:read", "loyalty:write"}
+// and the coupon templates, loyalty:write adjusts and redeems points;
+// kb:read reads and searches the knowledge base (drafts included),
+// kb:write writes its articles and categories.
+var Scopes = []string{"customers:read", "customers:pii", "customers:write", "orders:read", "orders:write", "scores:read", "reports:read", "segments:read", "segments:write", "campaigns:read", "campaigns:write", "loyalty:read", "loyalty:write", "kb:read", "kb:write"}
 
 // tokenPrefix marks Guanxi API tokens, so that a leaked one is recognisable
 // (secret scanners key on such prefixes).

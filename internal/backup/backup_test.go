@@ -34,7 +34,8 @@ var allTables = []string{"shops", "shop_counters", "users", "shop_members", "ses
 	"audit_log", "teams", "team_members", "segments", "segment_sizes",
 	"loyalty_settings", "points_ledger", "loyalty_accounts", "member_tiers", "coupon_templates", "coupons",
 	"contact_policies", "contact_keys", "channel_settings", "contact_holds", "campaigns", "campaign_messages", "campaign_results",
-	"tickets", "ticket_events", "sla_policies", "tasks", "surveys", "survey_invites", "survey_responses"}
+	"tickets", "ticket_events", "sla_policies", "tasks", "surveys", "survey_invites", "survey_responses",
+	"kb_categories", "kb_articles", "kb_votes"}
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
 	t.Helper()
@@ -163,6 +164,11 @@ VALUES (?, 1, 'nps', '您会推荐我们吗', '', ?, 'sms', 1, 'active', 14, ?, 
 VALUES (?, 1, 1, ?, 1, ?, 'sms', '13800000000', 'answered', '', 64, 65, 99)`, s1.ID, cid, uid)
 	exec(t, db, `INSERT INTO survey_responses (shop_id, id, survey_id, invite_id, customer_id, kind, score, answers, comment, ticket_id, agent_id, segment, responded_at)
 VALUES (?, 1, 1, 1, ?, 'nps', 2, ?, '包装\n太差', 1, ?, '重要挽留客户', 66)`, s1.ID, cid, `{"why": "物流慢"}`, uid)
+	exec(t, db, `INSERT INTO kb_categories (shop_id, id, name, position, created_at, updated_at, version) VALUES (?, 1, '售后 "服务"', 2, 67, 68, 3)`, s1.ID)
+	exec(t, db, `INSERT INTO kb_articles (shop_id, id, category_id, title, body, language, published, helpful, unhelpful, views, created_by, created_at, updated_at, version)
+VALUES (?, 1, 1, '如何申请退货退款', ?, 'zh', 1, 3, 1, 40, ?, 69, 70, 2), (?, 2, NULL, 'Draft <b>', '', 'en', 0, 0, 0, 0, NULL, 71, 71, 1)`,
+		s1.ID, "第一段\n\n<script>alert('x')</script> [链接](https://example.com/?a=1&b=2)", uid, s1.ID)
+	exec(t, db, `INSERT INTO kb_votes (shop_id, article_id, voter, helpful, created_at) VALUES (?, 1, 'ab12', 1, 72), (?, 1, 'cd34', 0, 73)`, s1.ID, s1.ID)
 	exec(t, db, `UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_last_step = 58000000 WHERE id = ?`, uid)
 	exec(t, db, `INSERT INTO customer_duplicate_dismissals (shop_id, customer_a, customer_b, dismissed_by, dismissed_at) SELECT shop_id, MIN(id), MAX(id), NULL, 28 FROM customers WHERE shop_id = ? GROUP BY shop_id`, s1.ID)
 	exec(t, db, `UPDATE customer_merges SET detail = ?, merged_by = ?, undone_at = 29 WHERE shop_id = ?`, `{"v": 1, "orders": [1, 2], "survivor_before": {"name": "王\t芳"}}`, uid, s1.ID)

@@ -76,6 +76,9 @@ var tables = []table{
 	{name: "surveys", json: []string{"questions"}},
 	{name: "survey_invites"},
 	{name: "survey_responses", json: []string{"answers"}},
+	{name: "kb_categories"},
+	{name: "kb_articles"},
+	{name: "kb_votes"},
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose: the

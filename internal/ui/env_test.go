@@ -20,6 +20,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/importer"
+	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/report"
@@ -118,7 +119,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	web, err := ui.New(ui.Config{Auth: e.auth, Shops: shops, Customers: customer.NewService(db), Orders: order.NewService(db),
 		Scores: scores, Reports: report.NewService(db), Scorecard: scorecard.NewService(db, clock, nil), Segments: segment.NewService(db, clock), Audit: audit.NewService(db, clock), Log: log, Clock: clock,
 		Loyalty: loyalty.NewService(db, clock), Coupons: coupon.NewService(db, clock, segment.NewService(db, clock)),
-		Campaigns: e.campaigns, CampaignJobs: launchNow{e.campaigns}})
+		Campaigns: e.campaigns, CampaignJobs: launchNow{e.campaigns}, KB: kb.NewService(db, clock)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,10 @@ func (u *UI) Register(mux Mux) {
 	// Unsubscribe links in campaign messages: the token is the credential.
 	mux.Handle("GET /u/{token}", u.public(u.unsubscribeShow))
 	mux.Handle("POST /u/{token}", u.public(u.unsubscribeSubmit))
+	// The public help centre of each shop (kb_public.go).
+	mux.Handle("GET /kb/{shopcode}", u.public(u.kbHome))
+	mux.Handle("GET /kb/{shopcode}/a/{id}", u.public(u.kbArticle))
+	mux.Handle("POST /kb/{shopcode}/a/{id}/vote", u.public(u.kbVote))
 
 	mux.Handle("GET /s/{shop}/{$}", u.member(u.shopHome))
 	mux.Handle("GET /s/{shop}/customers", u.member(u.customerList))
@@ -84,4 +88,14 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("POST /s/{shop}/coupons", u.member(u.couponCreate))               // admin, care
 	mux.Handle("POST /s/{shop}/coupons/{id}/archive", u.member(u.couponArchive)) // admin, care
 	mux.Handle("POST /s/{shop}/coupons/{id}/issue", u.member(u.couponIssue))     // admin, care
+	mux.Handle("GET /s/{shop}/kb", u.member(u.kbList))
+	mux.Handle("GET /s/{shop}/kb/suggest", u.member(u.kbSuggest))
+	mux.Handle("GET /s/{shop}/kb/new", u.member(u.kbNew)) // admin, agent, care
+	mux.Handle("POST /s/{shop}/kb", u.member(u.kbCreate)) // admin, agent, care
+	mux.Handle("GET /s/{shop}/kb/categories", u.member(u.kbCategories))
+	mux.Handle("POST /s/{shop}/kb/categories", u.member(u.kbCategorySave))               // admin, agent, care
+	mux.Handle("POST /s/{shop}/kb/categories/{id}/delete", u.member(u.kbCategoryDelete)) // admin, agent, care
+	mux.Handle("GET /s/{shop}/kb/{id}", u.member(u.kbEdit))
+	mux.Handle("POST /s/{shop}/kb/{id}", u.member(u.kbUpdate))        // admin, agent, care
+	mux.Handle("POST /s/{shop}/kb/{id}/delete", u.member(u.kbDelete)) // admin, agent, care
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/report"
@@ -46,6 +47,7 @@ type Config struct {
 	Loyalty   *loyalty.Service   // nil: no points or tiers
 	Coupons   *coupon.Service    // nil: no coupon pages
 	Scorecard *scorecard.Service // nil: no scorecard page
+	KB        *kb.Service        // nil: no knowledge base pages
 	// Campaigns and CampaignJobs (which queues launches and dispatch):
 	// nil, no campaign pages.
 	Campaigns    *campaign.Service
