@@ -76,6 +76,11 @@ var tables = []table{
 	{name: "surveys", json: []string{"questions"}},
 	{name: "survey_invites"},
 	{name: "survey_responses", json: []string{"answers"}},
+	{name: "care_rules"},
+	{name: "care_runs"},
+	{name: "care_occurrences"},
+	{name: "care_churn"},
+	{name: "care_state"},
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose: the

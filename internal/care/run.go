@@ -575,4 +575,3 @@ func (s *Service) SendingCampaigns(ctx context.Context, shopID int64) ([]int64, 
 	}
 	return ids, rows.Err()
 }
-
