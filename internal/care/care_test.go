@@ -374,3 +374,109 @@ func TestCareMessagesObeyCapAndPurpose(t *testing.T) {
 		}
 	})
 }
+
+// Churn risk rising to high fires once per rise (named by the score run),
+// not for customers already high when care first looked nor for those who
+// stay high; tier changes fire per change in the direction asked; an
+// archived complaint fires once, Days after.
+func TestCareEventTriggers(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		in := f.services()
+		f.clock.Set(at("2026-03-01 10:00"))
+		churn := &care.Rule{Name: "流失预警回访", Enabled: true, Trigger: care.ChurnHigh, Action: care.Task, Params: care.Params{Title: "流失预警：请回访", DueDays: 2}}
+		up := &care.Rule{Name: "升级祝贺", Enabled: true, Trigger: care.TierChange, Action: care.Points, Params: care.Params{Direction: "up", Points: 50}}
+		complaint := &care.Rule{Name: "投诉结案回访", Enabled: true, Trigger: care.ComplaintArchived, Days: 3, Action: care.Tag, Params: care.Params{Tag: "投诉回访"}}
+		for _, r := range []*care.Rule{churn, up, complaint} {
+			must(t, in.care.Create(ctx, f.shop.ID, r))
+		}
+		score := func(run int64, risks map[string]string) {
+			t.Helper()
+			must(t, f.db.Update(ctx, func(tx *store.Tx) error {
+				if _, err := tx.Exec(ctx, `DELETE FROM customer_scores WHERE shop_id = ?`, f.shop.ID); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `INSERT INTO score_runs (shop_id, id, as_of, customers, model, params, note, rules, finished_at) VALUES (?, ?, '2026-03-01', 6, '', '{}', '', '', ?)`,
+					f.shop.ID, run, f.clock.Now().Unix()); err != nil {
+					return err
+				}
+				for u, risk := range risks {
+					if _, err := tx.Exec(ctx, `INSERT INTO customer_scores (shop_id, customer_id, as_of, recency_days, frequency, monetary, r, f, m, segment_cn, segment, lifecycle, tier, churn_risk, churn_reason, churn_reason_en, computed_at)
+VALUES (?, ?, '2026-03-01', 10, 1, 100, 3, 3, 3, '一般', 'x', 'active', 'small', ?, '', '', 1)`, f.shop.ID, f.ids[u], risk); err != nil {
+						return err
+					}
+				}
+				return nil
+			}))
+		}
+		runOf := func(r *care.Rule) *care.Run {
+			t.Helper()
+			run, err := f.services().care.Run(ctx, f.shop.ID, r.ID)
+			must(t, err)
+			if run.Errors > 0 {
+				t.Fatalf("rule %s: %s", r.Name, run.Error)
+			}
+			return run
+		}
+		// First look: u0 is already high — a baseline, not a rise.
+		score(1, map[string]string{"u0": "high", "u1": "low", "u2": "medium"})
+		if r := runOf(churn); r.Matched != 0 {
+			t.Fatalf("baseline run %+v", r)
+		}
+		// Run 2: u1 rises, u0 stays; run 3: u1 stays high, u2 rises; run 4:
+		// u1 falls; run 5: u1 rises again.
+		f.clock.Set(at("2026-03-08 10:00"))
+		score(2, map[string]string{"u0": "high", "u1": "high", "u2": "medium"})
+		if r := runOf(churn); r.Matched != 1 || r.Acted != 1 {
+			t.Fatalf("run 2 %+v", r)
+		}
+		if r := runOf(churn); r.Matched != 0 {
+			t.Fatalf("run 2 again %+v", r)
+		}
+		score(3, map[string]string{"u0": "high", "u1": "high", "u2": "high"})
+		if r := runOf(churn); r.Matched != 1 || r.Acted != 1 {
+			t.Fatalf("run 3 %+v", r)
+		}
+		score(4, map[string]string{"u0": "high", "u1": "low", "u2": "high"})
+		if r := runOf(churn); r.Matched != 0 {
+			t.Fatalf("run 4 %+v", r)
+		}
+		score(5, map[string]string{"u0": "high", "u1": "high", "u2": "high"})
+		if r := runOf(churn); r.Matched != 1 || r.Acted != 1 {
+			t.Fatalf("run 5 %+v", r)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM tasks WHERE shop_id = ? AND customer_id = ? AND source = ?`, f.ids["u1"], fmt.Sprintf("care:%d", churn.ID)); n != 2 {
+			t.Fatalf("u1 has %d churn tasks, want 2 (two rises)", n)
+		}
+
+		// Tiers: the loyalty service's evaluation writes the changes.
+		must(t, in.loyalty.SetSettings(ctx, f.shop.ID, loyalty.Settings{TierBasis: loyalty.BasisSpend, PointsPerYuan: 1,
+			Tiers: []loyalty.Tier{{Name: "银卡", MinSpend: 10000}, {Name: "金卡", MinSpend: 25000}}}))
+		_, err := in.loyalty.EvaluateTiers(ctx, f.shop.ID)
+		must(t, err)
+		if r := runOf(up); r.Matched != 5 || r.Acted != 5 { // u0 (300 yuan) 金卡, u1-u3, u5 银卡
+			t.Fatalf("tier run %+v", r)
+		}
+		if r := runOf(up); r.Matched != 0 {
+			t.Fatalf("tier run again %+v", r)
+		}
+
+		// A complaint archived on 03-08 is cared for from 03-11, once.
+		must(t, f.db.Update(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO tickets (shop_id, id, kind, subject, customer_id, channel, priority, status, created_at, updated_at, closed_at,
+sla_started_at, first_response_due, resolution_due) VALUES (?, 1, 'complaint', '茶叶受潮', ?, 'ui', 'normal', 'archived', ?, ?, ?, ?, ?, ?)`,
+				f.shop.ID, f.ids["u2"], f.clock.Now().Unix(), f.clock.Now().Unix(), f.clock.Now().Unix(), f.clock.Now().Unix(), f.clock.Now().Unix(), f.clock.Now().Unix())
+			return err
+		}))
+		if r := runOf(complaint); r.Matched != 0 {
+			t.Fatalf("complaint run too early %+v", r)
+		}
+		f.clock.Set(at("2026-03-11 10:00"))
+		if r := runOf(complaint); r.Matched != 1 || r.Acted != 1 {
+			t.Fatalf("complaint run %+v", r)
+		}
+		if r := runOf(complaint); r.Matched != 0 {
+			t.Fatalf("complaint run again %+v", r)
+		}
+	})
+}
