@@ -10,6 +10,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/api"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/care"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
@@ -75,6 +76,14 @@ func TestAccessMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// And a care rule of shop a.
+		var careRule *care.Rule
+		for i := range 5 {
+			careRule = &care.Rule{Name: fmt.Sprint("生日 ", i), Enabled: true, Trigger: care.Birthday, Action: care.Tag, Params: care.Params{Tag: "生日"}}
+			if err := e.care.Create(ctx, e.shopA.ID, careRule); err != nil {
+				t.Fatal(err)
+			}
+		}
 		other := e.token(t, e.shopB, auth.Scopes...)
 		r := strings.NewReplacer("{id}", fmt.Sprint(id), "{tag}", "vip", "{platform}", platform, "{external_id}", external)
 		for _, ep := range api.Endpoints() {
@@ -91,6 +100,9 @@ func TestAccessMatrix(t *testing.T) {
 			if strings.HasPrefix(ep.Path, "/campaigns/{id}") {
 				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(camp.ID), 1)
 			}
+			if strings.HasPrefix(ep.Path, "/care/rules/{id}") {
+				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(careRule.ID), 1)
+			}
 			var body any = map[string]any{"name": "入侵者", "version": before.Version, "tags": []string{"x"}}
 			switch {
 			case strings.HasSuffix(ep.Path, "/tags"):
@@ -103,6 +115,12 @@ func TestAccessMatrix(t *testing.T) {
 			case strings.HasPrefix(ep.Path, "/saved-segments"):
 				// Valid, so that only the token can refuse it.
 				body = map[string]any{"name": "入侵者", "rule": map[string]any{"field": "city", "op": "eq", "value": "x"}}
+			case strings.HasPrefix(ep.Path, "/care/rules"):
+				// Valid, so that only the token can refuse it.
+				body = map[string]any{"name": "入侵者", "trigger": "dormant", "days": 30, "action": "tag", "params": map[string]any{"tag": "x"}, "version": careRule.Version}
+				if ep.Method == "POST" {
+					delete(body.(map[string]any), "version")
+				}
 			case strings.HasPrefix(ep.Path, "/campaigns"):
 				c := map[string]any{"name": "入侵者", "rule": map[string]any{"field": "city", "op": "eq", "value": "x"}, "channel": "sms", "body": "x"}
 				if ep.Method == "PUT" {
@@ -158,6 +176,15 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		if cs, _ := e.campaigns.List(ctx, e.shopA.ID); len(cs) != 5 {
 			t.Errorf("shop a has %d campaigns after the walk, want 5", len(cs))
+		}
+		if got, err := e.care.Get(ctx, e.shopA.ID, careRule.ID); err != nil || got.Name != careRule.Name || got.Version != careRule.Version {
+			t.Errorf("a refused write changed shop a's care rule %d: %+v, %v", careRule.ID, got, err)
+		}
+		if rs, _ := e.care.List(ctx, e.shopA.ID); len(rs) != 5 {
+			t.Errorf("shop a has %d care rules after the walk, want 5", len(rs))
+		}
+		if runs, _ := e.care.Runs(ctx, e.shopA.ID, 0, 10); len(runs) != 0 {
+			t.Errorf("a refused run ran shop a's rule: %+v", runs)
 		}
 		after, _ := e.customers.Get(ctx, e.shopA.ID, id)
 		if after.Version != before.Version || after.Name != before.Name || slices.Contains(after.Tags, "x") {

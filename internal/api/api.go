@@ -28,6 +28,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/care"
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
@@ -59,6 +60,10 @@ type Config struct {
 	Campaigns      *campaign.Service
 	LaunchCampaign func(ctx context.Context, shopID, id int64) (*campaign.Campaign, error)
 	ResumeCampaign func(ctx context.Context, shopID, id int64) error
+	// Care rules are edited and read through Care; RunCareRule is the
+	// app's, which also queues the dispatch of the messages a run queued.
+	Care        *care.Service
+	RunCareRule func(ctx context.Context, shopID, ruleID int64) (*care.Run, error)
 	Clock          guanxi.Clock // for edits' times; nil means the system clock
 	Log            *slog.Logger
 	// Rate and Burst bound each token's requests: Rate a second on
@@ -181,6 +186,13 @@ func (a *API) routes() []route {
 		{"POST", "/campaigns/{id}/cancel", "campaigns:write", a.campaignAction(a.cancelCampaign)},
 		{"POST", "/campaigns/{id}/evaluate", "campaigns:write", a.evaluateCampaign},
 		{"GET", "/campaigns/{id}/result", "campaigns:read", a.campaignResult},
+		{"GET", "/care/rules", "care:read", a.listCareRules},
+		{"POST", "/care/rules", "care:write", a.createCareRule},
+		{"GET", "/care/rules/{id}", "care:read", a.getCareRule},
+		{"PUT", "/care/rules/{id}", "care:write", a.putCareRule},
+		{"DELETE", "/care/rules/{id}", "care:write", a.deleteCareRule},
+		{"POST", "/care/rules/{id}/run", "care:write", a.runCareRule},
+		{"GET", "/care/rules/{id}/runs", "care:read", a.careRuleRuns},
 	}
 }
 

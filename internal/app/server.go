@@ -84,6 +84,8 @@ func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
 	}
 	// Campaign results are measured every morning, before the team reads them.
 	sch.Every(job.Daily{Kind: "evaluate", Hour: 6, Minute: 0})
+	// Care rules run every morning, then hourly (see care.go).
+	sch.Every(job.Daily{Kind: "care", Hour: CareHour, Minute: 0})
 	if cfg.JobPoll > 0 {
 		sch.Poll = cfg.JobPoll
 	}
@@ -124,6 +126,7 @@ func (a *App) Handler(cfg ServerConfig) (http.Handler, error) {
 	mux.Handle("/api/v1/", api.New(api.Config{Auth: a.Auth, Customers: a.Customers, Scores: a.Scores, Segments: a.Segments, Log: a.Log,
 		Shops: a.Shops, Orders: order.NewService(a.DB), Writer: order.NewWriter(a.Importer), Loyalty: a.Loyalty, Coupons: a.Coupons, Webhooks: webhook.NewService(a.DB, a.Clock), Clock: a.Clock,
 		Campaigns: a.Campaigns, LaunchCampaign: a.LaunchCampaign, ResumeCampaign: a.ResumeCampaign,
+		Care: a.Care(), RunCareRule: a.RunCareRule,
 		Rate: cfg.APIRate, Burst: int(2 * cfg.APIRate)}))
 	return a.observe(mux, m), nil
 }
