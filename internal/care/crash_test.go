@@ -49,7 +49,9 @@ func TestCareCrash(t *testing.T) {
 		t.Skip("-short")
 	}
 	engines := map[string]func(t *testing.T) (string, func()){
-		"sqlite": func(t *testing.T) (string, func()) { return "sqlite:" + filepath.Join(t.TempDir(), "care.db"), func() {} },
+		"sqlite": func(t *testing.T) (string, func()) {
+			return "sqlite:" + filepath.Join(t.TempDir(), "care.db"), func() {}
+		},
 		"postgres": func(t *testing.T) (string, func()) {
 			return storetest.NewSchema(t, storetest.PostgresURL(t))
 		},
