@@ -60,16 +60,17 @@ type Config struct {
 	Campaigns      *campaign.Service
 	LaunchCampaign func(ctx context.Context, shopID, id int64) (*campaign.Campaign, error)
 	ResumeCampaign func(ctx context.Context, shopID, id int64) error
-	// Care rules are edited and read through Care; RunCareRule is the
-	// app's, which also queues the dispatch of the messages a run queued.
-	Care        *care.Service
-	RunCareRule func(ctx context.Context, shopID, ruleID int64) (*care.Run, error)
-	Clock       guanxi.Clock // for edits' times; nil means the system clock
-	Log         *slog.Logger
+	Clock          guanxi.Clock // for edits' times; nil means the system clock
+	Log            *slog.Logger
 	// Rate and Burst bound each token's requests: Rate a second on
 	// average, Burst at once. 0 means 100 a second, bursts of 200.
 	Rate  float64
 	Burst int
+
+	// Care rules are edited and read through Care; RunCareRule is the
+	// app's, which also queues the dispatch of the messages a run queued.
+	Care        *care.Service
+	RunCareRule func(ctx context.Context, shopID, ruleID int64) (*care.Run, error)
 }
 
 // API serves /api/v1.
