@@ -10,7 +10,8 @@ func init() {
 }
 
 var careZH = map[string]string{
-	"nav.care": "客户关怀",
+	"nav.care":           "客户关怀",
+	"timeline.kind.care": "关怀",
 
 	"care.title":           "客户关怀",
 	"care.hint":            "关怀规则按触发条件自动为客户做事：发消息、建回访任务、打标签、送积分或优惠券。每位客户每次触发只执行一次；消息遵守同意、退订、免打扰时段和频次上限。规则每天 9 点运行，之后每小时一次。",
@@ -98,7 +99,8 @@ var careZH = map[string]string{
 }
 
 var careEN = map[string]string{
-	"nav.care": "Customer care",
+	"nav.care":           "Customer care",
+	"timeline.kind.care": "Care",
 
 	"care.title":           "Customer care",
 	"care.hint":            "Care rules act for customers when something happens: send a message, open a follow-up task, tag, give points or a coupon. Each customer is cared for once per occurrence; messages obey consent, opt-outs, quiet hours and frequency caps. Rules run daily at 09:00, then hourly.",
