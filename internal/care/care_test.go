@@ -372,6 +372,15 @@ func TestCareMessagesObeyCapAndPurpose(t *testing.T) {
 		if out := f.dispatch(t, in, r2.CampaignID); out.Sent != 4 {
 			t.Fatalf("service dispatch %+v", out)
 		}
+		// The nightly evaluation copes with care campaigns, which have no
+		// holdout.
+		_, err = in.campaigns.EvaluateDue(ctx, f.shop.ID)
+		must(t, err)
+		res, err := in.campaigns.Result(ctx, f.shop.ID, r2.CampaignID)
+		must(t, err)
+		if res.Target.Sent != 4 || res.Conversion != nil {
+			t.Fatalf("care campaign result %+v", res)
+		}
 	})
 }
 
