@@ -49,16 +49,17 @@ type Config struct {
 	// nil, no campaign pages.
 	Campaigns    *campaign.Service
 	CampaignJobs CampaignJobs
+	Audit        *audit.Service
+	Log          *slog.Logger // nil discards
+	Clock        guanxi.Clock // nil is the system clock
+	// SecureCookies marks cookies Secure; set it whenever users reach the
+	// server over HTTPS (directly or through a proxy).
+	SecureCookies bool
+
 	// Care rules and CareJobs (which runs a rule now and queues its
 	// messages' dispatch): nil, no care pages.
 	Care     *care.Service
 	CareJobs CareJobs
-	Audit    *audit.Service
-	Log      *slog.Logger // nil discards
-	Clock    guanxi.Clock // nil is the system clock
-	// SecureCookies marks cookies Secure; set it whenever users reach the
-	// server over HTTPS (directly or through a proxy).
-	SecureCookies bool
 }
 
 // UI is the web interface. Mount it with Register.
