@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/care"
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 )
 
@@ -235,6 +236,10 @@ func TestEscapingEverywhere(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := e.couponsSvc().CreateTemplate(ctx, e.shopA.ID, &coupon.Template{Name: hostile[0], Kind: coupon.KindAmount, Value: 500, ValidDays: 30}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.care.Create(ctx, e.shopA.ID, &care.Rule{Name: hostile[0], Enabled: true, Trigger: care.Dormant, Days: 30,
+			Tier: hostile[1], Action: care.Tag, Params: care.Params{Tag: hostile[0][:20]}}); err != nil {
 			t.Fatal(err)
 		}
 		c := e.client(t)
