@@ -47,7 +47,11 @@ func (a *App) careJob(ctx context.Context, j *job.Job, progress func(string, flo
 		return summary, err
 	}
 	// The hourly chain has a source of its own, so the scheduler still
-	// plans the daily run beside it.
+	// plans the daily run beside it. A shop with no enabled rule waits for
+	// the daily run rather than queueing 24 empty jobs a day.
+	if len(runs) == 0 {
+		return summary, nil
+	}
 	pending, err := a.Jobs.Pending(ctx, j.ShopID, "care", "hourly")
 	if err == nil && !pending {
 		_, err = a.Jobs.Enqueue(ctx, j.ShopID, "care", "hourly", a.Clock.Now().Add(careEvery))
