@@ -11,6 +11,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/api"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/care"
 	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/store"
@@ -91,6 +92,14 @@ func TestAccessMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// And a care rule of shop a.
+		var careRule *care.Rule
+		for i := range 5 {
+			careRule = &care.Rule{Name: fmt.Sprint("生日 ", i), Enabled: true, Trigger: care.Birthday, Action: care.Tag, Params: care.Params{Tag: "生日"}}
+			if err := e.care.Create(ctx, e.shopA.ID, careRule); err != nil {
+				t.Fatal(err)
+			}
+		}
 		other := e.token(t, e.shopB, auth.Scopes...)
 		r := strings.NewReplacer("{id}", fmt.Sprint(id), "{tag}", "vip", "{platform}", platform, "{external_id}", external)
 		for _, ep := range api.Endpoints() {
@@ -116,6 +125,9 @@ func TestAccessMatrix(t *testing.T) {
 			if ep.Path == "/kb/search" {
 				path += "?q=" + url.QueryEscape("退货")
 			}
+			if strings.HasPrefix(ep.Path, "/care/rules/{id}") {
+				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(careRule.ID), 1)
+			}
 			var body any = map[string]any{"name": "入侵者", "version": before.Version, "tags": []string{"x"}}
 			switch {
 			case strings.HasSuffix(ep.Path, "/tags"):
@@ -133,6 +145,12 @@ func TestAccessMatrix(t *testing.T) {
 				body = map[string]any{"title": "入侵者", "body": "x", "language": "zh", "published": true, "version": art.Version}
 			case strings.HasPrefix(ep.Path, "/kb/categories"):
 				body = map[string]any{"name": "入侵者", "version": cat.Version}
+			case strings.HasPrefix(ep.Path, "/care/rules"):
+				// Valid, so that only the token can refuse it.
+				body = map[string]any{"name": "入侵者", "trigger": "dormant", "days": 30, "action": "tag", "params": map[string]any{"tag": "x"}, "version": careRule.Version}
+				if ep.Method == "POST" {
+					delete(body.(map[string]any), "version")
+				}
 			case strings.HasPrefix(ep.Path, "/campaigns"):
 				c := map[string]any{"name": "入侵者", "rule": map[string]any{"field": "city", "op": "eq", "value": "x"}, "channel": "sms", "body": "x"}
 				if ep.Method == "PUT" {
@@ -194,6 +212,15 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		if got, err := kbs.Category(ctx, e.shopA.ID, cat.ID); err != nil || got.Name != cat.Name {
 			t.Errorf("a refused write changed shop a's category %d: %+v, %v", cat.ID, got, err)
+		}
+		if got, err := e.care.Get(ctx, e.shopA.ID, careRule.ID); err != nil || got.Name != careRule.Name || got.Version != careRule.Version {
+			t.Errorf("a refused write changed shop a's care rule %d: %+v, %v", careRule.ID, got, err)
+		}
+		if rs, _ := e.care.List(ctx, e.shopA.ID); len(rs) != 5 {
+			t.Errorf("shop a has %d care rules after the walk, want 5", len(rs))
+		}
+		if runs, _ := e.care.Runs(ctx, e.shopA.ID, 0, 10); len(runs) != 0 {
+			t.Errorf("a refused run ran shop a's rule: %+v", runs)
 		}
 		after, _ := e.customers.Get(ctx, e.shopA.ID, id)
 		if after.Version != before.Version || after.Name != before.Name || slices.Contains(after.Tags, "x") {

@@ -28,6 +28,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/care"
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/kb"
@@ -69,6 +70,11 @@ type Config struct {
 	// average, Burst at once. 0 means 100 a second, bursts of 200.
 	Rate  float64
 	Burst int
+
+	// Care rules are edited and read through Care; RunCareRule is the
+	// app's, which also queues the dispatch of the messages a run queued.
+	Care        *care.Service
+	RunCareRule func(ctx context.Context, shopID, ruleID int64) (*care.Run, error)
 }
 
 // API serves /api/v1.
@@ -198,6 +204,13 @@ func (a *API) routes() []route {
 		{"PUT", "/kb/articles/{id}", "kb:write", a.putKBArticle},
 		{"DELETE", "/kb/articles/{id}", "kb:write", a.deleteKBArticle},
 		{"GET", "/kb/search", "kb:read", a.searchKB},
+		{"GET", "/care/rules", "care:read", a.listCareRules},
+		{"POST", "/care/rules", "care:write", a.createCareRule},
+		{"GET", "/care/rules/{id}", "care:read", a.getCareRule},
+		{"PUT", "/care/rules/{id}", "care:write", a.putCareRule},
+		{"DELETE", "/care/rules/{id}", "care:write", a.deleteCareRule},
+		{"POST", "/care/rules/{id}/run", "care:write", a.runCareRule},
+		{"GET", "/care/rules/{id}/runs", "care:read", a.careRuleRuns},
 	}
 }
 

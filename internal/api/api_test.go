@@ -17,6 +17,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/api"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/care"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/demo/demotest"
 	"github.com/guanxi-crm/guanxi/internal/importer"
@@ -25,6 +26,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/scorecard"
 	"github.com/guanxi-crm/guanxi/internal/segment"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
@@ -43,6 +45,7 @@ type env struct {
 	webhooks     *webhook.Service
 	segments     *segment.Service
 	campaigns    *campaign.Service
+	care         *care.Service
 	shopA, shopB *shop.Shop
 }
 
@@ -64,6 +67,8 @@ func newEnv(t testing.TB, db *store.DB, cfg api.Config) *env {
 	e.campaigns = campaign.NewService(db, clock, e.segments, nil)
 	cfg.Campaigns, cfg.LaunchCampaign, cfg.ResumeCampaign = e.campaigns, e.launchCampaign, e.resumeCampaign
 	cfg.KB = kb.NewService(db, clock)
+	e.care = care.NewService(db, clock, care.Deps{Segments: e.segments, Campaigns: e.campaigns, Tasks: service.NewService(db, clock), Loyalty: cfg.Loyalty, Coupons: cfg.Coupons})
+	cfg.Care, cfg.RunCareRule = e.care, e.care.Run
 	cfg.Writer = order.NewWriter(importer.NewService(db, clock, slog.New(slog.DiscardHandler)))
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api.New(cfg))

@@ -84,6 +84,8 @@ func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
 	}
 	// Campaign results are measured every morning, before the team reads them.
 	sch.Every(job.Daily{Kind: "evaluate", Hour: 6, Minute: 0})
+	// Care rules run every morning, then hourly (see care.go).
+	sch.Every(job.Daily{Kind: "care", Hour: CareHour, Minute: 0})
 	if cfg.JobPoll > 0 {
 		sch.Poll = cfg.JobPoll
 	}
@@ -126,7 +128,8 @@ func (a *App) Handler(cfg ServerConfig) (http.Handler, error) {
 		Campaigns: a.Campaigns, LaunchCampaign: a.LaunchCampaign, ResumeCampaign: a.ResumeCampaign,
 		Scorecard: a.Scorecard,
 		KB:        a.KB,
-		Rate:      cfg.APIRate, Burst: int(2 * cfg.APIRate)}))
+		Care:      a.Care(), RunCareRule: a.RunCareRule,
+		Rate: cfg.APIRate, Burst: int(2 * cfg.APIRate)}))
 	return a.observe(mux, m), nil
 }
 

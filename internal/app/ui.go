@@ -24,6 +24,8 @@ func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
 		Audit:         a.Audit,
 		Campaigns:     a.Campaigns,
 		CampaignJobs:  a,
+		Care:          a.Care(),
+		CareJobs:      a,
 		Log:           a.Log,
 		Clock:         a.Clock,
 		SecureCookies: cfg.SecureCookies,

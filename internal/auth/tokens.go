@@ -25,7 +25,12 @@ import (
 // and the coupon templates, loyalty:write adjusts and redeems points;
 // kb:read reads and searches the knowledge base (drafts included),
 // kb:write writes its articles and categories.
-var Scopes = []string{"customers:read", "customers:pii", "customers:write", "orders:read", "orders:write", "scores:read", "reports:read", "segments:read", "segments:write", "campaigns:read", "campaigns:write", "loyalty:read", "loyalty:write", "kb:read", "kb:write"}
+// care:read reads care rules, their runs and occurrences, care:write
+// creates, edits, deletes and runs them.
+var Scopes = []string{"customers:read", "customers:pii", "customers:write", "orders:read", "orders:write", "scores:read", "reports:read", "segments:read", "segments:write", "campaigns:read", "campaigns:write", "loyalty:read", "loyalty:write",
+	"kb:read", "kb:write",
+	"care:read", "care:write",
+}
 
 // tokenPrefix marks Guanxi API tokens, so that a leaked one is recognisable
 // (secret scanners key on such prefixes).

@@ -35,7 +35,9 @@ var allTables = []string{"shops", "shop_counters", "users", "shop_members", "ses
 	"loyalty_settings", "points_ledger", "loyalty_accounts", "member_tiers", "coupon_templates", "coupons",
 	"contact_policies", "contact_keys", "channel_settings", "contact_holds", "campaigns", "campaign_messages", "campaign_results",
 	"tickets", "ticket_events", "sla_policies", "tasks", "surveys", "survey_invites", "survey_responses",
-	"kb_categories", "kb_articles", "kb_votes"}
+	"kb_categories", "kb_articles", "kb_votes",
+	"care_rules", "care_runs", "care_occurrences", "care_churn", "care_state",
+}
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
 	t.Helper()
@@ -169,6 +171,15 @@ VALUES (?, 1, 1, 1, ?, 'nps', 2, ?, '包装\n太差', 1, ?, '重要挽留客户'
 VALUES (?, 1, 1, '如何申请退货退款', ?, 'zh', 1, 3, 1, 40, ?, 69, 70, 2), (?, 2, NULL, 'Draft <b>', '', 'en', 0, 0, 0, 0, NULL, 71, 71, 1)`,
 		s1.ID, "第一段\n\n<script>alert('x')</script> [链接](https://example.com/?a=1&b=2)", uid, s1.ID)
 	exec(t, db, `INSERT INTO kb_votes (shop_id, article_id, voter, helpful, created_at) VALUES (?, 1, 'ab12', 1, 72), (?, 1, 'cd34', 0, 73)`, s1.ID, s1.ID)
+	exec(t, db, `INSERT INTO care_rules (shop_id, id, name, enabled, trigger_kind, days, segment_id, min_spend, tier, action, params, created_by, created_at, updated_at, version)
+VALUES (?, 1, '生日\t祝福 "VIP"', TRUE, 'birthday', 0, 1, 20000, '金卡', 'message', ?, ?, 67, 68, 2),
+(?, 2, '沉睡回访', FALSE, 'dormant', 90, NULL, 0, '', 'task', '{}', NULL, 67, 67, 1)`, s1.ID, `{"channel": "sms", "body": "{{name|亲}}，生日快乐\n——{{shop}}"}`, uid, s1.ID)
+	exec(t, db, `INSERT INTO care_runs (shop_id, id, rule_id, started_at, finished_at, matched, acted, skipped, errors, error, campaign_id)
+VALUES (?, 1, 1, 69, 70, 3, 1, ?, 1, 'customer 9: 出错了 "x"', 1), (?, 2, 2, 71, NULL, 0, 0, '{}', 0, '', NULL)`, s1.ID, `{"no_consent": 1, "error": 1}`, s1.ID)
+	exec(t, db, `INSERT INTO care_occurrences (shop_id, rule_id, customer_id, occurrence, run_id, at, outcome, detail)
+VALUES (?, 1, ?, 'birthday:2026', 1, 70, 'acted', 'campaign:1'), (?, 1, ?, 'birthday:2025', 1, 69, 'skipped', 'no_consent')`, s1.ID, cid, s1.ID, cid)
+	exec(t, db, `INSERT INTO care_churn (shop_id, customer_id, since_run) VALUES (?, ?, 0)`, s1.ID, cid)
+	exec(t, db, `INSERT INTO care_state (shop_id, churn_run) VALUES (?, 1)`, s1.ID)
 	exec(t, db, `UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_last_step = 58000000 WHERE id = ?`, uid)
 	exec(t, db, `INSERT INTO customer_duplicate_dismissals (shop_id, customer_a, customer_b, dismissed_by, dismissed_at) SELECT shop_id, MIN(id), MAX(id), NULL, 28 FROM customers WHERE shop_id = ? GROUP BY shop_id`, s1.ID)
 	exec(t, db, `UPDATE customer_merges SET detail = ?, merged_by = ?, undone_at = 29 WHERE shop_id = ?`, `{"v": 1, "orders": [1, 2], "survivor_before": {"name": "王\t芳"}}`, uid, s1.ID)

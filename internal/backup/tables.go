@@ -79,6 +79,11 @@ var tables = []table{
 	{name: "kb_categories"},
 	{name: "kb_articles"},
 	{name: "kb_votes"},
+	{name: "care_rules"},
+	{name: "care_runs"},
+	{name: "care_occurrences"},
+	{name: "care_churn"},
+	{name: "care_state"},
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose: the

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/care"
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 )
 
@@ -93,6 +94,13 @@ var access = map[string][]string{
 	"GET /s/{shop}/kb/{id}":                    {"admin", "agent", "care", "analyst"},
 	"POST /s/{shop}/kb/{id}":                   {"admin", "agent", "care"},
 	"POST /s/{shop}/kb/{id}/delete":            {"admin", "agent", "care"},
+	"GET /s/{shop}/care":                       {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/care/new":                   {"admin", "care"},
+	"POST /s/{shop}/care":                      {"admin", "care"},
+	"GET /s/{shop}/care/{id}":                  {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/care/{id}":                 {"admin", "care"},
+	"POST /s/{shop}/care/{id}/run":             {"admin", "care"},
+	"POST /s/{shop}/care/{id}/delete":          {"admin", "care"},
 }
 
 // matrixUsers are the env's users with their role in shop a ("" for none).
@@ -243,6 +251,10 @@ func TestEscapingEverywhere(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := e.couponsSvc().CreateTemplate(ctx, e.shopA.ID, &coupon.Template{Name: hostile[0], Kind: coupon.KindAmount, Value: 500, ValidDays: 30}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.care.Create(ctx, e.shopA.ID, &care.Rule{Name: hostile[0], Enabled: true, Trigger: care.Dormant, Days: 30,
+			Tier: hostile[1], Action: care.Tag, Params: care.Params{Tag: hostile[0][:20]}}); err != nil {
 			t.Fatal(err)
 		}
 		c := e.client(t)

@@ -17,6 +17,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/care"
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/importer"
@@ -27,6 +28,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/scorecard"
 	"github.com/guanxi-crm/guanxi/internal/segment"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/ui"
@@ -50,6 +52,7 @@ type env struct {
 	logBuf    *strings.Builder
 	routes    []string // every pattern the UI registered
 	campaigns *campaign.Service
+	care      *care.Service
 }
 
 // recorder lists the patterns registered on a mux.
@@ -116,10 +119,15 @@ func newEnv(t testing.TB, db *store.DB) *env {
 		t.Fatal(err)
 	}
 	e.campaigns = campaign.NewService(db, clock, segment.NewService(db, clock), nil)
+	e.care = care.NewService(db, clock, care.Deps{Segments: segment.NewService(db, clock), Campaigns: e.campaigns, Tasks: service.NewService(db, clock),
+		Loyalty: loyalty.NewService(db, clock), Coupons: coupon.NewService(db, clock, segment.NewService(db, clock))})
 	web, err := ui.New(ui.Config{Auth: e.auth, Shops: shops, Customers: customer.NewService(db), Orders: order.NewService(db),
 		Scores: scores, Reports: report.NewService(db), Scorecard: scorecard.NewService(db, clock, nil), Segments: segment.NewService(db, clock), Audit: audit.NewService(db, clock), Log: log, Clock: clock,
 		Loyalty: loyalty.NewService(db, clock), Coupons: coupon.NewService(db, clock, segment.NewService(db, clock)),
-		Campaigns: e.campaigns, CampaignJobs: launchNow{e.campaigns}, KB: kb.NewService(db, clock)})
+		Campaigns: e.campaigns, CampaignJobs: launchNow{e.campaigns},
+		KB:   kb.NewService(db, clock),
+		Care: e.care, CareJobs: runNow{e.care},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,6 +78,13 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("GET /s/{shop}/campaigns/{id}", u.member(u.campaignShow))
 	mux.Handle("POST /s/{shop}/campaigns/{id}", u.member(u.campaignUpdate))          // admin, care
 	mux.Handle("POST /s/{shop}/campaigns/{id}/{action}", u.member(u.campaignAction)) // admin, care
+	mux.Handle("GET /s/{shop}/care", u.member(u.careList))
+	mux.Handle("GET /s/{shop}/care/new", u.member(u.careNew)) // admin, care
+	mux.Handle("POST /s/{shop}/care", u.member(u.careCreate)) // admin, care
+	mux.Handle("GET /s/{shop}/care/{id}", u.member(u.careShow))
+	mux.Handle("POST /s/{shop}/care/{id}", u.member(u.careUpdate))        // admin, care
+	mux.Handle("POST /s/{shop}/care/{id}/run", u.member(u.careRun))       // admin, care
+	mux.Handle("POST /s/{shop}/care/{id}/delete", u.member(u.careDelete)) // admin, care
 	mux.Handle("GET /s/{shop}/channels", u.member(u.channelSettings))
 	mux.Handle("POST /s/{shop}/channels", u.member(u.channelSave))      // admin
 	mux.Handle("POST /s/{shop}/contact-policy", u.member(u.policySave)) // admin

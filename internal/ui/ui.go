@@ -22,6 +22,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/care"
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/kb"
@@ -58,6 +59,11 @@ type Config struct {
 	// SecureCookies marks cookies Secure; set it whenever users reach the
 	// server over HTTPS (directly or through a proxy).
 	SecureCookies bool
+
+	// Care rules and CareJobs (which runs a rule now and queues its
+	// messages' dispatch): nil, no care pages.
+	Care     *care.Service
+	CareJobs CareJobs
 }
 
 // UI is the web interface. Mount it with Register.
@@ -81,7 +87,9 @@ var pageNames = []string{"login", "shops", "customer_list", "customer_show", "da
 	"dashboard_customers", "dashboard_retention", "dashboard_geography", "dashboard_churn",
 	"duplicates", "duplicate_preview", "segment_list", "segment_edit",
 	"loyalty", "coupon_list", "scorecard",
-	"campaign_list", "campaign_edit", "campaign_matrix", "channel_settings", "unsubscribe"}
+	"campaign_list", "campaign_edit", "campaign_matrix", "channel_settings", "unsubscribe",
+	"care_list", "care_edit",
+}
 
 // New parses the embedded templates and returns the UI, or an error when a
 // service is missing or a template does not parse.
