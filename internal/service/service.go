@@ -208,6 +208,9 @@ func checkAssignee(ctx context.Context, tx *store.Tx, shopID, userID, teamID int
 }
 
 // Create opens a ticket, setting its ID, status, SLA due times and version.
+// A ticket without an assignee is assigned automatically when the shop's
+// assignment mode is round_robin or skill (see AutoAssign), recorded as an
+// assign event with body auto:<mode>.
 // A complaint also holds promotions from its customer (contact_holds, reason
 // complaint:<id>) in the same transaction, until it is archived. It fails
 // with EINVALID for a bad field or a customer, order, assignee or team the
@@ -220,6 +223,23 @@ func (s *Service) Create(ctx context.Context, shopID int64, t *Ticket) error {
 	return s.db.Update(ctx, func(tx *store.Tx) error {
 		if err := checkRefs(ctx, tx, shopID, t); err != nil {
 			return err
+		}
+		// A ticket nobody was given goes to an agent as the shop's
+		// assignment mode says (none under manual, or when nobody can).
+		auto := ""
+		if t.AssigneeID == 0 {
+			st, err := settingsOf(ctx, tx, shopID)
+			if err != nil {
+				return err
+			}
+			if st.AssignMode != AssignManual {
+				if t.AssigneeID, err = pickAgent(ctx, tx, shopID, st.AssignMode, t.Kind, t.TeamID); err != nil {
+					return err
+				}
+				if t.AssigneeID != 0 {
+					auto = st.AssignMode
+				}
+			}
 		}
 		sla, err := slaOf(ctx, tx, shopID)
 		if err != nil {
@@ -246,6 +266,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		}
 		if err := addEvent(ctx, tx, shopID, id, "created", "", t.Status, t.Subject, now); err != nil {
 			return err
+		}
+		if auto != "" {
+			if err := addEvent(ctx, tx, shopID, id, "assign", fmt.Sprintf("user:0 team:%d", t.TeamID),
+				fmt.Sprintf("user:%d team:%d", t.AssigneeID, t.TeamID), "auto:"+auto, now); err != nil {
+				return err
+			}
 		}
 		if t.Kind == Complaint {
 			if err := hold(ctx, tx, shopID, t, now); err != nil {
