@@ -106,12 +106,21 @@ type Event struct {
 	ActorID  int64
 	Actor    string
 	At       time.Time
+	// A reply sent to the customer (SendReply): the channel, and whether
+	// the provider took it (DeliverySent, with its message id in
+	// DeliveryDetail) or not (DeliveryFailed, with why). Empty otherwise.
+	Channel        string
+	Delivery       string
+	DeliveryDetail string
 }
 
 // Service is the service desk of a database.
 type Service struct {
 	db    *store.DB
 	clock guanxi.Clock
+	// channels gives the shop's channel settings for SendReply; set once
+	// by SetChannels while wiring.
+	channels ChannelSettingsSource
 }
 
 // NewService returns the service desk of db; a nil clock is the wall clock.
@@ -331,7 +340,7 @@ func (s *Service) Events(ctx context.Context, shopID, id int64) ([]Event, error)
 	if _, err := s.Get(ctx, shopID, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT id, kind, from_value, to_value, body, actor_id, actor, at FROM ticket_events
+	rows, err := s.db.Query(ctx, `SELECT id, kind, from_value, to_value, body, actor_id, actor, at, channel, delivery, delivery_detail FROM ticket_events
 WHERE shop_id = ? AND ticket_id = ? ORDER BY id`, shopID, id)
 	if err != nil {
 		return nil, fmt.Errorf("service: events of ticket %d: %w", id, err)
@@ -342,7 +351,7 @@ WHERE shop_id = ? AND ticket_id = ? ORDER BY id`, shopID, id)
 		e := Event{TicketID: id}
 		var actor *int64
 		var at int64
-		if err := rows.Scan(&e.ID, &e.Kind, &e.From, &e.To, &e.Body, &actor, &e.Actor, &at); err != nil {
+		if err := rows.Scan(&e.ID, &e.Kind, &e.From, &e.To, &e.Body, &actor, &e.Actor, &at, &e.Channel, &e.Delivery, &e.DeliveryDetail); err != nil {
 			return nil, fmt.Errorf("service: events of ticket %d: %w", id, err)
 		}
 		if actor != nil {
@@ -363,8 +372,9 @@ func (s *Service) AddNote(ctx context.Context, shopID, id int64, body string) er
 	return s.addText(ctx, shopID, id, "note", body)
 }
 
-// Reply records a reply to the customer. The first reply stops the first
-// response clock. (Sending it through a channel is a later part of issue 6.)
+// Reply records a reply given to the customer outside Guanxi (on the
+// phone, in a chat tool); SendReply sends one. The first reply stops the
+// first response clock.
 func (s *Service) Reply(ctx context.Context, shopID, id int64, body string) error {
 	return s.addText(ctx, shopID, id, "reply", body)
 }
