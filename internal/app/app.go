@@ -24,6 +24,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/segment"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
@@ -70,6 +71,10 @@ type App struct {
 	// Dispatcher sends campaigns' messages, as jobs of the server's queue;
 	// its PublicURL (for unsubscribe links) is set by Serve.
 	Dispatcher *campaign.Dispatcher
+	// Desk is the service desk (tickets, tasks, canned replies,
+	// attachments); its replies go through the campaigns' channels.
+	Desk *service.Service
+	desk deskMetrics
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -127,6 +132,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Coupons = coupon.NewService(db, clock, a.Segments)
 	a.Campaigns = campaign.NewService(db, clock, a.Segments, a.Coupons)
 	a.Dispatcher = campaign.NewDispatcher(a.Campaigns, log, "")
+	a.Desk = service.NewService(db, clock)
+	a.Desk.SetChannels(a.Campaigns)
 	return a, nil
 }
 

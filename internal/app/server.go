@@ -93,6 +93,7 @@ func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
 	}
 	jobs.Go(func() { sch.Run(jctx) })
 	jobs.Go(func() { a.warm(jctx) })
+	jobs.Go(func() { a.escalationLoop(jctx) })
 	defer jobs.Wait()
 	select {
 	case err := <-errc:
@@ -186,6 +187,7 @@ func (a *App) writeMetrics(w http.ResponseWriter, m *metrics) {
 	for k, n := range a.Dispatcher.Outcomes() {
 		fmt.Fprintf(w, "guanxi_campaign_messages_total{channel=%q,outcome=%q} %d\n", k[0], k[1], n)
 	}
+	a.writeDeskMetrics(w)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(w, "# TYPE go_goroutines gauge\ngo_goroutines %d\n", runtime.NumGoroutine())
