@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/guanxi-crm/guanxi/internal/order"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/ui"
 )
 
@@ -22,6 +23,7 @@ func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
 		Audit:         a.Audit,
 		Campaigns:     a.Campaigns,
 		CampaignJobs:  a,
+		Service:       service.NewService(a.DB, a.Clock),
 		Log:           a.Log,
 		Clock:         a.Clock,
 		SecureCookies: cfg.SecureCookies,

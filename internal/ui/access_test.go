@@ -78,6 +78,20 @@ var access = map[string][]string{
 	"POST /s/{shop}/coupons":                 {"admin", "care"},
 	"POST /s/{shop}/coupons/{id}/archive":    {"admin", "care"},
 	"POST /s/{shop}/coupons/{id}/issue":      {"admin", "care"},
+	"GET /s/{shop}/tickets":                  {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/tickets/new":              {"admin", "agent", "care"},
+	"POST /s/{shop}/tickets":                 {"admin", "agent", "care"},
+	"GET /s/{shop}/tickets/{id}":             {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/tickets/{id}/step":       {"admin", "agent", "care"},
+	"POST /s/{shop}/tickets/{id}/note":       {"admin", "agent", "care"},
+	"POST /s/{shop}/tickets/{id}/reply":      {"admin", "agent", "care"},
+	"POST /s/{shop}/tickets/{id}/assign":     {"admin", "agent", "care"},
+	"GET /s/{shop}/tasks":                    {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/tasks":                   {"admin", "agent", "care"},
+	"POST /s/{shop}/tasks/{id}/finish":       {"admin", "agent", "care"},
+	"POST /s/{shop}/tasks/{id}/assign":       {"admin", "agent", "care"},
+	"GET /s/{shop}/service/settings":         {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/service/sla":             {"admin"},
 }
 
 // matrixUsers are the env's users with their role in shop a ("" for none).

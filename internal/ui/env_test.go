@@ -25,6 +25,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/segment"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/ui"
@@ -117,7 +118,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	web, err := ui.New(ui.Config{Auth: e.auth, Shops: shops, Customers: customer.NewService(db), Orders: order.NewService(db),
 		Scores: scores, Reports: report.NewService(db), Segments: segment.NewService(db, clock), Audit: audit.NewService(db, clock), Log: log, Clock: clock,
 		Loyalty: loyalty.NewService(db, clock), Coupons: coupon.NewService(db, clock, segment.NewService(db, clock)),
-		Campaigns: e.campaigns, CampaignJobs: launchNow{e.campaigns}})
+		Campaigns: e.campaigns, CampaignJobs: launchNow{e.campaigns}, Service: service.NewService(db, clock)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,4 +81,18 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("POST /s/{shop}/coupons", u.member(u.couponCreate))               // admin, care
 	mux.Handle("POST /s/{shop}/coupons/{id}/archive", u.member(u.couponArchive)) // admin, care
 	mux.Handle("POST /s/{shop}/coupons/{id}/issue", u.member(u.couponIssue))     // admin, care
+	mux.Handle("GET /s/{shop}/tickets", u.member(u.ticketList))
+	mux.Handle("GET /s/{shop}/tickets/new", u.member(u.ticketNew)) // admin, agent, care
+	mux.Handle("POST /s/{shop}/tickets", u.member(u.ticketCreate)) // admin, agent, care
+	mux.Handle("GET /s/{shop}/tickets/{id}", u.member(u.ticketShow))
+	mux.Handle("POST /s/{shop}/tickets/{id}/step", u.member(u.ticketStep))     // admin, agent, care
+	mux.Handle("POST /s/{shop}/tickets/{id}/note", u.member(u.ticketNote))     // admin, agent, care
+	mux.Handle("POST /s/{shop}/tickets/{id}/reply", u.member(u.ticketReply))   // admin, agent, care
+	mux.Handle("POST /s/{shop}/tickets/{id}/assign", u.member(u.ticketAssign)) // admin, agent, care
+	mux.Handle("GET /s/{shop}/tasks", u.member(u.taskList))
+	mux.Handle("POST /s/{shop}/tasks", u.member(u.taskCreate))             // admin, agent, care
+	mux.Handle("POST /s/{shop}/tasks/{id}/finish", u.member(u.taskFinish)) // admin, agent, care
+	mux.Handle("POST /s/{shop}/tasks/{id}/assign", u.member(u.taskAssign)) // admin, agent, care
+	mux.Handle("GET /s/{shop}/service/settings", u.member(u.serviceSettings))
+	mux.Handle("POST /s/{shop}/service/sla", u.member(u.slaSave)) // admin
 }

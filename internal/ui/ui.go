@@ -29,6 +29,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/segment"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/web"
 )
@@ -54,6 +55,9 @@ type Config struct {
 	// SecureCookies marks cookies Secure; set it whenever users reach the
 	// server over HTTPS (directly or through a proxy).
 	SecureCookies bool
+	// Service is the service desk (tickets, follow-up tasks, SLA): nil, no
+	// desk pages.
+	Service *service.Service
 }
 
 // UI is the web interface. Mount it with Register.
@@ -77,7 +81,8 @@ var pageNames = []string{"login", "shops", "customer_list", "customer_show", "da
 	"dashboard_customers", "dashboard_retention", "dashboard_geography", "dashboard_churn",
 	"duplicates", "duplicate_preview", "segment_list", "segment_edit",
 	"loyalty", "coupon_list",
-	"campaign_list", "campaign_edit", "campaign_matrix", "channel_settings", "unsubscribe"}
+	"campaign_list", "campaign_edit", "campaign_matrix", "channel_settings", "unsubscribe",
+	"ticket_list", "ticket_new", "ticket_show", "task_list", "service_settings"}
 
 // New parses the embedded templates and returns the UI, or an error when a
 // service is missing or a template does not parse.
