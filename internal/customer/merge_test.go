@@ -30,6 +30,11 @@ func dump(t *testing.T, db *store.DB, shopID int64) string {
 		`SELECT customer_id, COALESCE(first_purchase_at, 0), COALESCE(last_purchase_at, 0), purchase_days, orders_count, total_spent, refunded FROM customer_stats WHERE shop_id = ? ORDER BY customer_id`,
 		`SELECT id, COALESCE(customer_id, 0), amount, refunded FROM orders WHERE shop_id = ? ORDER BY id`,
 		`SELECT id, customer_id, kind, occurred_at, title, data FROM timeline_events WHERE shop_id = ? AND kind NOT IN ('merge', 'unmerge') ORDER BY id`,
+		`SELECT id, customer_id FROM tickets WHERE shop_id = ? ORDER BY id`,
+		`SELECT customer_id, reason FROM contact_holds WHERE shop_id = ? ORDER BY customer_id, reason`,
+		`SELECT id, customer_id FROM tasks WHERE shop_id = ? ORDER BY id`,
+		`SELECT id, customer_id, survey_id, ticket_id FROM survey_invites WHERE shop_id = ? ORDER BY id`,
+		`SELECT id, customer_id, invite_id FROM survey_responses WHERE shop_id = ? ORDER BY id`,
 	} {
 		rows, err := db.Query(context.Background(), q, shopID)
 		if err != nil {
@@ -98,6 +103,18 @@ func TestMergeAndUndo(t *testing.T) {
 		}
 		exec(t, db, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, title, data) VALUES (?, 901, ?, 'note', 10, '回访', '{}')`, sh.ID, li)
 		exec(t, db, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, title, data) VALUES (?, 902, ?, 'note', 11, '留言', '{}')`, sh.ID, wang)
+		// The service desk's rows: 李雷 has a complaint (holding
+		// promotions), a follow-up task, and survey invites — one for the
+		// NPS survey 王芳 was invited to as well, which stays his — and an
+		// answer; 王芳 a ticket of her own.
+		exec(t, db, `INSERT INTO tickets (shop_id, id, kind, subject, customer_id, channel, priority, status, created_at, updated_at, sla_started_at, first_response_due, resolution_due)
+VALUES (?, 1, 'complaint', '茶叶受潮', ?, 'phone', 'normal', 'received', 10, 10, 10, 20, 30), (?, 2, 'consultation', '有货吗', ?, 'ui', 'low', 'open', 10, 10, 10, 20, 30)`, sh.ID, li, sh.ID, wang)
+		exec(t, db, `INSERT INTO contact_holds (shop_id, customer_id, reason, created_at) VALUES (?, ?, 'complaint:1', 10), (?, ?, 'manual', 10)`, sh.ID, li, sh.ID, li)
+		exec(t, db, `INSERT INTO tasks (shop_id, id, customer_id, ticket_id, kind, title, due_at, status, created_at) VALUES (?, 1, ?, 1, 'follow_up', '回访', 40, 'open', 10)`, sh.ID, li)
+		exec(t, db, `INSERT INTO surveys (shop_id, id, kind, title, status, created_at, updated_at) VALUES (?, 1, 'nps', '推荐吗', 'active', 10, 10)`, sh.ID)
+		exec(t, db, `INSERT INTO survey_invites (shop_id, id, survey_id, customer_id, ticket_id, channel, status, created_at, expires_at)
+VALUES (?, 1, 1, ?, 0, 'sms', 'sent', 10, 99), (?, 2, 1, ?, 0, 'sms', 'sent', 10, 99), (?, 3, 1, ?, 1, 'sms', 'answered', 10, 99)`, sh.ID, li, sh.ID, wang, sh.ID, li)
+		exec(t, db, `INSERT INTO survey_responses (shop_id, id, survey_id, invite_id, customer_id, kind, score, responded_at) VALUES (?, 1, 1, 3, ?, 'nps', 3, 11)`, sh.ID, li)
 		before := dump(t, db, sh.ID)
 
 		pv, err := svc.Preview(ctx, sh.ID, wang, li)
@@ -173,6 +190,23 @@ func TestMergeAndUndo(t *testing.T) {
 		}
 		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM timeline_events WHERE shop_id = ? AND customer_id = ? AND kind = 'merge'`, sh.ID, li).Scan(&n); err != nil || n != 1 {
 			t.Errorf("li has %d merge events (%v)", n, err)
+		}
+		for table, want := range map[string]int{"tickets": 0, "tasks": 0, "survey_responses": 0, "survey_invites": 1, "contact_holds": 1} {
+			if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM `+table+` WHERE shop_id = ? AND customer_id = ?`, sh.ID, li).Scan(&n); err != nil || n != want {
+				t.Errorf("li keeps %d %s, want %d (%v)", n, table, want, err)
+			}
+		}
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM contact_holds WHERE shop_id = ? AND customer_id = ? AND reason = 'complaint:1'`, sh.ID, wang).Scan(&n); err != nil || n != 1 {
+			t.Errorf("the complaint's hold did not follow it to the survivor: %d (%v)", n, err)
+		}
+		var detail string
+		if err := db.QueryRow(ctx, `SELECT detail FROM customer_merges WHERE shop_id = ? AND id = ?`, sh.ID, res.MergeID).Scan(&detail); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{`"tickets":[1]`, `"holds":["complaint:1"]`, `"tasks":[1]`, `"survey_invites":[3]`, `"survey_responses":[1]`} {
+			if !strings.Contains(strings.ReplaceAll(detail, " ", ""), want) {
+				t.Errorf("merge detail lacks %s: %s", want, detail)
+			}
 		}
 		cs, _ := svc.Consents(ctx, sh.ID, wang)
 		var got []string
