@@ -30,10 +30,12 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/inbound"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/segment"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/webhook"
 )
@@ -53,6 +55,8 @@ type Config struct {
 	Loyalty   *loyalty.Service // earns points for orders written; points endpoints (nil: none)
 	Coupons   *coupon.Service  // coupon templates and codes (nil: none)
 	Webhooks  *webhook.Service // checks the inbound webhook's signatures
+	Service   *service.Service // the service desk: tickets, tasks, canned replies (nil: none)
+	Inbound   *inbound.Service // messages from chat tools into tickets (nil: none)
 	// Campaigns are drafted, previewed, evaluated and paused through the
 	// service; LaunchCampaign and ResumeCampaign are the app's, which also
 	// queue the dispatch (or launch) job.
@@ -105,6 +109,7 @@ func New(cfg Config) *API {
 	mux.HandleFunc("POST /api/v1"+webhookPath, a.webhook)
 	mux.HandleFunc("POST /api/v1"+smsInboundPath, a.callback(a.smsInbound))
 	mux.HandleFunc("POST /api/v1"+receiptsPath, a.callback(a.receipts))
+	mux.HandleFunc("POST /api/v1"+inboundPath, a.callback(a.inboundMessage))
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, guanxi.Errorf(guanxi.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -137,7 +142,8 @@ func Endpoints() []Endpoint {
 	for _, rt := range (&API{}).routes() {
 		out = append(out, Endpoint{rt.method, rt.path, rt.scope})
 	}
-	return append(out, Endpoint{"POST", webhookPath, ""}, Endpoint{"POST", smsInboundPath, ""}, Endpoint{"POST", receiptsPath, ""})
+	return append(out, Endpoint{"POST", webhookPath, ""}, Endpoint{"POST", smsInboundPath, ""}, Endpoint{"POST", receiptsPath, ""},
+		Endpoint{"POST", inboundPath, ""})
 }
 
 // routes lists the endpoints.
@@ -181,6 +187,25 @@ func (a *API) routes() []route {
 		{"POST", "/campaigns/{id}/cancel", "campaigns:write", a.campaignAction(a.cancelCampaign)},
 		{"POST", "/campaigns/{id}/evaluate", "campaigns:write", a.evaluateCampaign},
 		{"GET", "/campaigns/{id}/result", "campaigns:read", a.campaignResult},
+		{"GET", "/tickets", "tickets:read", a.listTickets},
+		{"POST", "/tickets", "tickets:write", a.createTicket},
+		{"GET", "/tickets/alerts", "tickets:read", a.ticketAlerts},
+		{"GET", "/tickets/{id}", "tickets:read", a.getTicket},
+		{"POST", "/tickets/{id}/transition", "tickets:write", a.transitionTicket},
+		{"POST", "/tickets/{id}/assign", "tickets:write", a.assignTicket},
+		{"POST", "/tickets/{id}/priority", "tickets:write", a.priorityTicket},
+		{"POST", "/tickets/{id}/notes", "tickets:write", a.ticketText(func(s *service.Service) func(context.Context, int64, int64, string) error { return s.AddNote })},
+		{"POST", "/tickets/{id}/replies", "tickets:write", a.ticketText(func(s *service.Service) func(context.Context, int64, int64, string) error { return s.Reply })},
+		{"GET", "/tasks", "tickets:read", a.listTasks},
+		{"POST", "/tasks", "tickets:write", a.createTask},
+		{"GET", "/tasks/{id}", "tickets:read", a.getTask},
+		{"POST", "/tasks/{id}/finish", "tickets:write", a.finishTask},
+		{"POST", "/tasks/{id}/assign", "tickets:write", a.assignTask},
+		{"GET", "/canned-replies", "tickets:read", a.listCanned},
+		{"POST", "/canned-replies", "tickets:write", a.createCanned},
+		{"GET", "/canned-replies/{id}", "tickets:read", a.getCanned},
+		{"PUT", "/canned-replies/{id}", "tickets:write", a.putCanned},
+		{"DELETE", "/canned-replies/{id}", "tickets:write", a.deleteCanned},
 	}
 }
 
