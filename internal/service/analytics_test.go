@@ -57,7 +57,9 @@ func TestComplaintAnalytics(t *testing.T) {
 		if status != "cancelled" {
 			t.Fatalf("A7 imported as %q", status)
 		}
-		at := func(month time.Month, day, hour, minute int) time.Time { return time.Date(2025, month, day, hour, minute, 0, 0, cst) }
+		at := func(month time.Month, day, hour, minute int) time.Time {
+			return time.Date(2025, month, day, hour, minute, 0, 0, cst)
+		}
 		type step struct {
 			hours float64
 			st    service.Step
