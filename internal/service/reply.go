@@ -104,6 +104,13 @@ func (s *Service) SendReply(ctx context.Context, shopID, id int64, ch, body stri
 		return nil, fmt.Errorf("service: reply to ticket %d: %w", id, err)
 	}
 	d := &ReplyDelivery{EventID: eventID, Channel: ch, To: to}
+	if st.Email != nil {
+		// One message: one SMTP connection, not the campaigns' pool.
+		e := *st.Email
+		e.Connections = 1
+		cp := *st
+		cp.Email, st = &e, &cp
+	}
 	snd, err := campaign.NewSender(st, s.clock)
 	if err != nil {
 		return nil, err
