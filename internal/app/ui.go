@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/guanxi-crm/guanxi/internal/order"
-	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/ui"
 )
 
@@ -23,7 +22,7 @@ func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
 		Audit:         a.Audit,
 		Campaigns:     a.Campaigns,
 		CampaignJobs:  a,
-		Service:       service.NewService(a.DB, a.Clock),
+		Service:       a.Desk,
 		Log:           a.Log,
 		Clock:         a.Clock,
 		SecureCookies: cfg.SecureCookies,

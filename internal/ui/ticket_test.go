@@ -21,9 +21,9 @@ import (
 func (e *env) deskSvc() *service.Service { return service.NewService(e.db, guanxi.SystemClock{}) }
 
 var (
-	ticketLocRe = regexp.MustCompile(`^/s/a/tickets/(\d+)\?done=created$`)
-	stepVersionRe   = regexp.MustCompile(`id="step-[a-z_]+"[^>]*>\s*<input type="hidden" name="csrf_token" value="[^"]+">\s*<input type="hidden" name="version" value="(\d+)">`)
-	stepFormRe  = regexp.MustCompile(`id="step-([a-z_]+)"`)
+	ticketLocRe   = regexp.MustCompile(`^/s/a/tickets/(\d+)\?done=created$`)
+	stepVersionRe = regexp.MustCompile(`id="step-[a-z_]+"[^>]*>\s*<input type="hidden" name="csrf_token" value="[^"]+">\s*<input type="hidden" name="version" value="(\d+)">`)
+	stepFormRe    = regexp.MustCompile(`id="step-([a-z_]+)"`)
 )
 
 // offered lists the workflow steps a ticket page offers, by target status.
