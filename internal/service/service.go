@@ -7,9 +7,16 @@
 // escalation; and the contact hold that keeps promotions from a customer
 // with an open complaint.
 //
-// It owns the tables tickets, ticket_events and sla_policies, and writes
-// rows of contact_holds (owned by internal/campaign, which reads them) in
-// the same transaction as the complaint that opens or archives them. Every
+// It also assigns new tickets (manual, round robin, by skill: assign.go),
+// keeps canned replies (canned.go), sends replies through the campaigns'
+// channels (reply.go), stores attachments (attach.go) and reads the
+// complaint analytics of seed 002 §7.3 (analytics.go).
+//
+// It owns the tables tickets, ticket_events, sla_policies, tasks,
+// service_settings, assign_cursors, agent_skills, canned_replies and
+// ticket_attachments, and writes rows of contact_holds (owned by
+// internal/campaign, which reads them) in the same transaction as the
+// complaint that opens or archives them. Every
 // change is a row of ticket_events with who (internal/audit's actor) and
 // when, so a ticket's history is complete. Changes take the version the
 // caller read and fail with ECONFLICT when the ticket moved on since.
