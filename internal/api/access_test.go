@@ -97,6 +97,14 @@ func TestAccessMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		att, err := desk.AddAttachment(ctx, e.shopA.ID, ticket.ID, "单据.txt", strings.NewReader("快递单号 SF123"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventsBefore, err := desk.Events(ctx, e.shopA.ID, ticket.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		other := e.token(t, e.shopB, auth.Scopes...)
 		r := strings.NewReplacer("{id}", fmt.Sprint(id), "{tag}", "vip", "{platform}", platform, "{external_id}", external)
 		for _, ep := range api.Endpoints() {
@@ -113,7 +121,7 @@ func TestAccessMatrix(t *testing.T) {
 			if strings.HasPrefix(ep.Path, "/campaigns/{id}") {
 				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(camp.ID), 1)
 			}
-			for prefix, rid := range map[string]int64{"/tickets/{id}": ticket.ID, "/tasks/{id}": task.ID, "/canned-replies/{id}": canned.ID} {
+			for prefix, rid := range map[string]int64{"/tickets/{id}": ticket.ID, "/tasks/{id}": task.ID, "/canned-replies/{id}": canned.ID, "/attachments/{id}": att.ID} {
 				if strings.HasPrefix(ep.Path, prefix) {
 					path = strings.Replace(ep.Path, "{id}", fmt.Sprint(rid), 1)
 				}
@@ -208,7 +216,10 @@ func TestAccessMatrix(t *testing.T) {
 		if got, err := desk.Get(ctx, e.shopA.ID, ticket.ID); err != nil || got.Version != ticket.Version || got.Status != ticket.Status {
 			t.Errorf("a refused write changed shop a's ticket %d: %+v, %v", ticket.ID, got, err)
 		}
-		if evs, err := desk.Events(ctx, e.shopA.ID, ticket.ID); err != nil || len(evs) != 1 {
+		if as, err := desk.Attachments(ctx, e.shopA.ID, ticket.ID); err != nil || len(as) != 1 {
+			t.Errorf("shop a's ticket %d has %d attachments after the walk, want 1 (%v)", ticket.ID, len(as), err)
+		}
+		if evs, err := desk.Events(ctx, e.shopA.ID, ticket.ID); err != nil || len(evs) != len(eventsBefore) {
 			t.Errorf("a refused write added to shop a's ticket %d: %d events, %v", ticket.ID, len(evs), err)
 		}
 		if ts, err := desk.List(ctx, e.shopA.ID, service.Filter{}); err != nil || len(ts) != 5 {

@@ -28,32 +28,33 @@ func (a *API) desk() (*service.Service, error) {
 
 // ticketJSON is a ticket as the API shows it.
 type ticketJSON struct {
-	ID                  int64       `json:"id"`
-	Kind                string      `json:"kind"`
-	Subject             string      `json:"subject"`
-	Body                string      `json:"body"`
-	CustomerID          int64       `json:"customer_id"`
-	OrderID             *int64      `json:"order_id"`
-	Channel             string      `json:"channel"`
-	Priority            string      `json:"priority"`
-	AssigneeID          *int64      `json:"assignee_id"`
-	TeamID              *int64      `json:"team_id"`
-	Status              string      `json:"status"`
-	Cause               string      `json:"cause"`
-	Severity            string      `json:"severity"`
-	Solution            string      `json:"solution"`
-	Outcome             string      `json:"outcome"`
-	CreatedAt           time.Time   `json:"created_at"`
-	UpdatedAt           time.Time   `json:"updated_at"`
-	ClosedAt            *time.Time  `json:"closed_at"`
-	FirstResponseDue    time.Time   `json:"first_response_due"`
-	ResolutionDue       time.Time   `json:"resolution_due"`
-	FirstRespondedAt    *time.Time  `json:"first_responded_at"`
-	ResolvedAt          *time.Time  `json:"resolved_at"`
-	ResponseEscalated   bool        `json:"response_escalated"`
-	ResolutionEscalated bool        `json:"resolution_escalated"`
-	Version             int64       `json:"version"`
-	Events              []eventJSON `json:"events,omitempty"` // GET /tickets/{id} only
+	ID                  int64         `json:"id"`
+	Kind                string        `json:"kind"`
+	Subject             string        `json:"subject"`
+	Body                string        `json:"body"`
+	CustomerID          int64         `json:"customer_id"`
+	OrderID             *int64        `json:"order_id"`
+	Channel             string        `json:"channel"`
+	Priority            string        `json:"priority"`
+	AssigneeID          *int64        `json:"assignee_id"`
+	TeamID              *int64        `json:"team_id"`
+	Status              string        `json:"status"`
+	Cause               string        `json:"cause"`
+	Severity            string        `json:"severity"`
+	Solution            string        `json:"solution"`
+	Outcome             string        `json:"outcome"`
+	CreatedAt           time.Time     `json:"created_at"`
+	UpdatedAt           time.Time     `json:"updated_at"`
+	ClosedAt            *time.Time    `json:"closed_at"`
+	FirstResponseDue    time.Time     `json:"first_response_due"`
+	ResolutionDue       time.Time     `json:"resolution_due"`
+	FirstRespondedAt    *time.Time    `json:"first_responded_at"`
+	ResolvedAt          *time.Time    `json:"resolved_at"`
+	ResponseEscalated   bool          `json:"response_escalated"`
+	ResolutionEscalated bool          `json:"resolution_escalated"`
+	Version             int64         `json:"version"`
+	Events              []eventJSON   `json:"events,omitempty"`   // GET /tickets/{id}, notes and replies
+	Delivery            *deliveryJSON `json:"delivery,omitempty"` // a reply sent through a channel
 }
 
 type eventJSON struct {

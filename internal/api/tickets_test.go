@@ -1,9 +1,12 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -43,6 +46,7 @@ func deskEnv(t *testing.T, db *store.DB) (*env, *service.Service, int64) {
 	end := time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)
 	desk := service.NewService(db, guanxi.FixedClock(end.Add(-240*time.Hour)))
 	e := newEnv(t, db, api.Config{Service: desk})
+	desk.SetChannels(e.campaigns)
 	var cust int64
 	if err := db.QueryRow(ctx, `SELECT MIN(id) FROM customers WHERE shop_id = ? AND merged_into IS NULL`, e.shopA.ID).Scan(&cust); err != nil {
 		t.Fatal(err)
@@ -126,6 +130,64 @@ func TestTicketsAPI(t *testing.T) {
 		if st, b := e.do(t, "POST", tok, path+"/assign", map[string]any{"version": 4, "assignee_id": 999999}, nil); st != 400 || !strings.Contains(b, "assignee_id") {
 			t.Errorf("assign to a stranger: %d %s", st, b)
 		}
+		if st, b := e.do(t, "POST", tok, path+"/replies", map[string]any{"body": "x", "channel": "sms"}, nil); st != 400 || !strings.Contains(b, "channel") {
+			t.Errorf("reply through a channel the shop has not set up: %d %s", st, b)
+		}
+
+		// Attachments: a receipt as text is kept; HTML named as a photo is
+		// refused; the download cannot render in the browser.
+		upload := func(name, content string) (int, string) {
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			fw, _ := mw.CreateFormFile("file", name)
+			fw.Write([]byte(content))
+			mw.Close()
+			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1"+path+"/attachments", &buf)
+			req.Header.Set("Content-Type", mw.FormDataContentType())
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		st, b = upload("快递单.txt", "顺丰 SF1234567890")
+		if st != 201 {
+			t.Fatalf("upload: %d %s", st, b)
+		}
+		att := decodeAs[struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+			URL  string `json:"url"`
+		}](t, b)
+		if st, b := upload("photo.jpg", "<html><script>alert(1)</script></html>"); st != 400 {
+			t.Errorf("HTML as a photo: %d %s", st, b)
+		}
+		if st, b := e.do(t, "POST", tok, path+"/attachments", map[string]any{"file": "x"}, nil); st != 400 {
+			t.Errorf("JSON upload: %d %s", st, b)
+		}
+		req, _ = http.NewRequest("GET", e.srv.URL+att.URL, nil)
+		req.Header.Set("Authorization", "Bearer "+read)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		content, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(content) != "顺丰 SF1234567890" || resp.Header.Get("X-Content-Type-Options") != "nosniff" ||
+			!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+			t.Errorf("download: %d %q %v", resp.StatusCode, content, resp.Header)
+		}
+		var atts struct {
+			Attachments []struct{ Name string } `json:"attachments"`
+		}
+		e.get(t, read, path+"/attachments", &atts)
+		if len(atts.Attachments) != 1 || atts.Attachments[0].Name != att.Name {
+			t.Errorf("attachments: %+v", atts)
+		}
+
 		var got ticketOut
 		if st, _, b := e.get(t, read, path, &got); st != 200 {
 			t.Fatalf("get: %d %s", st, b)
@@ -273,7 +335,7 @@ func TestInboundWebhook(t *testing.T) {
 		end := time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)
 		clock := guanxi.FixedClock(end)
 		desk := service.NewService(db, clock)
-		in := inbound.NewService(db, desk, shop.NewService(db, clock), clock, slog.New(slog.DiscardHandler), nil)
+		in := inbound.NewService(db, desk, shop.NewService(db, clock), clock, slog.New(slog.DiscardHandler))
 		e := newEnv(t, db, api.Config{Service: desk, Inbound: in})
 		if err := e.campaigns.SetChannelSettings(ctx, e.shopA.ID, &campaign.ChannelSettings{Channel: campaign.Webhook,
 			Webhook: &campaign.WebhookSettings{URL: "http://127.0.0.1:1/hook", Secret: "hook-secret"}}); err != nil {

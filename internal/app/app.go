@@ -19,6 +19,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/importer"
+	"github.com/guanxi-crm/guanxi/internal/inbound"
 	"github.com/guanxi-crm/guanxi/internal/job"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/report"
@@ -74,7 +75,10 @@ type App struct {
 	// Desk is the service desk (tickets, tasks, canned replies,
 	// attachments); its replies go through the campaigns' channels.
 	Desk *service.Service
-	desk deskMetrics
+	// Inbound turns mail (the SMTP server of serve --inbound-smtp) and chat
+	// tools' messages (the API's inbound webhook) into tickets.
+	Inbound *inbound.Service
+	desk    deskMetrics
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -134,6 +138,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Dispatcher = campaign.NewDispatcher(a.Campaigns, log, "")
 	a.Desk = service.NewService(db, clock)
 	a.Desk.SetChannels(a.Campaigns)
+	a.Inbound = inbound.NewService(db, a.Desk, a.Shops, clock, log)
 	return a, nil
 }
 

@@ -16,6 +16,7 @@
 package inbound
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -69,31 +70,26 @@ type Result struct {
 	Attachments int   `json:"attachments"`  // attachments stored
 }
 
-// AttachFunc stores an attachment on a ticket; the app sets it to the
-// desk's own (which checks size and type).
-type AttachFunc func(ctx context.Context, shopID, ticketID int64, name, contentType string, data []byte) error
-
 // Service receives messages for the shops of a database.
 type Service struct {
-	db     *store.DB
-	desk   *service.Service
-	shops  *shop.Service
-	clock  guanxi.Clock
-	log    *slog.Logger
-	attach AttachFunc
-	mu     sync.Mutex // one message at a time: the duplicate check and its note
+	db    *store.DB
+	desk  *service.Service
+	shops *shop.Service
+	clock guanxi.Clock
+	log   *slog.Logger
+	mu    sync.Mutex // one message at a time: the duplicate check and its note
 }
 
-// NewService returns the inbound service; attach may be nil (attachments
-// are then listed in the note instead of stored).
-func NewService(db *store.DB, desk *service.Service, shops *shop.Service, clock guanxi.Clock, log *slog.Logger, attach AttachFunc) *Service {
+// NewService returns the inbound service, which records messages on desk's
+// tickets; a nil log discards.
+func NewService(db *store.DB, desk *service.Service, shops *shop.Service, clock guanxi.Clock, log *slog.Logger) *Service {
 	if clock == nil {
 		clock = guanxi.SystemClock{}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, desk: desk, shops: shops, clock: clock, log: log, attach: attach}
+	return &Service{db: db, desk: desk, shops: shops, clock: clock, log: log}
 }
 
 // Limits of a message's fields.
@@ -236,16 +232,13 @@ func (s *Service) attachmentsNote(m *Message) ([]Attachment, string) {
 	return m.Attachments, b.String()
 }
 
-// store saves the attachments through the desk; one refused (too large, a
-// forbidden type) is logged and skipped: the message itself is recorded and
-// its note names every file.
+// store saves the attachments through the desk, which checks their size,
+// number and sniffed type; one refused is logged and skipped: the message
+// itself is recorded and its note names every file.
 func (s *Service) store(ctx context.Context, shopID, ticketID int64, as []Attachment) int {
-	if s.attach == nil {
-		return 0
-	}
 	n := 0
 	for _, a := range as {
-		if err := s.attach(ctx, shopID, ticketID, a.Name, a.ContentType, a.Data); err != nil {
+		if _, err := s.desk.AddAttachment(ctx, shopID, ticketID, a.Name, bytes.NewReader(a.Data)); err != nil {
 			s.log.Warn("inbound attachment not stored", "shop", shopID, "ticket", ticketID, "name", a.Name, "err", err)
 			continue
 		}

@@ -312,9 +312,17 @@ func (ss *session) data(ctx context.Context) bool {
 	ss.lim.n = s.MaxSize + s.MaxSize/8 + 4096 // dot-stuffing and line ends
 	_ = ss.c.SetDeadline(time.Now().Add(s.Timeout))
 	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(ss.r.DotReader(), s.MaxSize+1))
+	dr := ss.r.DotReader()
+	n, err := io.Copy(&buf, io.LimitReader(dr, s.MaxSize+1))
 	switch {
-	case err == nil && n > s.MaxSize, errors.Is(err, errTooLong):
+	case err == nil && n > s.MaxSize:
+		// Read the rest to its end (within a bound) so the client, still
+		// writing, hears the refusal and the session can go on.
+		ss.lim.n = 4 * s.MaxSize
+		_, derr := io.Copy(io.Discard, dr)
+		ss.reply(552, fmt.Sprintf("5.3.4 message exceeds the limit of %d bytes", s.MaxSize))
+		return derr == nil
+	case errors.Is(err, errTooLong):
 		ss.reply(552, fmt.Sprintf("5.3.4 message exceeds the limit of %d bytes", s.MaxSize))
 		return false
 	case err != nil:
