@@ -81,6 +81,7 @@ var access = map[string][]string{
 	"GET /s/{shop}/tickets":                  {"admin", "agent", "care", "analyst"},
 	"GET /s/{shop}/tickets/new":              {"admin", "agent", "care"},
 	"POST /s/{shop}/tickets":                 {"admin", "agent", "care"},
+	"GET /s/{shop}/tickets/analytics":        {"admin", "agent", "care", "analyst"},
 	"GET /s/{shop}/tickets/{id}":             {"admin", "agent", "care", "analyst"},
 	"POST /s/{shop}/tickets/{id}/step":       {"admin", "agent", "care"},
 	"POST /s/{shop}/tickets/{id}/note":       {"admin", "agent", "care"},

@@ -84,6 +84,7 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("GET /s/{shop}/tickets", u.member(u.ticketList))
 	mux.Handle("GET /s/{shop}/tickets/new", u.member(u.ticketNew)) // admin, agent, care
 	mux.Handle("POST /s/{shop}/tickets", u.member(u.ticketCreate)) // admin, agent, care
+	mux.Handle("GET /s/{shop}/tickets/analytics", u.member(u.ticketAnalytics))
 	mux.Handle("GET /s/{shop}/tickets/{id}", u.member(u.ticketShow))
 	mux.Handle("POST /s/{shop}/tickets/{id}/step", u.member(u.ticketStep))     // admin, agent, care
 	mux.Handle("POST /s/{shop}/tickets/{id}/note", u.member(u.ticketNote))     // admin, agent, care

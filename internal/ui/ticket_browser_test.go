@@ -101,6 +101,21 @@ func TestTicketBrowser(t *testing.T) {
 		return f && f.querySelector('input[name=reason][required]') !== null;
 	})()`)
 
+	// The complaint in the analytics: the monthly chart and the Pareto drawn
+	// from the page's JSON under the CSP.
+	step("open the complaint analytics",
+		chromedp.Navigate(e.srv.URL+"/s/a/tickets/analytics"),
+		chromedp.WaitVisible(chromedp.CSS("#analytics-summary")),
+	)
+	poll("the analytics charts", `(() => {
+		const ok = id => { const n = document.getElementById(id); const c = typeof echarts !== 'undefined' && echarts.getInstanceByDom(n);
+			return c && n.dataset.rendered === 'true' && n.querySelector('canvas') ? c : null; };
+		const m = ok('chart-complaints'), p = ok('chart-causes');
+		return m && p && m.getOption().series[0].data.reduce((a, b) => a + b, 0) === 1 &&
+			p.getOption().series[0].data.length === 1 && p.getOption().series[1].data[0] === 100;
+	})()`)
+	step("screenshot the analytics", shot("43-ticket-analytics"))
+
 	for _, m := range b.pageErrors() {
 		if strings.Contains(m, "/kb/suggest") {
 			continue // the knowledge base is another part: its absence is silent on the page

@@ -255,6 +255,16 @@ func TestTicketPages(t *testing.T) {
 		t.Errorf("SLA low after save: %+v %v", slas[service.Low], err)
 	}
 
+	// The analytics count the complaint, received this month, and its cause.
+	got = c.get("/s/a/tickets/analytics")
+	if got.status != http.StatusOK {
+		t.Fatalf("analytics: %d", got.status)
+	}
+	mustContain(t, "analytics", got.body, `id="analytics-complaints">1<`, "物流问题", `id="chart-data"`)
+	if got = c.get("/s/a/tickets/analytics?months=3"); got.status != http.StatusOK {
+		t.Errorf("analytics of 3 months: %d", got.status)
+	}
+
 	// An analyst reads the desk and the ticket but is offered and allowed no change.
 	ann := e.client(t)
 	ann.signIn("ann")

@@ -82,7 +82,7 @@ var pageNames = []string{"login", "shops", "customer_list", "customer_show", "da
 	"duplicates", "duplicate_preview", "segment_list", "segment_edit",
 	"loyalty", "coupon_list",
 	"campaign_list", "campaign_edit", "campaign_matrix", "channel_settings", "unsubscribe",
-	"ticket_list", "ticket_new", "ticket_show", "task_list", "service_settings"}
+	"ticket_list", "ticket_new", "ticket_show", "task_list", "service_settings", "ticket_analytics"}
 
 // New parses the embedded templates and returns the UI, or an error when a
 // service is missing or a template does not parse.
