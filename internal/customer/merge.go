@@ -820,7 +820,9 @@ type MergeTrace struct {
 }
 
 // StartMergeTrace notes what belongs to mergedID and what survivorID is,
-// before mergedID is folded into survivorID.
+// before mergedID is folded into survivorID. It moves the merged
+// customer's service desk rows (tickets, tasks, survey invites and
+// responses) itself, as Merge does.
 func StartMergeTrace(ctx context.Context, tx *store.Tx, shopID, survivorID, mergedID int64) (*MergeTrace, error) {
 	a, err := loadRow(ctx, tx, shopID, survivorID)
 	if err != nil {
@@ -846,6 +848,12 @@ func StartMergeTrace(ctx context.Context, tx *store.Tx, shopID, survivorID, merg
 		return nil, err
 	}
 	if t.d.Events, err = returningIDs(ctx, tx, `SELECT id FROM timeline_events WHERE shop_id = ? AND customer_id = ?`, shopID, mergedID); err != nil {
+		return nil, err
+	}
+	// The service desk's rows move here, since the importer that merges
+	// knows nothing of them: a re-import that finds two customers to be
+	// one must not leave the merged one's tickets out of sight.
+	if err := moveService(ctx, tx, shopID, survivorID, mergedID, &t.d); err != nil {
 		return nil, err
 	}
 	if t.d.SurvivorConsents, err = consentRows(ctx, tx, shopID, survivorID); err != nil {

@@ -3,6 +3,7 @@ package customer_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/importer"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
 )
@@ -407,6 +409,61 @@ func TestUndoImportMerge(t *testing.T) {
 		}
 		if bad, err := customer.CheckStats(ctx, db, sh.ID); err != nil || len(bad) != 0 {
 			t.Errorf("stats after the undo differ from a recomputation: %+v %v", bad, err)
+		}
+	})
+}
+
+// An import that merges a customer with service desk rows moves them to
+// the survivor, and undoing the merge moves them back.
+func TestImportMergeMovesTickets(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		first, second := filepath.Join(dir, "1.csv"), filepath.Join(dir, "2.csv")
+		if err := os.WriteFile(first, []byte("order_id,order_date,customer_id,amount,phone\nX1,2025-01-01,K1,1.00,\nX2,2025-01-02,K2,2.00,13900000002\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// K2's phone turns up on K1's next order: the importer merges them.
+		if err := os.WriteFile(second, []byte("order_id,order_date,customer_id,amount,phone\nX3,2025-01-03,K1,3.00,13900000002\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sh := load(t, db, "i", first)
+		var k2 int64
+		if err := db.QueryRow(ctx, `SELECT customer_id FROM orders WHERE shop_id = ? AND external_id = 'X2'`, sh.ID).Scan(&k2); err != nil {
+			t.Fatal(err)
+		}
+		exec(t, db, `INSERT INTO tickets (shop_id, id, kind, subject, customer_id, channel, priority, status, created_at, updated_at, sla_started_at, first_response_due, resolution_due)
+VALUES (?, 1, 'complaint', '茶叶受潮', ?, 'phone', 'normal', 'received', 10, 10, 10, 20, 30)`, sh.ID, k2)
+		exec(t, db, `INSERT INTO contact_holds (shop_id, customer_id, reason, created_at) VALUES (?, ?, 'complaint:1', 10)`, sh.ID, k2)
+		exec(t, db, `INSERT INTO tasks (shop_id, id, customer_id, ticket_id, kind, title, due_at, status, created_at) VALUES (?, 1, ?, 1, 'follow_up', '回访', 40, 'open', 10)`, sh.ID, k2)
+		if _, err := importer.NewService(db, clock, slog.New(slog.DiscardHandler)).ImportFile(ctx, sh, second, importer.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		var mergeID, survivor, merged int64
+		if err := db.QueryRow(ctx, `SELECT id, survivor_id, merged_id FROM customer_merges WHERE shop_id = ? AND source LIKE 'import%' ORDER BY id LIMIT 1`, sh.ID).Scan(&mergeID, &survivor, &merged); err != nil {
+			t.Fatalf("the second import merged nothing: %v", err)
+		}
+		if merged != k2 {
+			t.Fatalf("merged %d, want K2 %d", merged, k2)
+		}
+		owner := func(q string) int64 {
+			t.Helper()
+			var id int64
+			if err := db.QueryRow(ctx, q, sh.ID).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		const ticketQ, holdQ, taskQ = `SELECT customer_id FROM tickets WHERE shop_id = ? AND id = 1`,
+			`SELECT customer_id FROM contact_holds WHERE shop_id = ? AND reason = 'complaint:1'`, `SELECT customer_id FROM tasks WHERE shop_id = ? AND id = 1`
+		if owner(ticketQ) != survivor || owner(holdQ) != survivor || owner(taskQ) != survivor {
+			t.Fatalf("after the import merge: ticket %d, hold %d, task %d; survivor %d", owner(ticketQ), owner(holdQ), owner(taskQ), survivor)
+		}
+		if _, err := customer.NewService(db).Undo(ctx, sh.ID, mergeID, 0, clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if owner(ticketQ) != k2 || owner(holdQ) != k2 || owner(taskQ) != k2 {
+			t.Fatalf("after the undo: ticket %d, hold %d, task %d; K2 %d", owner(ticketQ), owner(holdQ), owner(taskQ), k2)
 		}
 	})
 }
