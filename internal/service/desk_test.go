@@ -297,8 +297,10 @@ func TestSendReply(t *testing.T) {
 		// Refusals, before anything is sent or recorded.
 		_, err = f.svc.SendReply(f.asAgent, f.shopID, tk.ID, campaign.Webhook, "x") // not set up
 		wantCode(t, err, guanxi.EINVALID)
-		_, err = f.svc.SendReply(f.asAgent, f.shopID, tk.ID, "fax", "x")
-		wantCode(t, err, guanxi.EINVALID)
+		for _, ch := range []string{"fax", campaign.WeChat} { // WeChat sends templates only, not an agent's text
+			_, err = f.svc.SendReply(f.asAgent, f.shopID, tk.ID, ch, "x")
+			wantCode(t, err, guanxi.EINVALID)
+		}
 		c2 := f.unassigned(t, service.Delivery, 0) // C2 has no email
 		_, err = f.svc.SendReply(f.asAgent, f.shopID, c2.ID, campaign.Email, "x")
 		wantCode(t, err, guanxi.EINVALID)

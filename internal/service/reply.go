@@ -28,8 +28,11 @@ type ChannelSettingsSource interface {
 // wiring, before the Service is used.
 func (s *Service) SetChannels(c ChannelSettingsSource) { s.channels = c }
 
-// ReplyChannels are the channels a reply can be sent through.
-var ReplyChannels = []string{campaign.Email, campaign.SMS, campaign.WeChat, campaign.Webhook}
+// ReplyChannels are the channels a reply can be sent through. WeChat is
+// not one: the campaigns' WeChat sender sends template messages only, and
+// an agent's free text needs the official account's customer service
+// message API (客服消息), which it does not speak yet.
+var ReplyChannels = []string{campaign.Email, campaign.SMS, campaign.Webhook}
 
 // Delivery outcomes of a sent reply.
 const (
@@ -40,7 +43,7 @@ const (
 // ReplyDelivery is what became of a reply sent through a channel.
 type ReplyDelivery struct {
 	EventID int64  // the reply's event in the ticket's history
-	Channel string // email, sms, wechat, webhook
+	Channel string // email, sms, webhook
 	To      string // the address it went to
 	Status  string // DeliverySent or DeliveryFailed
 	Detail  string // the provider's message id, or why it failed
@@ -50,8 +53,8 @@ type ReplyDelivery struct {
 const sendTimeout = 30 * time.Second
 
 // SendReply sends a reply to the ticket's customer through a channel of
-// the shop (email through its SMTP settings, SMS through its gateway,
-// WeChat, or its webhook) and records it on the ticket's history with the
+// the shop (email through its SMTP settings, SMS through its gateway, or
+// its webhook) and records it on the ticket's history with the
 // delivery's outcome. A reply is a service message: it needs no marketing
 // consent and ignores quiet hours and caps, but it is refused, before
 // anything is sent or recorded, with EINVALID naming the field "channel"
