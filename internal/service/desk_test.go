@@ -4,16 +4,22 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"mime/quotedprintable"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/channel"
 	"github.com/guanxi-crm/guanxi/internal/channel/channeltest"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/service"
@@ -297,6 +303,28 @@ func TestSendReply(t *testing.T) {
 		// Refusals, before anything is sent or recorded.
 		_, err = f.svc.SendReply(f.asAgent, f.shopID, tk.ID, campaign.Webhook, "x") // not set up
 		wantCode(t, err, guanxi.EINVALID)
+		// The shop's own webhook gets the reply with the customer's id as
+		// the address and the idempotency key of the event.
+		var hooked []channel.WebhookPayload
+		var mu sync.Mutex
+		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var m channel.WebhookPayload
+			_ = json.NewDecoder(r.Body).Decode(&m)
+			mu.Lock()
+			hooked = append(hooked, m)
+			mu.Unlock()
+		}))
+		t.Cleanup(hook.Close)
+		must(t, camp.SetChannelSettings(bg, f.shopID, &campaign.ChannelSettings{Channel: campaign.Webhook,
+			Webhook: &campaign.WebhookSettings{URL: hook.URL, Secret: "s3cret"}}))
+		d, err = f.svc.SendReply(f.asAgent, f.shopID, tk.ID, campaign.Webhook, "转人工")
+		must(t, err)
+		mu.Lock()
+		if len(hooked) != 1 || hooked[0].To != strconv.FormatInt(f.c1, 10) || hooked[0].Text != "转人工" ||
+			hooked[0].IdempotencyKey != fmt.Sprintf("gx-%d-ticket-%d-%d", f.shopID, tk.ID, d.EventID) || d.Status != service.DeliverySent {
+			t.Fatalf("webhook got %+v, delivery %+v", hooked, d)
+		}
+		mu.Unlock()
 		for _, ch := range []string{"fax", campaign.WeChat} { // WeChat sends templates only, not an agent's text
 			_, err = f.svc.SendReply(f.asAgent, f.shopID, tk.ID, ch, "x")
 			wantCode(t, err, guanxi.EINVALID)
