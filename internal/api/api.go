@@ -199,6 +199,7 @@ func (a *API) routes() []route {
 		{"GET", "/tickets/{id}/attachments", "tickets:read", a.listAttachments},
 		{"POST", "/tickets/{id}/attachments", "tickets:write", a.uploadAttachment},
 		{"GET", "/attachments/{id}", "tickets:read", a.downloadAttachment},
+		{"GET", "/complaints/analytics", "tickets:read", a.complaintAnalytics},
 		{"GET", "/tasks", "tickets:read", a.listTasks},
 		{"POST", "/tasks", "tickets:write", a.createTask},
 		{"GET", "/tasks/{id}", "tickets:read", a.getTask},

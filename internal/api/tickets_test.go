@@ -241,6 +241,29 @@ func TestTicketsAPI(t *testing.T) {
 		if len(alerts.Alerts) == 0 || !alerts.Alerts[0].Breached {
 			t.Errorf("alerts: %+v", alerts)
 		}
+		// The complaint in the analytics of the last twelve months.
+		var an struct {
+			Complaints int `json:"complaints"`
+			Causes     []struct {
+				Cause string `json:"cause"`
+				Count int    `json:"count"`
+			} `json:"causes"`
+			Months []struct{ Month string } `json:"months"`
+			Steps  []struct {
+				From, To string
+				Count    int
+			} `json:"steps"`
+		}
+		if st, _, b := e.get(t, read, "/complaints/analytics", &an); st != 200 || an.Complaints != 1 || len(an.Causes) != 1 ||
+			an.Causes[0].Cause != "logistics" || len(an.Months) != 12 || an.Months[11].Month != "2025-06" {
+			t.Errorf("analytics: %d %s", st, b)
+		}
+		if st, _, b := e.get(t, read, "/complaints/analytics?from=2025-01-01&to=2025-06-01", &an); st != 200 || an.Complaints != 0 {
+			t.Errorf("analytics before the complaint: %d %s", st, b)
+		}
+		if st, _, b := e.get(t, read, "/complaints/analytics?from=June", nil); st != 400 {
+			t.Errorf("analytics from June: %d %s", st, b)
+		}
 		for _, q := range []string{"?open=maybe", "?limit=0", "?assignee_id=x", "?breached=2"} {
 			if st, _, b := e.get(t, read, "/tickets"+q, nil); st != 400 {
 				t.Errorf("/tickets%s: %d %s", q, st, b)
@@ -383,12 +406,16 @@ func TestInboundWebhook(t *testing.T) {
 		if st, b := post("a", "hook-secret", end, first); st != 200 || decodeAs[result](t, b) != (result{TicketID: r1.TicketID, CustomerID: r1.CustomerID, Duplicate: true}) {
 			t.Errorf("the same message again: %d %s", st, b)
 		}
+		// Waiting on the customer, the ticket opens again when they write.
+		if _, err := desk.Transition(ctx, e.shopA.ID, r1.TicketID, 1, service.Step{To: service.Pending}); err != nil {
+			t.Fatal(err)
+		}
 		st, b = post("a", "hook-secret", end, msg("m-2", "单号是 TB123"))
 		if r2 := decodeAs[result](t, b); st != 200 || r2.TicketID != r1.TicketID || r2.Created || r2.NewCustomer {
 			t.Errorf("second message: %d %s", st, b)
 		}
 		tk, err := desk.Get(ctx, e.shopA.ID, r1.TicketID)
-		if err != nil || tk.Channel != "wechat" || tk.Kind != service.Consultation || tk.Body != "你好，我的订单什么时候发货？" {
+		if err != nil || tk.Channel != "wechat" || tk.Kind != service.Consultation || tk.Body != "你好，我的订单什么时候发货？" || tk.Status != service.Open {
 			t.Fatalf("ticket: %+v %v", tk, err)
 		}
 		evs, _ := desk.Events(ctx, e.shopA.ID, tk.ID)
@@ -398,7 +425,7 @@ func TestInboundWebhook(t *testing.T) {
 				notes = append(notes, ev.Body)
 			}
 		}
-		if len(notes) != 2 || !strings.HasPrefix(notes[1], "[wechat m-2]\n单号是 TB123") {
+		if len(notes) != 2 || !strings.HasPrefix(notes[1], "[wechat m-2]\n单号是 TB123") || len(evs) != 5 || evs[4].To != service.Open {
 			t.Errorf("notes: %q", notes)
 		}
 		var n int
@@ -409,6 +436,25 @@ func TestInboundWebhook(t *testing.T) {
 		if err != nil || c.Name != "李小姐" || c.Phone != "13800139999" {
 			t.Errorf("new customer: %+v %v", c, err)
 		}
+		// A known buyer, by phone, about one of their orders.
+		var phone, ext string
+		var buyer, orderID int64
+		if err := db.QueryRow(ctx, `SELECT i.value, o.external_id, o.customer_id, o.id FROM customer_identities i
+JOIN orders o ON o.shop_id = i.shop_id AND o.customer_id = i.customer_id
+WHERE i.shop_id = ? AND i.kind = 'phone' ORDER BY o.id LIMIT 1`, e.shopA.ID).Scan(&phone, &ext, &buyer, &orderID); err != nil {
+			t.Fatal(err)
+		}
+		known, _ := json.Marshal(map[string]any{"source": "douyin", "message_id": "d-1", "text": "退货怎么寄", "order_external_id": ext,
+			"customer": map[string]any{"phone": phone}})
+		st, b = post("a", "hook-secret", end, string(known))
+		rk := decodeAs[result](t, b)
+		if st != 201 || rk.CustomerID != buyer || rk.NewCustomer {
+			t.Errorf("known buyer: %d %s (want customer %d)", st, b, buyer)
+		}
+		if kt, err := desk.Get(ctx, e.shopA.ID, rk.TicketID); err != nil || kt.OrderID != orderID || kt.Channel != "webhook" {
+			t.Errorf("known buyer's ticket: %+v %v", kt, err)
+		}
+
 		// Closed, the next message opens a new ticket.
 		if tk, err = desk.Transition(ctx, e.shopA.ID, tk.ID, tk.Version, service.Step{To: service.Solved}); err != nil {
 			t.Fatal(err)

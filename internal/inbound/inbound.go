@@ -198,6 +198,7 @@ func (s *Service) Receive(ctx context.Context, shopID int64, m *Message) (Result
 			return Result{}, err
 		}
 		res.TicketID = target
+		s.wake(ctx, shopID, target)
 	} else {
 		t := &service.Ticket{Kind: service.Consultation, Subject: subjectOf(m), Body: m.Text, CustomerID: res.CustomerID,
 			Channel: channelOf(m.Source), Priority: service.Normal}
@@ -216,6 +217,19 @@ func (s *Service) Receive(ctx context.Context, shopID int64, m *Message) (Result
 	}
 	res.Attachments = s.store(ctx, shopID, res.TicketID, stored)
 	return res, nil
+}
+
+// wake puts a ticket waiting on the customer (pending) back to open, now
+// that the customer wrote. The message is recorded already, so a failure
+// (someone changed the ticket meanwhile) is only logged.
+func (s *Service) wake(ctx context.Context, shopID, id int64) {
+	t, err := s.desk.Get(ctx, shopID, id)
+	if err == nil && t.Status == service.Pending {
+		_, err = s.desk.Transition(ctx, shopID, id, t.Version, service.Step{To: service.Open, Note: "客户回复 the customer wrote"})
+	}
+	if err != nil {
+		s.log.Warn("inbound: ticket not reopened after the customer wrote", "shop", shopID, "ticket", id, "err", err)
+	}
 }
 
 // attachmentsNote splits the message's attachments into those to store and
