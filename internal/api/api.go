@@ -3,10 +3,11 @@
 // with one error object shape, and described by an OpenAPI 3 document the
 // server serves at /api/v1/openapi.json (a test checks that every route is
 // documented and every documented route exists). Writes (orders, customer
-// profiles and tags, saved segments, campaigns) need the write scopes; the inbound order webhook at
+// profiles and tags, saved segments, campaigns, tickets) need the write scopes; the inbound order webhook at
 // /api/v1/webhooks/orders/{shop} is authenticated by its HMAC signature
 // instead of a token (webhook.go), and so are the channel providers'
-// callbacks under /api/v1/channels (channels.go).
+// callbacks under /api/v1/channels (channels.go), among them the chat
+// tools' customer messages that become tickets (inbound.go).
 package api
 
 import (
