@@ -115,10 +115,12 @@ func newEnv(t testing.TB, db *store.DB) *env {
 		t.Fatal(err)
 	}
 	e.campaigns = campaign.NewService(db, clock, segment.NewService(db, clock), nil)
+	desk := service.NewService(db, clock)
+	desk.SetChannels(e.campaigns)
 	web, err := ui.New(ui.Config{Auth: e.auth, Shops: shops, Customers: customer.NewService(db), Orders: order.NewService(db),
 		Scores: scores, Reports: report.NewService(db), Segments: segment.NewService(db, clock), Audit: audit.NewService(db, clock), Log: log, Clock: clock,
 		Loyalty: loyalty.NewService(db, clock), Coupons: coupon.NewService(db, clock, segment.NewService(db, clock)),
-		Campaigns: e.campaigns, CampaignJobs: launchNow{e.campaigns}, Service: service.NewService(db, clock)})
+		Campaigns: e.campaigns, CampaignJobs: launchNow{e.campaigns}, Service: desk})
 	if err != nil {
 		t.Fatal(err)
 	}

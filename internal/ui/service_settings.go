@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,11 +21,27 @@ type slaRow struct {
 }
 
 type serviceSettingsPage struct {
-	SLAs    []slaRow
-	IsAdmin bool
-	Error   string
-	Saved   bool
+	SLAs     []slaRow
+	Mode     string // assignment mode
+	Modes    []string
+	Members  []memberSkills
+	Kinds    []string
+	Canned   []service.CannedReply
+	IsAdmin  bool
+	CanWork  bool // may write canned replies
+	Error    string
+	Saved    string // what was just saved: sla, mode, skills, canned, deleted
+	NewReply service.CannedReply
 }
+
+// memberSkills is a member with the ticket kinds they declare they handle.
+type memberSkills struct {
+	option
+	Skills []string
+}
+
+// Has reports whether the member declared kind.
+func (m memberSkills) Has(kind string) bool { return slices.Contains(m.Skills, kind) }
 
 // serviceSettings shows the desk's SLA clocks per priority; admins change
 // them.
@@ -34,7 +51,7 @@ func (u *UI) serviceSettings(w http.ResponseWriter, r *http.Request, rq *request
 		u.fail(w, r, rq, err)
 		return
 	}
-	p := &serviceSettingsPage{Saved: r.URL.Query().Get("saved") == "1"}
+	p := &serviceSettingsPage{Saved: r.URL.Query().Get("saved")}
 	u.showServiceSettings(w, r, rq, svc, p, http.StatusOK)
 }
 
@@ -44,7 +61,31 @@ func (u *UI) showServiceSettings(w http.ResponseWriter, r *http.Request, rq *req
 		u.fail(w, r, rq, err)
 		return
 	}
-	p.IsAdmin = rq.role == auth.RoleAdmin
+	p.IsAdmin, p.CanWork = rq.role == auth.RoleAdmin, canWorkTickets(rq.role)
+	p.Modes, p.Kinds = service.AssignModes, service.Kinds
+	st, err := svc.Settings(r.Context(), rq.shop.ID)
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
+	p.Mode = st.AssignMode
+	skills, err := svc.Skills(r.Context(), rq.shop.ID)
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
+	ppl, err := u.peopleOf(r.Context(), rq.shop.ID)
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
+	for _, m := range ppl.Members {
+		p.Members = append(p.Members, memberSkills{option: m, Skills: skills[m.ID]})
+	}
+	if p.Canned, err = svc.CannedReplies(r.Context(), rq.shop.ID, ""); err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
 	for _, pr := range service.Priorities {
 		s := slas[pr]
 		p.SLAs = append(p.SLAs, slaRow{Priority: pr, FirstResponse: int64(s.FirstResponse / time.Minute), Resolution: int64(s.Resolution / time.Minute)})
@@ -90,5 +131,104 @@ func (u *UI) slaSave(w http.ResponseWriter, r *http.Request, rq *request) {
 		}
 	}
 	u.log.Info("SLA saved", "shop", rq.shop.Code, "user", rq.sess.User.Username)
-	http.Redirect(w, r, "/s/"+rq.shop.Code+"/service/settings?saved=1", http.StatusSeeOther)
+	u.settingsSaved(w, r, rq, "sla")
+}
+
+func (u *UI) settingsSaved(w http.ResponseWriter, r *http.Request, rq *request, what string) {
+	http.Redirect(w, r, "/s/"+rq.shop.Code+"/service/settings?saved="+what, http.StatusSeeOther)
+}
+
+// settingsRefused shows the settings again with why a form was refused, or
+// fails the request for an error that is not the form's.
+func (u *UI) settingsRefused(w http.ResponseWriter, r *http.Request, rq *request, svc *service.Service, err error, p *serviceSettingsPage) {
+	msg, status, ok := formError(rq.locale, err)
+	if !ok {
+		u.fail(w, r, rq, err)
+		return
+	}
+	if p == nil {
+		p = &serviceSettingsPage{}
+	}
+	p.Error = msg
+	u.showServiceSettings(w, r, rq, svc, p, status)
+}
+
+// adminDesk is the desk for an admin's change, answering the request
+// itself (403 for others) when it returns false.
+func (u *UI) adminDesk(w http.ResponseWriter, r *http.Request, rq *request) (*service.Service, bool) {
+	if rq.role != auth.RoleAdmin {
+		u.fail(w, r, rq, guanxi.Errorf(guanxi.EFORBIDDEN, "only an admin may change the service desk's settings"))
+		return nil, false
+	}
+	svc, err := u.desk()
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return nil, false
+	}
+	return svc, true
+}
+
+// assignModeSave sets how new tickets are assigned: by hand, round robin,
+// or by skill.
+func (u *UI) assignModeSave(w http.ResponseWriter, r *http.Request, rq *request) {
+	svc, ok := u.adminDesk(w, r, rq)
+	if !ok {
+		return
+	}
+	if err := svc.SaveSettings(r.Context(), rq.shop.ID, service.Settings{AssignMode: strings.TrimSpace(r.PostFormValue("assign_mode"))}); err != nil {
+		u.settingsRefused(w, r, rq, svc, err, nil)
+		return
+	}
+	u.settingsSaved(w, r, rq, "mode")
+}
+
+// skillsSave sets the ticket kinds one member handles, for assignment by
+// skill.
+func (u *UI) skillsSave(w http.ResponseWriter, r *http.Request, rq *request) {
+	svc, ok := u.adminDesk(w, r, rq)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		u.fail(w, r, rq, guanxi.Errorf(guanxi.EINVALID, "form: %v", err))
+		return
+	}
+	if err := svc.SetSkills(r.Context(), rq.shop.ID, formInt(r, "user_id"), r.PostForm["skill"]); err != nil {
+		u.settingsRefused(w, r, rq, svc, err, nil)
+		return
+	}
+	u.settingsSaved(w, r, rq, "skills")
+}
+
+// cannedCreate saves a new canned reply.
+func (u *UI) cannedCreate(w http.ResponseWriter, r *http.Request, rq *request) {
+	svc, ok := u.workingDesk(w, r, rq)
+	if !ok {
+		return
+	}
+	c := service.CannedReply{Title: r.PostFormValue("title"), Body: r.PostFormValue("body"), Kind: strings.TrimSpace(r.PostFormValue("kind")),
+		CreatedBy: rq.sess.User.ID}
+	keep := c
+	if err := svc.CreateCannedReply(r.Context(), rq.shop.ID, &c); err != nil {
+		u.settingsRefused(w, r, rq, svc, err, &serviceSettingsPage{NewReply: keep})
+		return
+	}
+	u.settingsSaved(w, r, rq, "canned")
+}
+
+// cannedDelete deletes a canned reply.
+func (u *UI) cannedDelete(w http.ResponseWriter, r *http.Request, rq *request) {
+	svc, ok := u.workingDesk(w, r, rq)
+	if !ok {
+		return
+	}
+	id, err := pathID(r, "canned reply")
+	if err == nil {
+		err = svc.DeleteCannedReply(r.Context(), rq.shop.ID, id)
+	}
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
+	u.settingsSaved(w, r, rq, "deleted")
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,10 +80,17 @@ type ticketPage struct {
 	Prios     []string
 	TaskKinds []string
 	TaskDue   string // the new task form's default due date
-	CanWork   bool
-	Error     string
-	Notice    string
-	Now       time.Time
+	// The reply box: canned replies to pick from, the text of the one
+	// picked (placeholders filled), the channels a reply can go through.
+	Canned        []service.CannedReply
+	ReplyText     string
+	ReplyChannels []string
+	Attachments   []service.Attachment
+	MaxAttachMiB  int
+	CanWork       bool
+	Error         string
+	Notice        string
+	Now           time.Time
 }
 
 // ticketOf reads the ticket of the path.
@@ -112,7 +120,25 @@ func (u *UI) ticketShow(w http.ResponseWriter, r *http.Request, rq *request) {
 	if n := r.URL.Query().Get("done"); n != "" {
 		p.Notice = "tickets.done." + n
 	}
-	u.showTicket(w, r, rq, svc, p, http.StatusOK)
+	status := http.StatusOK
+	if id, _ := strconv.ParseInt(r.URL.Query().Get("canned"), 10, 64); id > 0 && canWorkTickets(rq.role) {
+		// The picked canned reply goes into the reply box, filled in for
+		// this ticket, for the agent to edit before sending.
+		text, err := svc.RenderCannedReply(r.Context(), rq.shop.ID, id, t.ID)
+		if err != nil {
+			msg, st, ok := formError(rq.locale, err)
+			if !ok && guanxi.ErrorCode(err) != guanxi.ENOTFOUND {
+				u.fail(w, r, rq, err)
+				return
+			}
+			if !ok {
+				msg, st = detail(rq.locale, err), http.StatusNotFound
+			}
+			p.Error, status = msg, st
+		}
+		p.ReplyText = text
+	}
+	u.showTicket(w, r, rq, svc, p, status)
 }
 
 // showTicket fills the rest of p (its T set) and renders the page with
@@ -154,6 +180,17 @@ func (u *UI) showTicket(w http.ResponseWriter, r *http.Request, rq *request, svc
 		u.fail(w, r, rq, err)
 		return
 	}
+	if p.CanWork {
+		if p.Canned, err = svc.CannedReplies(ctx, shopID, t.Kind); err != nil {
+			u.fail(w, r, rq, err)
+			return
+		}
+	}
+	if p.Attachments, err = svc.Attachments(ctx, shopID, t.ID); err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
+	p.ReplyChannels, p.MaxAttachMiB = service.ReplyChannels, service.MaxAttachmentSize>>20
 	p.Steps = stepsOf(t)
 	if t.Kind == service.Complaint {
 		p.Progress = complaintSteps
@@ -195,7 +232,27 @@ func (u *UI) ticketAction(w http.ResponseWriter, r *http.Request, rq *request, a
 	case "note":
 		err = svc.AddNote(ctx, shopID, t.ID, r.PostFormValue("body"))
 	case "reply":
-		err = svc.Reply(ctx, shopID, t.ID, r.PostFormValue("body"))
+		// Without a channel the reply is recorded (given by phone, in the
+		// shop's chat tool); with one it is sent through it.
+		if ch := pf("channel"); ch == "" {
+			err = svc.Reply(ctx, shopID, t.ID, r.PostFormValue("body"))
+		} else if d, serr := svc.SendReply(ctx, shopID, t.ID, ch, r.PostFormValue("body")); serr != nil {
+			if d == nil {
+				err = serr
+				break
+			}
+			// Recorded as not delivered: the history shows it; say why.
+			u.log.Warn("ticket reply not delivered", "shop", rq.shop.Code, "ticket", t.ID, "channel", ch, "err", serr)
+			cur, gerr := svc.Get(ctx, shopID, t.ID)
+			if gerr != nil {
+				u.fail(w, r, rq, gerr)
+				return
+			}
+			u.showTicket(w, r, rq, svc, &ticketPage{T: cur, Error: u.tr(rq, "tickets.not_delivered", d.Detail)}, http.StatusBadGateway)
+			return
+		} else {
+			done = "sent"
+		}
 	case "assign":
 		// Priority first, then the assignment at the version it left.
 		cur := t

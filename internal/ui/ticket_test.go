@@ -1,8 +1,10 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -358,4 +360,131 @@ func TestTicketSteps(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTicketDeskTools covers the rest of the ticket page's tools over
+// HTTP: a canned reply written on the settings page and put into the reply
+// box with its placeholders filled, a reply refused for a channel the shop
+// has not set up, attachments (an image taken and served safely, a page of
+// HTML refused whatever its name), the assignment mode and skills, and
+// automatic assignment.
+func TestTicketDeskTools(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "test"})
+	wang := e.customerID(t, e.shopA, "王芳")
+	tk := &service.Ticket{Kind: service.Refund, Subject: "退款进度", CustomerID: wang}
+	if err := e.deskSvc().Create(ctx, e.shopA.ID, tk); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/s/a/tickets/%d", tk.ID)
+	c := e.client(t)
+	c.signIn("multi")
+	csrf := c.csrf()
+
+	// Canned replies.
+	if got := c.post("/s/a/service/canned", url.Values{"csrf_token": {csrf}, "title": {"坏占位符"}, "body": {"{{foo}}"}}); got.status != http.StatusBadRequest {
+		t.Errorf("canned reply with an unknown placeholder: %d", got.status)
+	}
+	got := c.post("/s/a/service/canned", url.Values{"csrf_token": {csrf}, "title": {"退款说明"}, "kind": {"refund"},
+		"body": {"{{name|亲}}您好，{{shop}}已为您办理退款。"}})
+	if got.status != http.StatusSeeOther {
+		t.Fatalf("canned reply: %d\n%.500s", got.status, got.body)
+	}
+	cs, err := e.deskSvc().CannedReplies(ctx, e.shopA.ID, "")
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("canned replies: %v %v", cs, err)
+	}
+	body := c.get(path).body
+	mustContain(t, "canned picker", body, `id="canned-form"`, "退款说明")
+	got = c.get(fmt.Sprintf("%s?canned=%d", path, cs[0].ID))
+	mustContain(t, "canned reply in the box", got.body, "王芳您好，西湖茶庄已为您办理退款。</textarea>")
+	// A reply through e-mail, which shop a has not set up, is refused and not recorded.
+	got = c.post(path+"/reply", url.Values{"csrf_token": {csrf}, "body": {"您好"}, "channel": {"email"}})
+	if got.status != http.StatusBadRequest {
+		t.Errorf("reply by an unset channel: %d", got.status)
+	}
+	mustContain(t, "unset channel", got.body, "channel")
+
+	// Attachments.
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+	if got := upload(t, c, path+"/attachments", csrf, "破损.png", png); got.status != http.StatusSeeOther {
+		t.Fatalf("upload: %d\n%.500s", got.status, got.body)
+	}
+	if got := upload(t, c, path+"/attachments", csrf, "photo.jpg", []byte("<html><script>alert(1)</script></html>")); got.status != http.StatusBadRequest {
+		t.Errorf("HTML named photo.jpg: %d, want 400", got.status)
+	}
+	as, err := e.deskSvc().Attachments(ctx, e.shopA.ID, tk.ID)
+	if err != nil || len(as) != 1 {
+		t.Fatalf("attachments: %v %v", as, err)
+	}
+	mustContain(t, "attachment listed", c.get(path).body, fmt.Sprintf("attachments/%d", as[0].ID))
+	ann := e.client(t)
+	ann.signIn("ann")
+	got = ann.get(fmt.Sprintf("%s/attachments/%d", path, as[0].ID))
+	if got.status != http.StatusOK || got.header.Get("Content-Type") != "image/png" || got.header.Get("X-Content-Type-Options") != "nosniff" || got.body != string(png) {
+		t.Errorf("download: %d %q %q", got.status, got.header.Get("Content-Type"), got.header.Get("X-Content-Type-Options"))
+	}
+	if got := upload(t, ann, path+"/attachments", ann.csrf(), "a.png", png); got.status != http.StatusForbidden {
+		t.Errorf("analyst upload: %d", got.status)
+	}
+
+	// Assignment: round robin gives the unassigned ticket to the shop's agent.
+	admin := e.client(t)
+	admin.signIn("alice")
+	acsrf := admin.csrf()
+	if got := admin.post("/s/a/service/settings", url.Values{"csrf_token": {acsrf}, "assign_mode": {"nonsense"}}); got.status != http.StatusBadRequest {
+		t.Errorf("unknown mode: %d", got.status)
+	}
+	if got := admin.post("/s/a/service/settings", url.Values{"csrf_token": {acsrf}, "assign_mode": {service.AssignRoundRobin}}); got.status != http.StatusSeeOther {
+		t.Fatalf("mode: %d", got.status)
+	}
+	multi := userID(t, e, "multi")
+	if got := admin.post("/s/a/service/skills", url.Values{"csrf_token": {acsrf}, "user_id": {fmt.Sprint(multi)}, "skill": {"refund", "complaint"}}); got.status != http.StatusSeeOther {
+		t.Fatalf("skills: %d", got.status)
+	}
+	if got := c.post("/s/a/service/settings", url.Values{"csrf_token": {csrf}, "assign_mode": {service.AssignManual}}); got.status != http.StatusForbidden {
+		t.Errorf("agent sets the mode: %d", got.status)
+	}
+	page := admin.get("/s/a/service/settings")
+	mustContain(t, "settings", page.body, `value="round_robin" selected`, `value="refund" checked`, "退款说明")
+	cur, err := e.deskSvc().Get(ctx, e.shopA.ID, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.post(path+"/auto-assign", url.Values{"csrf_token": {csrf}, "version": {fmt.Sprint(cur.Version)}}); got.status != http.StatusSeeOther {
+		t.Fatalf("auto-assign: %d\n%.800s", got.status, got.body)
+	}
+	if cur, err = e.deskSvc().Get(ctx, e.shopA.ID, tk.ID); err != nil || cur.AssigneeID != multi {
+		t.Errorf("auto-assigned to %d, want multi %d (%v)", cur.AssigneeID, multi, err)
+	}
+	// Deleting the canned reply.
+	if got := c.post(fmt.Sprintf("/s/a/service/canned/%d/delete", cs[0].ID), url.Values{"csrf_token": {csrf}}); got.status != http.StatusSeeOther {
+		t.Errorf("delete canned: %d", got.status)
+	}
+}
+
+// upload posts a file as a multipart form.
+func upload(t *testing.T, c *client, path, csrf, name string, content []byte) page {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if err := mw.WriteField("csrf_token", csrf); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := mw.CreateFormFile("file", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write(content); err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, c.base+path, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return c.do(req)
 }
