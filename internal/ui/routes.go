@@ -81,6 +81,8 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("POST /s/{shop}/coupons", u.member(u.couponCreate))               // admin, care
 	mux.Handle("POST /s/{shop}/coupons/{id}/archive", u.member(u.couponArchive)) // admin, care
 	mux.Handle("POST /s/{shop}/coupons/{id}/issue", u.member(u.couponIssue))     // admin, care
+
+	// The service desk (issue 6): tickets, follow-up tasks, settings.
 	mux.Handle("GET /s/{shop}/tickets", u.member(u.ticketList))
 	mux.Handle("GET /s/{shop}/tickets/new", u.member(u.ticketNew)) // admin, agent, care
 	mux.Handle("POST /s/{shop}/tickets", u.member(u.ticketCreate)) // admin, agent, care
