@@ -45,7 +45,10 @@ func offered(body string) []string {
 // replies, assignment, follow-up tasks, the SLA settings, and that an
 // analyst reads but may not change anything.
 func TestTicketPages(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t))
+	storetestEngines(t, testTicketPages)
+}
+
+func testTicketPages(t *testing.T, e *env) {
 	wang := e.customerID(t, e.shopA, "王芳")
 	c := e.client(t)
 	c.signIn("multi")
@@ -369,7 +372,10 @@ func TestTicketSteps(t *testing.T) {
 // HTML refused whatever its name), the assignment mode and skills, and
 // automatic assignment.
 func TestTicketDeskTools(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t))
+	storetestEngines(t, testTicketDeskTools)
+}
+
+func testTicketDeskTools(t *testing.T, e *env) {
 	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "test"})
 	wang := e.customerID(t, e.shopA, "王芳")
 	tk := &service.Ticket{Kind: service.Refund, Subject: "退款进度", CustomerID: wang}
@@ -501,4 +507,57 @@ func TestTicketRoutesListed(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTicketEscaping puts hostile text in every field the desk pages show
+// (a ticket's subject, body, note, reply and step texts, a task, a canned
+// reply, a team) and asserts none reaches a page unescaped.
+func TestTicketEscaping(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "test"})
+	hostile := []string{"<script>alert(1)</script>", `"><img src=x onerror=alert(1)>`}
+	wang := e.customerID(t, e.shopA, "王芳")
+	svc := e.deskSvc()
+	team, err := e.auth.CreateTeam(ctx, e.shopA.ID, hostile[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := &service.Ticket{Kind: service.Complaint, Subject: hostile[0], Body: hostile[1], CustomerID: wang, TeamID: team.ID}
+	if err := svc.Create(ctx, e.shopA.ID, tk); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AddNote(ctx, e.shopA.ID, tk.ID, hostile[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Reply(ctx, e.shopA.ID, tk.ID, hostile[0]); err != nil {
+		t.Fatal(err)
+	}
+	v := tk.Version
+	for _, st := range []service.Step{{To: service.Confirmed, Note: hostile[0]}, {To: service.Assessed, Cause: "product", Severity: "minor"},
+		{To: service.SolutionProposed, Solution: hostile[1]}} {
+		got, err := svc.Transition(ctx, e.shopA.ID, tk.ID, v, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v = got.Version
+	}
+	if _, err := svc.OpenTask(ctx, e.shopA.ID, &service.Task{Kind: service.TaskFollowUp, Title: hostile[1], Body: hostile[0], CustomerID: wang,
+		TicketID: tk.ID, DueAt: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.CreateCannedReply(ctx, e.shopA.ID, &service.CannedReply{Title: hostile[0], Body: hostile[1]}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	c.signIn("alice")
+	for _, p := range []string{"/s/a/tickets", "/s/a/tickets?alert=at_risk", fmt.Sprintf("/s/a/tickets/%d", tk.ID), "/s/a/tasks?view=open",
+		"/s/a/tasks?view=overdue", fmt.Sprintf("/s/a/customers/%d", wang), "/s/a/service/settings", "/s/a/tickets/analytics",
+		fmt.Sprintf("/s/a/tickets/new?customer=%d", wang)} {
+		got := c.get(p)
+		if got.status != http.StatusOK {
+			t.Errorf("%s: %d", p, got.status)
+		}
+		mustNotContain(t, p, got.body, hostile...)
+	}
+	mustContain(t, "ticket page", c.get(fmt.Sprintf("/s/a/tickets/%d", tk.ID)).body, "&lt;script&gt;alert(1)&lt;/script&gt;")
 }
