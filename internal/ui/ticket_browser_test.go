@@ -64,6 +64,12 @@ func TestTicketBrowser(t *testing.T) {
 	// The illegal steps are not offered: no way to archive or assess a
 	// complaint just received.
 	poll("no illegal step", `!document.getElementById('step-archived') && !document.getElementById('step-assessed')`)
+	// Typing a reply asks the knowledge base for articles; with none in
+	// this server (404) the panel stays empty and nothing else breaks.
+	step("type a reply", chromedp.SendKeys(chromedp.CSS("#reply-body"), "茶叶受潮怎么办"))
+	poll("the suggestions request", `performance.getEntriesByType('resource').some(e => e.name.includes('/s/a/kb/suggest?q='))`)
+	poll("the silent panel", `document.getElementById('kb-suggest').innerHTML.trim() === '' &&
+		getComputedStyle(document.getElementById('kb-suggest')).display === 'none'`)
 	step("screenshot the new complaint", shot("41-ticket-received"))
 
 	for _, s := range []struct {
