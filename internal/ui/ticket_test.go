@@ -16,6 +16,8 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/audit"
+	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/channel/channeltest"
 	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
 )
@@ -410,6 +412,26 @@ func testTicketDeskTools(t *testing.T, e *env) {
 		t.Errorf("reply by an unset channel: %d", got.status)
 	}
 	mustContain(t, "unset channel", got.body, "channel")
+
+	// Through e-mail once it is set up: sent to the loopback sink, the
+	// delivery on the history.
+	sink, err := channeltest.NewSMTPSink(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	if err := e.campaigns.SetChannelSettings(ctx, e.shopA.ID, &campaign.ChannelSettings{Channel: campaign.Email,
+		Email: &campaign.EmailSettings{Addr: sink.Addr(), From: "service@xihu.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	got = c.post(path+"/reply", url.Values{"csrf_token": {csrf}, "body": {"王芳您好，退款已原路退回"}, "channel": {"email"}})
+	if got.status != http.StatusSeeOther || !strings.HasSuffix(got.header.Get("Location"), "?done=sent") {
+		t.Fatalf("reply by e-mail: %d %q\n%.800s", got.status, got.header.Get("Location"), got.body)
+	}
+	if ms := sink.Mails(); len(ms) != 1 || !strings.EqualFold(ms[0].To, "wang.fang@example.com") {
+		t.Errorf("mails %+v", ms)
+	}
+	mustContain(t, "sent reply", c.get(path+"?done=sent").body, "王芳您好，退款已原路退回", "已送达", "回复已发送")
 
 	// Attachments.
 	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
