@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -305,4 +306,19 @@ func (u *UI) ticketReply(w http.ResponseWriter, r *http.Request, rq *request) {
 
 func (u *UI) ticketAssign(w http.ResponseWriter, r *http.Request, rq *request) {
 	u.ticketAction(w, r, rq, "assign")
+}
+
+// Assessment shows the text of an assessed step's event ("logistics/major",
+// then the note on the next line) in words: 物流问题 · 严重.
+func (v *view) Assessment(body string) string {
+	first, rest, _ := strings.Cut(body, "\n")
+	cause, severity, ok := strings.Cut(first, "/")
+	if !ok || !slices.Contains(service.Causes, cause) || !slices.Contains(service.Severities, severity) {
+		return body
+	}
+	out := v.T("ticket.cause."+cause) + " · " + v.T("ticket.severity."+severity)
+	if rest != "" {
+		out += "\n" + rest
+	}
+	return out
 }

@@ -121,7 +121,7 @@ func testTicketPages(t *testing.T, e *env) {
 		next   []string
 	}{
 		{service.Confirmed, nil, "已确认", []string{service.Assessed}},
-		{service.Assessed, url.Values{"cause": {"logistics"}, "severity": {"major"}}, "物流问题", []string{service.SolutionProposed}},
+		{service.Assessed, url.Values{"cause": {"logistics"}, "severity": {"major"}}, "物流问题 · 严重", []string{service.SolutionProposed}},
 		{service.SolutionProposed, url.Values{"solution": {"补发一盒新茶"}}, "补发一盒新茶", []string{service.Executed}},
 		{service.Executed, nil, "方案已执行", []string{service.FollowUp}},
 		{service.FollowUp, url.Values{"outcome": {"客户满意"}}, "客户满意", []string{service.Archived}},
@@ -147,6 +147,7 @@ func testTicketPages(t *testing.T, e *env) {
 		stale := form.Get("version")
 		body = show(st.to, st.next...)
 		mustContain(t, "after "+st.to, body, st.shows, `data-kind="status" data-to="`+st.to+`"`)
+		mustNotContain(t, "after "+st.to, body, "logistics/major") // the history says it in words
 		// The form read before the step is stale now.
 		got = c.post(path+"/step", url.Values{"csrf_token": {csrf}, "version": {stale}, "to": {st.next[0]}, "reason": {"x"},
 			"cause": {"product"}, "severity": {"minor"}, "solution": {"x"}, "outcome": {"x"}})
