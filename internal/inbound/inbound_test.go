@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
@@ -80,6 +81,14 @@ func TestParseMail(t *testing.T) {
 	}
 	if m.Subject != "发票问题" || m.Customer.Name != "李明" || m.Text != "请开增值税发票\n谢谢" || !strings.HasPrefix(m.MessageID, "<sha256:") {
 		t.Errorf("GBK: %+v", m)
+	}
+	// Long, or only a photo: kept, cut or given a subject.
+	long := "From: a@b.cn\r\n\r\n" + strings.Repeat("长", 30000)
+	if m, err := inbound.ParseMail([]byte(long)); err != nil || utf8.RuneCountInString(m.Text) > 20000 || !strings.HasSuffix(m.Text, "truncated)") {
+		t.Errorf("long mail: %v", err)
+	}
+	if m, err := inbound.ParseMail([]byte("From: a@b.cn\r\n\r\n")); err != nil || m.Subject != "(无主题)" {
+		t.Errorf("empty mail: %+v %v", m, err)
 	}
 	for _, bad := range []string{"not a mail", "From: nobody\r\n\r\nhi", "From: a@b.c\r\nContent-Type: multipart/mixed\r\n\r\nx"} {
 		if _, err := inbound.ParseMail([]byte(bad)); guanxi.ErrorCode(err) != guanxi.EINVALID {

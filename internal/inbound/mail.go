@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
@@ -110,6 +111,14 @@ func ParseMail(raw []byte) (*Message, error) {
 		m.Text = stripHTML(w.html)
 	}
 	m.Attachments = w.files
+	// Mail is not refused for being long or bare: a long text is cut (the
+	// sender keeps the whole), a mail of only a photo gets a subject.
+	if utf8.RuneCountInString(m.Text) > maxText {
+		m.Text = string([]rune(m.Text)[:maxText-20]) + "\n…(截断 truncated)"
+	}
+	if strings.TrimSpace(m.Text) == "" && strings.TrimSpace(m.Subject) == "" {
+		m.Subject = "(无主题)"
+	}
 	return m, nil
 }
 
