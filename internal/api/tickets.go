@@ -105,8 +105,8 @@ func queryID(r *http.Request, name string) (*int64, error) {
 		return nil, nil
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return nil, guanxi.Errorf(guanxi.EINVALID, "%s %q: expected a whole number (0: none)", name, s)
+	if err != nil || n <= 0 {
+		return nil, guanxi.Errorf(guanxi.EINVALID, "%s %q: expected a positive whole number", name, s)
 	}
 	return &n, nil
 }

@@ -264,7 +264,7 @@ func TestTicketsAPI(t *testing.T) {
 		if st, _, b := e.get(t, read, "/complaints/analytics?from=June", nil); st != 400 {
 			t.Errorf("analytics from June: %d %s", st, b)
 		}
-		for _, q := range []string{"?open=maybe", "?limit=0", "?assignee_id=x", "?breached=2"} {
+		for _, q := range []string{"?open=maybe", "?limit=0", "?assignee_id=x", "?assignee_id=0", "?breached=2"} {
 			if st, _, b := e.get(t, read, "/tickets"+q, nil); st != 400 {
 				t.Errorf("/tickets%s: %d %s", q, st, b)
 			}
