@@ -122,6 +122,40 @@ func TestTicketBrowser(t *testing.T) {
 	})()`)
 	step("screenshot the analytics", shot("43-ticket-analytics"))
 
+	// The desk list shows the archived complaint among the finished ones;
+	// a follow-up task opened from the customer page is finished on the
+	// task list with its outcome.
+	step("the finished tickets",
+		chromedp.Navigate(e.srv.URL+"/s/a/tickets?open=0"),
+		chromedp.WaitVisible(chromedp.CSS("#tickets")),
+	)
+	poll("the complaint in the list", `document.getElementById('tickets').textContent.includes('收到的龙井受潮') &&
+		document.getElementById('tickets').textContent.includes('已归档')`)
+	step("screenshot the list", shot("44-tickets"),
+		chromedp.Navigate(e.srv.URL+fmt.Sprintf("/s/a/customers/%d", wang)),
+		chromedp.WaitVisible(chromedp.CSS("#customer-tickets")),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#service details').open = true`),
+		chromedp.SendKeys(chromedp.CSS(`#customer-task-form input[name=title]`), "回访王芳：补发的茶叶是否收到"),
+		chromedp.ScrollIntoView(chromedp.CSS("#service")),
+		shot("45-customer-desk"),
+		chromedp.Click(chromedp.CSS(`#customer-task-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#customer-tasks li[data-task]`)),
+		chromedp.Navigate(e.srv.URL+"/s/a/tasks"),
+		chromedp.WaitVisible(chromedp.CSS("#tasks")),
+	)
+	poll("the task on my list", `document.getElementById('tasks').textContent.includes('回访王芳')`)
+	step("finish the task",
+		chromedp.SendKeys(chromedp.CSS(`#tasks form.task-done input[name=outcome]`), "客户已收到，很满意"),
+		shot("46-tasks"),
+		chromedp.Click(chromedp.CSS(`#tasks form.task-done button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#task-notice")),
+		chromedp.Navigate(e.srv.URL+"/s/a/tasks?view=done"),
+		chromedp.WaitVisible(chromedp.CSS("#tasks")),
+	)
+	poll("the task done with its outcome", `document.getElementById('tasks').textContent.includes('客户已收到，很满意')`)
+	step("the settings page", chromedp.Navigate(e.srv.URL+"/s/a/service/settings"), chromedp.WaitVisible(chromedp.CSS("#sla")),
+		shot("47-desk-settings"))
+
 	for _, m := range b.pageErrors() {
 		if strings.Contains(m, "/kb/suggest") {
 			continue // the knowledge base is another part: its absence is silent on the page
