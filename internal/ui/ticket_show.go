@@ -87,6 +87,7 @@ type ticketPage struct {
 	ReplyText     string
 	ReplyChannels []string
 	Attachments   []service.Attachment
+	Others        []service.Ticket // the customer's other latest tickets
 	MaxAttachMiB  int
 	CanWork       bool
 	Error         string
@@ -167,6 +168,16 @@ func (u *UI) showTicket(w http.ResponseWriter, r *http.Request, rq *request, svc
 		} else if guanxi.ErrorCode(err) != guanxi.ENOTFOUND {
 			u.fail(w, r, rq, err)
 			return
+		}
+	}
+	others, err := svc.List(ctx, shopID, service.Filter{CustomerID: &t.CustomerID, Limit: 6})
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
+	for _, o := range others {
+		if o.ID != t.ID && len(p.Others) < 5 {
+			p.Others = append(p.Others, o)
 		}
 	}
 	if p.Events, err = svc.Events(ctx, shopID, t.ID); err != nil {

@@ -405,6 +405,12 @@ func testTicketDeskTools(t *testing.T, e *env) {
 	}
 	body := c.get(path).body
 	mustContain(t, "canned picker", body, `id="canned-form"`, "退款说明")
+	mustNotContain(t, "the only ticket", body, `id="customer-other-tickets"`)
+	other := &service.Ticket{Kind: service.Delivery, Subject: "快递未到", CustomerID: wang}
+	if err := e.deskSvc().Create(ctx, e.shopA.ID, other); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "the customer's other ticket", c.get(path).body, `id="customer-other-tickets"`, "快递未到")
 	got = c.get(fmt.Sprintf("%s?canned=%d", path, cs[0].ID))
 	mustContain(t, "canned reply in the box", got.body, "王芳您好，西湖茶庄已为您办理退款。</textarea>")
 	// A reply through e-mail, which shop a has not set up, is refused and not recorded.
