@@ -163,6 +163,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	secure := fs.Bool("secure-cookies", os.Getenv("GUANXI_SECURE_COOKIES") == "1", "mark cookies Secure (when served over HTTPS; env GUANXI_SECURE_COOKIES=1)")
 	scoreAt := fs.String("score-at", envOr("GUANXI_SCORE_AT", "02:00"), "score every shop each day at this time in the shop's zone, or off (env GUANXI_SCORE_AT)")
 	publicURL := fs.String("public-url", os.Getenv("GUANXI_PUBLIC_URL"), "where customers reach this server, for unsubscribe links in campaign messages, e.g. https://crm.example.com (env GUANXI_PUBLIC_URL; default http:// and the listen address)")
+	inboundSMTP := fs.String("inbound-smtp", os.Getenv("GUANXI_INBOUND_SMTP"), "receive the shops' service mail by SMTP at this address, e.g. 127.0.0.1:2525: mail to service+<shop code>@… becomes tickets (env GUANXI_INBOUND_SMTP; default off)")
 	apiRate := fs.Float64("api-rate", 100, "requests a second each API token may make on average, in bursts of twice that (env GUANXI_API_RATE)")
 	if v := os.Getenv("GUANXI_API_RATE"); v != "" {
 		if err := fs.Set("api-rate", v); err != nil {
@@ -189,7 +190,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			return err
 		}
 	}
-	return a.Serve(ctx, app.ServerConfig{Addr: *addr, SecureCookies: *secure, PublicURL: *publicURL, APIRate: *apiRate, ScoreDaily: daily, ScoreHour: hour, ScoreMinute: minute, Ready: func(addr string) {
+	return a.Serve(ctx, app.ServerConfig{Addr: *addr, SecureCookies: *secure, PublicURL: *publicURL, APIRate: *apiRate, InboundSMTP: *inboundSMTP, ScoreDaily: daily, ScoreHour: hour, ScoreMinute: minute, Ready: func(addr string) {
 		host := addr
 		if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
 			host = "localhost" + host[strings.LastIndexByte(host, ':'):]

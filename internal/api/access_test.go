@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/guanxi-crm/guanxi/internal/api"
 	"github.com/guanxi-crm/guanxi/internal/auth"
@@ -14,6 +15,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/care"
 	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/segment"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
 )
@@ -26,6 +28,8 @@ import (
 func TestAccessMatrix(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		lcfg := loyaltyConfig(db)
+		desk := service.NewService(db, nil)
+		lcfg.Service = desk
 		e := newEnv(t, db, lcfg)
 		ctx := context.Background()
 		// A customer of shop a whose id shop b does not have.
@@ -100,6 +104,32 @@ func TestAccessMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Likewise a ticket, a task and a canned reply of shop a.
+		var ticket *service.Ticket
+		var task *service.Task
+		var canned *service.CannedReply
+		for i := range 5 {
+			ticket = &service.Ticket{Kind: service.Complaint, Subject: fmt.Sprint("漏发 ", i), CustomerID: id}
+			if err := desk.Create(ctx, e.shopA.ID, ticket); err != nil {
+				t.Fatal(err)
+			}
+			task = &service.Task{Kind: service.TaskFollowUp, Title: fmt.Sprint("回访 ", i), CustomerID: id, DueAt: e.now.Add(time.Hour)}
+			if _, err := desk.OpenTask(ctx, e.shopA.ID, task); err != nil {
+				t.Fatal(err)
+			}
+			canned = &service.CannedReply{Title: fmt.Sprint("致歉 ", i), Body: "抱歉 {{name|亲}}"}
+			if err := desk.CreateCannedReply(ctx, e.shopA.ID, canned); err != nil {
+				t.Fatal(err)
+			}
+		}
+		att, err := desk.AddAttachment(ctx, e.shopA.ID, ticket.ID, "单据.txt", strings.NewReader("快递单号 SF123"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventsBefore, err := desk.Events(ctx, e.shopA.ID, ticket.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		other := e.token(t, e.shopB, auth.Scopes...)
 		r := strings.NewReplacer("{id}", fmt.Sprint(id), "{tag}", "vip", "{platform}", platform, "{external_id}", external)
 		for _, ep := range api.Endpoints() {
@@ -127,6 +157,11 @@ func TestAccessMatrix(t *testing.T) {
 			}
 			if strings.HasPrefix(ep.Path, "/care/rules/{id}") {
 				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(careRule.ID), 1)
+			}
+			for prefix, rid := range map[string]int64{"/tickets/{id}": ticket.ID, "/tasks/{id}": task.ID, "/canned-replies/{id}": canned.ID, "/attachments/{id}": att.ID} {
+				if strings.HasPrefix(ep.Path, prefix) {
+					path = strings.Replace(ep.Path, "{id}", fmt.Sprint(rid), 1)
+				}
 			}
 			var body any = map[string]any{"name": "入侵者", "version": before.Version, "tags": []string{"x"}}
 			switch {
@@ -157,6 +192,25 @@ func TestAccessMatrix(t *testing.T) {
 					c["version"] = camp.Version
 				}
 				body = c
+			case strings.HasPrefix(ep.Path, "/tickets"), strings.HasPrefix(ep.Path, "/tasks"), strings.HasPrefix(ep.Path, "/canned-replies"):
+				// Valid where it can be, so that only the token refuses it.
+				body = map[string]any{"version": 1}
+				switch {
+				case ep.Path == "/tickets":
+					body = map[string]any{"kind": "consultation", "subject": "入侵者", "customer_id": id}
+				case ep.Path == "/tasks":
+					body = map[string]any{"kind": "follow_up", "title": "入侵者", "customer_id": id, "due_at": "2025-07-01T10:00:00+08:00"}
+				case strings.HasSuffix(ep.Path, "/notes"), strings.HasSuffix(ep.Path, "/replies"):
+					body = map[string]any{"body": "入侵者"}
+				case strings.HasSuffix(ep.Path, "/transition"):
+					body = map[string]any{"version": 1, "to": "confirmed"}
+				case strings.HasSuffix(ep.Path, "/priority"):
+					body = map[string]any{"version": 1, "priority": "urgent"}
+				case strings.HasSuffix(ep.Path, "/finish"):
+					body = map[string]any{"version": 1, "outcome": "入侵者"}
+				case strings.HasPrefix(ep.Path, "/canned-replies"):
+					body = map[string]any{"version": 1, "title": "入侵者", "body": "x"}
+				}
 			}
 			what := ep.Method + " " + ep.Path
 			if st, b := e.do(t, ep.Method, "", path, body, nil); st != 401 {
@@ -221,6 +275,24 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		if runs, _ := e.care.Runs(ctx, e.shopA.ID, 0, 10); len(runs) != 0 {
 			t.Errorf("a refused run ran shop a's rule: %+v", runs)
+		}
+		if got, err := desk.Get(ctx, e.shopA.ID, ticket.ID); err != nil || got.Version != ticket.Version || got.Status != ticket.Status {
+			t.Errorf("a refused write changed shop a's ticket %d: %+v, %v", ticket.ID, got, err)
+		}
+		if as, err := desk.Attachments(ctx, e.shopA.ID, ticket.ID); err != nil || len(as) != 1 {
+			t.Errorf("shop a's ticket %d has %d attachments after the walk, want 1 (%v)", ticket.ID, len(as), err)
+		}
+		if evs, err := desk.Events(ctx, e.shopA.ID, ticket.ID); err != nil || len(evs) != len(eventsBefore) {
+			t.Errorf("a refused write added to shop a's ticket %d: %d events, %v", ticket.ID, len(evs), err)
+		}
+		if ts, err := desk.List(ctx, e.shopA.ID, service.Filter{}); err != nil || len(ts) != 5 {
+			t.Errorf("shop a has %d tickets after the walk, want 5 (%v)", len(ts), err)
+		}
+		if got, err := desk.Task(ctx, e.shopA.ID, task.ID); err != nil || got.Version != task.Version || got.Status != service.TaskOpen {
+			t.Errorf("a refused write changed shop a's task %d: %+v, %v", task.ID, got, err)
+		}
+		if got, err := desk.CannedReply(ctx, e.shopA.ID, canned.ID); err != nil || got.Version != canned.Version {
+			t.Errorf("a refused write changed shop a's canned reply %d: %+v, %v", canned.ID, got, err)
 		}
 		after, _ := e.customers.Get(ctx, e.shopA.ID, id)
 		if after.Version != before.Version || after.Name != before.Name || slices.Contains(after.Tags, "x") {

@@ -3,10 +3,11 @@
 // with one error object shape, and described by an OpenAPI 3 document the
 // server serves at /api/v1/openapi.json (a test checks that every route is
 // documented and every documented route exists). Writes (orders, customer
-// profiles and tags, saved segments, campaigns) need the write scopes; the inbound order webhook at
+// profiles and tags, saved segments, campaigns, tickets) need the write scopes; the inbound order webhook at
 // /api/v1/webhooks/orders/{shop} is authenticated by its HMAC signature
 // instead of a token (webhook.go), and so are the channel providers'
-// callbacks under /api/v1/channels (channels.go).
+// callbacks under /api/v1/channels (channels.go), among them the chat
+// tools' customer messages that become tickets (inbound.go).
 package api
 
 import (
@@ -31,12 +32,14 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/care"
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/inbound"
 	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/scorecard"
 	"github.com/guanxi-crm/guanxi/internal/segment"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/webhook"
 )
@@ -58,6 +61,8 @@ type Config struct {
 	Webhooks  *webhook.Service   // checks the inbound webhook's signatures
 	Scorecard *scorecard.Service // the service team's KPIs and the CRM's effectiveness (nil: none)
 	KB        *kb.Service        // the knowledge base (nil: none)
+	Service   *service.Service   // the service desk: tickets, tasks, canned replies (nil: none)
+	Inbound   *inbound.Service   // messages from chat tools into tickets (nil: none)
 	// Campaigns are drafted, previewed, evaluated and paused through the
 	// service; LaunchCampaign and ResumeCampaign are the app's, which also
 	// queue the dispatch (or launch) job.
@@ -115,6 +120,7 @@ func New(cfg Config) *API {
 	mux.HandleFunc("POST /api/v1"+webhookPath, a.webhook)
 	mux.HandleFunc("POST /api/v1"+smsInboundPath, a.callback(a.smsInbound))
 	mux.HandleFunc("POST /api/v1"+receiptsPath, a.callback(a.receipts))
+	mux.HandleFunc("POST /api/v1"+inboundPath, a.callback(a.inboundMessage))
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, guanxi.Errorf(guanxi.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -147,7 +153,8 @@ func Endpoints() []Endpoint {
 	for _, rt := range (&API{}).routes() {
 		out = append(out, Endpoint{rt.method, rt.path, rt.scope})
 	}
-	return append(out, Endpoint{"POST", webhookPath, ""}, Endpoint{"POST", smsInboundPath, ""}, Endpoint{"POST", receiptsPath, ""})
+	return append(out, Endpoint{"POST", webhookPath, ""}, Endpoint{"POST", smsInboundPath, ""}, Endpoint{"POST", receiptsPath, ""},
+		Endpoint{"POST", inboundPath, ""})
 }
 
 // routes lists the endpoints.
@@ -211,6 +218,29 @@ func (a *API) routes() []route {
 		{"DELETE", "/care/rules/{id}", "care:write", a.deleteCareRule},
 		{"POST", "/care/rules/{id}/run", "care:write", a.runCareRule},
 		{"GET", "/care/rules/{id}/runs", "care:read", a.careRuleRuns},
+		{"GET", "/tickets", "tickets:read", a.listTickets},
+		{"POST", "/tickets", "tickets:write", a.createTicket},
+		{"GET", "/tickets/alerts", "tickets:read", a.ticketAlerts},
+		{"GET", "/tickets/{id}", "tickets:read", a.getTicket},
+		{"POST", "/tickets/{id}/transition", "tickets:write", a.transitionTicket},
+		{"POST", "/tickets/{id}/assign", "tickets:write", a.assignTicket},
+		{"POST", "/tickets/{id}/priority", "tickets:write", a.priorityTicket},
+		{"POST", "/tickets/{id}/notes", "tickets:write", a.ticketText(func(s *service.Service) func(context.Context, int64, int64, string) error { return s.AddNote })},
+		{"POST", "/tickets/{id}/replies", "tickets:write", a.replyTicket},
+		{"GET", "/tickets/{id}/attachments", "tickets:read", a.listAttachments},
+		{"POST", "/tickets/{id}/attachments", "tickets:write", a.uploadAttachment},
+		{"GET", "/attachments/{id}", "tickets:read", a.downloadAttachment},
+		{"GET", "/complaints/analytics", "tickets:read", a.complaintAnalytics},
+		{"GET", "/tasks", "tickets:read", a.listTasks},
+		{"POST", "/tasks", "tickets:write", a.createTask},
+		{"GET", "/tasks/{id}", "tickets:read", a.getTask},
+		{"POST", "/tasks/{id}/finish", "tickets:write", a.finishTask},
+		{"POST", "/tasks/{id}/assign", "tickets:write", a.assignTask},
+		{"GET", "/canned-replies", "tickets:read", a.listCanned},
+		{"POST", "/canned-replies", "tickets:write", a.createCanned},
+		{"GET", "/canned-replies/{id}", "tickets:read", a.getCanned},
+		{"PUT", "/canned-replies/{id}", "tickets:write", a.putCanned},
+		{"DELETE", "/canned-replies/{id}", "tickets:write", a.deleteCanned},
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/coupon"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/importer"
+	"github.com/guanxi-crm/guanxi/internal/inbound"
 	"github.com/guanxi-crm/guanxi/internal/job"
 	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
@@ -26,6 +27,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/scorecard"
 	"github.com/guanxi-crm/guanxi/internal/segment"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
@@ -76,6 +78,13 @@ type App struct {
 	// Dispatcher sends campaigns' messages, as jobs of the server's queue;
 	// its PublicURL (for unsubscribe links) is set by Serve.
 	Dispatcher *campaign.Dispatcher
+	// Desk is the service desk (tickets, tasks, canned replies,
+	// attachments); its replies go through the campaigns' channels.
+	Desk *service.Service
+	// Inbound turns mail (the SMTP server of serve --inbound-smtp) and chat
+	// tools' messages (the API's inbound webhook) into tickets.
+	Inbound *inbound.Service
+	desk    deskMetrics
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -135,6 +144,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Campaigns = campaign.NewService(db, clock, a.Segments, a.Coupons)
 	a.KB = kb.NewService(db, clock)
 	a.Dispatcher = campaign.NewDispatcher(a.Campaigns, log, "")
+	a.Desk = service.NewService(db, clock)
+	a.Desk.SetChannels(a.Campaigns)
+	a.Inbound = inbound.NewService(db, a.Desk, a.Shops, clock, log)
 	return a, nil
 }
 

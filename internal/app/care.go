@@ -7,7 +7,6 @@ import (
 
 	"github.com/guanxi-crm/guanxi/internal/care"
 	"github.com/guanxi-crm/guanxi/internal/job"
-	"github.com/guanxi-crm/guanxi/internal/service"
 )
 
 // Care rules run as "care" jobs of each shop: planned daily at CareHour
@@ -27,7 +26,7 @@ const careEvery = time.Hour
 // Care returns the care rules' service.
 func (a *App) Care() *care.Service {
 	return care.NewService(a.DB, a.Clock, care.Deps{Segments: a.Segments, Campaigns: a.Campaigns,
-		Tasks: service.NewService(a.DB, a.Clock), Loyalty: a.Loyalty, Coupons: a.Coupons})
+		Tasks: a.Desk, Loyalty: a.Loyalty, Coupons: a.Coupons})
 }
 
 // careJob runs the shop's enabled care rules, queues the dispatch of their

@@ -32,6 +32,7 @@ func (a *App) scheduler() *job.Scheduler {
 	s.Handle("launch", a.launchJob)
 	s.Handle("evaluate", a.evaluateJob)
 	s.Handle("care", a.careJob)
+	s.Handle(EscalateKind, a.escalateJob)
 	return s
 }
 

@@ -40,6 +40,10 @@ type ServerConfig struct {
 	// APIRate bounds each API token's requests a second (bursts of twice
 	// that); 0 is the API's default of 100.
 	APIRate float64
+	// InboundSMTP, when set, is where the SMTP server receiving the shops'
+	// service mail listens (127.0.0.1:2525): mail to service+<shop>@… opens
+	// or continues tickets (internal/inbound).
+	InboundSMTP string
 }
 
 // Serve runs the HTTP server until ctx is done, then shuts down gracefully,
@@ -52,6 +56,11 @@ func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	smtpLn, err := a.listenInbound(cfg.InboundSMTP)
+	if err != nil {
+		_ = ln.Close()
+		return err
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -95,6 +104,10 @@ func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
 	}
 	jobs.Go(func() { sch.Run(jctx) })
 	jobs.Go(func() { a.warm(jctx) })
+	if smtpLn != nil {
+		jobs.Go(func() { a.serveInbound(jctx, smtpLn) })
+	}
+	jobs.Go(func() { a.escalationLoop(jctx) })
 	defer jobs.Wait()
 	select {
 	case err := <-errc:
@@ -125,6 +138,7 @@ func (a *App) Handler(cfg ServerConfig) (http.Handler, error) {
 	}
 	mux.Handle("/api/v1/", api.New(api.Config{Auth: a.Auth, Customers: a.Customers, Scores: a.Scores, Segments: a.Segments, Log: a.Log,
 		Shops: a.Shops, Orders: order.NewService(a.DB), Writer: order.NewWriter(a.Importer), Loyalty: a.Loyalty, Coupons: a.Coupons, Webhooks: webhook.NewService(a.DB, a.Clock), Clock: a.Clock,
+		Service: a.Desk, Inbound: a.Inbound,
 		Campaigns: a.Campaigns, LaunchCampaign: a.LaunchCampaign, ResumeCampaign: a.ResumeCampaign,
 		Scorecard: a.Scorecard,
 		KB:        a.KB,
@@ -191,6 +205,7 @@ func (a *App) writeMetrics(w http.ResponseWriter, m *metrics) {
 	for k, n := range a.Dispatcher.Outcomes() {
 		fmt.Fprintf(w, "guanxi_campaign_messages_total{channel=%q,outcome=%q} %d\n", k[0], k[1], n)
 	}
+	a.writeDeskMetrics(w)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(w, "# TYPE go_goroutines gauge\ngo_goroutines %d\n", runtime.NumGoroutine())

@@ -26,6 +26,7 @@ func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
 		CampaignJobs:  a,
 		Care:          a.Care(),
 		CareJobs:      a,
+		Service:       a.Desk,
 		Log:           a.Log,
 		Clock:         a.Clock,
 		SecureCookies: cfg.SecureCookies,

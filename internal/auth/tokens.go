@@ -27,9 +27,12 @@ import (
 // kb:write writes its articles and categories.
 // care:read reads care rules, their runs and occurrences, care:write
 // creates, edits, deletes and runs them.
+// tickets:read reads tickets, their history and SLA alerts, follow-up tasks
+// and canned replies, tickets:write opens and works them.
 var Scopes = []string{"customers:read", "customers:pii", "customers:write", "orders:read", "orders:write", "scores:read", "reports:read", "segments:read", "segments:write", "campaigns:read", "campaigns:write", "loyalty:read", "loyalty:write",
 	"kb:read", "kb:write",
 	"care:read", "care:write",
+	"tickets:read", "tickets:write",
 }
 
 // tokenPrefix marks Guanxi API tokens, so that a leaked one is recognisable

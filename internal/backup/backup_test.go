@@ -37,6 +37,7 @@ var allTables = []string{"shops", "shop_counters", "users", "shop_members", "ses
 	"tickets", "ticket_events", "sla_policies", "tasks", "surveys", "survey_invites", "survey_responses",
 	"kb_categories", "kb_articles", "kb_votes",
 	"care_rules", "care_runs", "care_occurrences", "care_churn", "care_state",
+	"service_settings", "assign_cursors", "agent_skills", "canned_replies", "ticket_attachments",
 }
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
@@ -180,6 +181,15 @@ VALUES (?, 1, 1, 69, 70, 3, 1, ?, 1, 'customer 9: 出错了 "x"', 1), (?, 2, 2, 
 VALUES (?, 1, ?, 'birthday:2026', 1, 70, 'acted', 'campaign:1'), (?, 1, ?, 'birthday:2025', 1, 69, 'skipped', 'no_consent')`, s1.ID, cid, s1.ID, cid)
 	exec(t, db, `INSERT INTO care_churn (shop_id, customer_id, since_run) VALUES (?, ?, 0)`, s1.ID, cid)
 	exec(t, db, `INSERT INTO care_state (shop_id, churn_run) VALUES (?, 1)`, s1.ID)
+	exec(t, db, `UPDATE ticket_events SET channel = 'sms', delivery = 'failed', delivery_detail = ? WHERE shop_id = ? AND id = 2`, "网关 \"503\"\n稍后", s1.ID)
+	exec(t, db, `INSERT INTO service_settings (shop_id, assign_mode, updated_at) VALUES (?, 'skill', 67)`, s1.ID)
+	exec(t, db, `INSERT INTO assign_cursors (shop_id, team_id, last_user_id) VALUES (?, 0, ?), (?, 1, ?)`, s1.ID, uid, s1.ID, uid)
+	exec(t, db, `INSERT INTO agent_skills (shop_id, user_id, skill) SELECT shop_id, user_id, 'refund' FROM shop_members WHERE shop_id = ? AND user_id = ?`, s1.ID, uid)
+	exec(t, db, `INSERT INTO canned_replies (shop_id, id, title, body, kind, created_by, created_at, updated_at, version) VALUES (?, 1, '退款说明', ?, 'refund', ?, 68, 69, 2)`,
+		s1.ID, "{{name|亲}}您好，\n订单 {{order}} 的退款\t已提交", uid)
+	// Binary content with NUL, invalid UTF-8 and a newline: it must round-trip byte for byte.
+	exec(t, db, `INSERT INTO ticket_attachments (shop_id, id, ticket_id, name, content_type, size, sha256, content, created_by, created_at)
+VALUES (?, 1, 1, '收据 "1".png', 'image/png', 8, 'e3b0', ?, ?, 70)`, s1.ID, []byte{0x89, 'P', 'N', 'G', 0, 0xff, '\n', 0xfe}, uid)
 	exec(t, db, `UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_last_step = 58000000 WHERE id = ?`, uid)
 	exec(t, db, `INSERT INTO customer_duplicate_dismissals (shop_id, customer_a, customer_b, dismissed_by, dismissed_at) SELECT shop_id, MIN(id), MAX(id), NULL, 28 FROM customers WHERE shop_id = ? GROUP BY shop_id`, s1.ID)
 	exec(t, db, `UPDATE customer_merges SET detail = ?, merged_by = ?, undone_at = 29 WHERE shop_id = ?`, `{"v": 1, "orders": [1, 2], "survivor_before": {"name": "王\t芳"}}`, uid, s1.ID)

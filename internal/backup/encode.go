@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -94,6 +95,8 @@ func dumpTable(ctx context.Context, q querier, d store.Dialect, name string, col
 			dest[i] = new(sql.NullBool)
 		case typeFloat:
 			dest[i] = new(sql.NullFloat64)
+		case typeBytes:
+			dest[i] = new([]byte)
 		default:
 			dest[i] = new(sql.NullString)
 		}
@@ -121,6 +124,11 @@ func dumpTable(ctx context.Context, q querier, d store.Dialect, name string, col
 				values[i] = nil
 				if v.Valid {
 					values[i] = v.Float64
+				}
+			case *[]byte:
+				values[i] = nil
+				if *v != nil {
+					values[i] = slices.Clone(*v)
 				}
 			case *sql.NullString:
 				values[i] = nil
@@ -171,6 +179,10 @@ func encodeRow(buf []byte, values []any) ([]byte, error) {
 			if buf, err = appendString(buf, v); err != nil {
 				return buf, fmt.Errorf("column %d: %w", i+1, err)
 			}
+		case []byte:
+			buf = append(buf, '"')
+			buf = base64.StdEncoding.AppendEncode(buf, v)
+			buf = append(buf, '"')
 		default:
 			return buf, fmt.Errorf("column %d: cannot encode a %T", i+1, v)
 		}
@@ -243,6 +255,11 @@ func decodeRow(line []byte, cols []Column) ([]any, error) {
 				var err error
 				raw[i], err = strconv.ParseFloat(string(n), 64)
 				ok = err == nil
+			}
+		case typeBytes:
+			if t, isText := v.(string); isText {
+				b, err := base64.StdEncoding.DecodeString(t)
+				raw[i], ok = b, err == nil
 			}
 		default:
 			_, ok = v.(string)

@@ -84,6 +84,11 @@ var tables = []table{
 	{name: "care_occurrences"},
 	{name: "care_churn"},
 	{name: "care_state"},
+	{name: "service_settings"},
+	{name: "assign_cursors"},
+	{name: "agent_skills"},
+	{name: "canned_replies"},
+	{name: "ticket_attachments"},
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose: the
@@ -115,6 +120,9 @@ const (
 	// typeFloat is an IEEE double (SQLite REAL, PostgreSQL double precision),
 	// written in the shortest form that reads back to the same bits.
 	typeFloat = "float"
+	// typeBytes is binary (SQLite BLOB, PostgreSQL bytea), written as
+	// standard base64 so a line stays JSON text.
+	typeBytes = "bytes"
 )
 
 // Column is one column of a backed-up table.
@@ -238,6 +246,8 @@ func columnType(sqlType string) (string, bool) {
 		return typeBool, true
 	case s == "real" || strings.Contains(s, "double") || s == "float" || s == "float8":
 		return typeFloat, true
+	case s == "blob" || s == "bytea":
+		return typeBytes, true
 	case s == "jsonb" || s == "json":
 		return typeJSON, true
 	case strings.Contains(s, "text"), strings.Contains(s, "char"), strings.Contains(s, "clob"):

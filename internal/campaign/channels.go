@@ -195,6 +195,26 @@ func newSender(st *ChannelSettings, clock guanxi.Clock) (channel.Sender, error) 
 	return nil, invalid("channel", "%q unknown", st.Channel)
 }
 
+// NewSender builds a sender from a channel's settings for one caller
+// outside campaigns' dispatch (the service desk's replies, which are
+// service messages, not promotions); CloseSender releases it.
+func NewSender(st *ChannelSettings, clock guanxi.Clock) (channel.Sender, error) {
+	if !st.Configured() {
+		return nil, invalid("channel", "%s is not set up for this shop", st.Channel)
+	}
+	return newSender(st, clock)
+}
+
+// CloseSender closes a sender NewSender built.
+func CloseSender(snd channel.Sender) { closeSender(snd) }
+
+// Address is where a message on ch goes for a customer with the phone,
+// email and WeChat openid, as a campaign addresses it; "" when none is
+// usable (a masked value is no address).
+func Address(ch, phone, email, openid string, customerID int64) string {
+	return address(ch, phone, email, openid, customerID)
+}
+
 // emailPool spreads messages over several SMTP connections: one
 // channel.Email sends one message at a time on its connection.
 type emailPool struct {

@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/guanxi-crm/guanxi"
@@ -12,9 +13,14 @@ import (
 // neither read other data nor run code.
 var Placeholders = []string{"name", "tier", "points", "product", "coupon", "shop"}
 
+// ServicePlaceholders are those of a service desk's canned reply
+// (internal/service): the customer, the ticket's order number and the shop.
+var ServicePlaceholders = []string{"name", "order", "shop"}
+
 // Vars are one recipient's values for the placeholders.
 type Vars struct {
 	Name, Tier, Points, Product, Coupon, Shop string
+	Order                                     string // the order number (service replies only)
 }
 
 func (v Vars) get(key string) string {
@@ -31,6 +37,8 @@ func (v Vars) get(key string) string {
 		return v.Coupon
 	case "shop":
 		return v.Shop
+	case "order":
+		return v.Order
 	}
 	return ""
 }
@@ -52,7 +60,11 @@ const maxTemplate = 64 << 10
 
 // ParseTemplate parses a template, failing with EINVALID and the byte
 // offset of an unclosed or unknown placeholder.
-func ParseTemplate(src string) (*Template, error) {
+func ParseTemplate(src string) (*Template, error) { return ParseTemplateFor(src, Placeholders) }
+
+// ParseTemplateFor parses a template that may use only the placeholders
+// keys (ServicePlaceholders for a canned reply), as ParseTemplate does.
+func ParseTemplateFor(src string, keys []string) (*Template, error) {
 	if len(src) > maxTemplate {
 		return nil, guanxi.Errorf(guanxi.EINVALID, "template longer than %d bytes", maxTemplate)
 	}
@@ -76,21 +88,12 @@ func ParseTemplate(src string) (*Template, error) {
 		inner := rest[i+2 : i+j]
 		key, fallback, _ := strings.Cut(inner, "|")
 		key = strings.TrimSpace(key)
-		if !known(key) {
-			return nil, guanxi.Errorf(guanxi.EINVALID, "unknown placeholder {{%s}} at byte %d: use one of %s", key, off+i, strings.Join(Placeholders, ", "))
+		if !slices.Contains(keys, key) {
+			return nil, guanxi.Errorf(guanxi.EINVALID, "unknown placeholder {{%s}} at byte %d: use one of %s", key, off+i, strings.Join(keys, ", "))
 		}
 		t.parts = append(t.parts, part{key: key, fallback: fallback})
 		rest, off = rest[i+j+2:], off+i+j+2
 	}
-}
-
-func known(key string) bool {
-	for _, p := range Placeholders {
-		if p == key {
-			return true
-		}
-	}
-	return false
 }
 
 // Uses reports whether the template has the placeholder key.

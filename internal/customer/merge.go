@@ -221,6 +221,14 @@ type mergeDetail struct {
 	SurvivorConsents []consentRow  `json:"survivor_consents"` // the survivor's, before
 	MergedConsents   []consentRow  `json:"merged_consents"`   // the merged customer's, moved
 	ConsentsAfter    []consentRow  `json:"consents_after"`    // the survivor's, after
+	// The service desk's rows that moved (issue 6): the merged customer's
+	// tickets (with their complaints' contact holds), follow-up tasks and
+	// survey invites and responses. Merges recorded before have none.
+	Tickets         []int64  `json:"tickets,omitempty"`
+	Holds           []string `json:"holds,omitempty"` // contact_holds reasons (complaint:<ticket id>)
+	Tasks           []int64  `json:"tasks,omitempty"`
+	SurveyInvites   []int64  `json:"survey_invites,omitempty"`
+	SurveyResponses []int64  `json:"survey_responses,omitempty"`
 }
 
 // profileRow is the survivor's stored profile columns, as text, so that a
@@ -251,7 +259,8 @@ func (p profileRow) values() []any {
 }
 
 // Merge merges one customer into another in one transaction: identities,
-// orders, timeline events and consent answers move to the survivor, the
+// orders, timeline events, consent answers and the service desk's tickets,
+// tasks and survey invites and responses move to the survivor, the
 // survivor's profile takes the survivorship rules' result, both customers'
 // statistics are derived again, the merged customer is marked merged_into,
 // and a customer_merges record keeps everything needed to explain and undo
@@ -340,6 +349,9 @@ func merge(ctx context.Context, tx *store.Tx, shopID int64, req MergeRequest, no
 		return res, err
 	}
 	if d.Events, err = returningIDs(ctx, tx, `UPDATE timeline_events SET customer_id = ? WHERE shop_id = ? AND customer_id = ? RETURNING id`, a.ID, shopID, b.ID); err != nil {
+		return res, err
+	}
+	if err := moveService(ctx, tx, shopID, a.ID, b.ID, &d); err != nil {
 		return res, err
 	}
 
@@ -457,7 +469,7 @@ type UndoResult struct {
 }
 
 // Undo reverses a merge in one transaction: the identities, orders,
-// timeline events and consent answers it moved go back, the survivor's
+// timeline events, consent answers and service desk rows it moved go back, the survivor's
 // profile fields take their values from before the merge unless edited
 // since (those keep the newer value and are reported), both customers'
 // statistics are derived again, the merged customer is live again, and
@@ -509,7 +521,8 @@ func (s *Service) Undo(ctx context.Context, shopID, mergeID, actor int64, now ti
 		for _, t := range []struct {
 			table string
 			ids   []int64
-		}{{"orders", d.Orders}, {"timeline_events", d.Events}} {
+		}{{"orders", d.Orders}, {"timeline_events", d.Events}, {"tickets", d.Tickets}, {"tasks", d.Tasks},
+			{"survey_invites", d.SurveyInvites}, {"survey_responses", d.SurveyResponses}} {
 			const chunk = 500
 			for start := 0; start < len(t.ids); start += chunk {
 				part := t.ids[start:min(start+chunk, len(t.ids))]
@@ -520,6 +533,14 @@ func (s *Service) Undo(ctx context.Context, shopID, mergeID, actor int64, now ti
 				if _, err := tx.Exec(ctx, `UPDATE `+t.table+` SET customer_id = ? WHERE shop_id = ? AND customer_id = ? AND id IN (`+store.In(len(part))+`)`, args...); err != nil {
 					return err
 				}
+			}
+		}
+
+		for _, reason := range d.Holds {
+			// A hold lifted since (the complaint was archived) stays lifted.
+			if _, err := tx.Exec(ctx, `UPDATE contact_holds SET customer_id = ? WHERE shop_id = ? AND customer_id = ? AND reason = ?`,
+				b.ID, shopID, a.ID, reason); err != nil {
+				return err
 			}
 		}
 
@@ -710,6 +731,48 @@ func timeline(ctx context.Context, tx *store.Tx, shopID int64, now time.Time, ac
 	return nil
 }
 
+// moveService moves the merged customer's service desk rows to the
+// survivor, noting them in d for Undo: tickets and the contact holds of
+// its complaints, follow-up tasks, survey invites and responses. An invite
+// of a survey (and ticket) the survivor was invited to as well stays with
+// the merged customer: one customer has one link per survey and ticket.
+func moveService(ctx context.Context, tx *store.Tx, shopID, survivor, merged int64, d *mergeDetail) error {
+	var err error
+	for _, m := range []struct {
+		ids *[]int64
+		q   string
+	}{
+		{&d.Tickets, `UPDATE tickets SET customer_id = ? WHERE shop_id = ? AND customer_id = ? RETURNING id`},
+		{&d.Tasks, `UPDATE tasks SET customer_id = ? WHERE shop_id = ? AND customer_id = ? RETURNING id`},
+		{&d.SurveyResponses, `UPDATE survey_responses SET customer_id = ? WHERE shop_id = ? AND customer_id = ? RETURNING id`},
+		{&d.SurveyInvites, `UPDATE survey_invites SET customer_id = ? WHERE shop_id = ? AND customer_id = ?
+AND NOT EXISTS (SELECT 1 FROM survey_invites x WHERE x.shop_id = survey_invites.shop_id AND x.survey_id = survey_invites.survey_id
+  AND x.customer_id = ? AND x.ticket_id = survey_invites.ticket_id) RETURNING id`},
+	} {
+		args := []any{survivor, shopID, merged}
+		if m.ids == &d.SurveyInvites {
+			args = append(args, survivor)
+		}
+		if *m.ids, err = returningIDs(ctx, tx, m.q, args...); err != nil {
+			return fmt.Errorf("customer: move service rows of %d: %w", merged, err)
+		}
+	}
+	rows, err := tx.Query(ctx, `UPDATE contact_holds SET customer_id = ? WHERE shop_id = ? AND customer_id = ? AND reason LIKE 'complaint:%' RETURNING reason`,
+		survivor, shopID, merged)
+	if err != nil {
+		return fmt.Errorf("customer: move complaint holds of %d: %w", merged, err)
+	}
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			rows.Close()
+			return err
+		}
+		d.Holds = append(d.Holds, r)
+	}
+	return closeRows(rows)
+}
+
 func returningIDs(ctx context.Context, tx *store.Tx, q string, args ...any) ([]int64, error) {
 	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
@@ -757,7 +820,9 @@ type MergeTrace struct {
 }
 
 // StartMergeTrace notes what belongs to mergedID and what survivorID is,
-// before mergedID is folded into survivorID.
+// before mergedID is folded into survivorID. It moves the merged
+// customer's service desk rows (tickets, tasks, survey invites and
+// responses) itself, as Merge does.
 func StartMergeTrace(ctx context.Context, tx *store.Tx, shopID, survivorID, mergedID int64) (*MergeTrace, error) {
 	a, err := loadRow(ctx, tx, shopID, survivorID)
 	if err != nil {
@@ -783,6 +848,12 @@ func StartMergeTrace(ctx context.Context, tx *store.Tx, shopID, survivorID, merg
 		return nil, err
 	}
 	if t.d.Events, err = returningIDs(ctx, tx, `SELECT id FROM timeline_events WHERE shop_id = ? AND customer_id = ?`, shopID, mergedID); err != nil {
+		return nil, err
+	}
+	// The service desk's rows move here, since the importer that merges
+	// knows nothing of them: a re-import that finds two customers to be
+	// one must not leave the merged one's tickets out of sight.
+	if err := moveService(ctx, tx, shopID, survivorID, mergedID, &t.d); err != nil {
 		return nil, err
 	}
 	if t.d.SurvivorConsents, err = consentRows(ctx, tx, shopID, survivorID); err != nil {

@@ -3,6 +3,7 @@ package customer_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/importer"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
 )
@@ -30,6 +32,11 @@ func dump(t *testing.T, db *store.DB, shopID int64) string {
 		`SELECT customer_id, COALESCE(first_purchase_at, 0), COALESCE(last_purchase_at, 0), purchase_days, orders_count, total_spent, refunded FROM customer_stats WHERE shop_id = ? ORDER BY customer_id`,
 		`SELECT id, COALESCE(customer_id, 0), amount, refunded FROM orders WHERE shop_id = ? ORDER BY id`,
 		`SELECT id, customer_id, kind, occurred_at, title, data FROM timeline_events WHERE shop_id = ? AND kind NOT IN ('merge', 'unmerge') ORDER BY id`,
+		`SELECT id, customer_id FROM tickets WHERE shop_id = ? ORDER BY id`,
+		`SELECT customer_id, reason FROM contact_holds WHERE shop_id = ? ORDER BY customer_id, reason`,
+		`SELECT id, customer_id FROM tasks WHERE shop_id = ? ORDER BY id`,
+		`SELECT id, customer_id, survey_id, ticket_id FROM survey_invites WHERE shop_id = ? ORDER BY id`,
+		`SELECT id, customer_id, invite_id FROM survey_responses WHERE shop_id = ? ORDER BY id`,
 	} {
 		rows, err := db.Query(context.Background(), q, shopID)
 		if err != nil {
@@ -98,6 +105,18 @@ func TestMergeAndUndo(t *testing.T) {
 		}
 		exec(t, db, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, title, data) VALUES (?, 901, ?, 'note', 10, '回访', '{}')`, sh.ID, li)
 		exec(t, db, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, title, data) VALUES (?, 902, ?, 'note', 11, '留言', '{}')`, sh.ID, wang)
+		// The service desk's rows: 李雷 has a complaint (holding
+		// promotions), a follow-up task, and survey invites — one for the
+		// NPS survey 王芳 was invited to as well, which stays his — and an
+		// answer; 王芳 a ticket of her own.
+		exec(t, db, `INSERT INTO tickets (shop_id, id, kind, subject, customer_id, channel, priority, status, created_at, updated_at, sla_started_at, first_response_due, resolution_due)
+VALUES (?, 1, 'complaint', '茶叶受潮', ?, 'phone', 'normal', 'received', 10, 10, 10, 20, 30), (?, 2, 'consultation', '有货吗', ?, 'ui', 'low', 'open', 10, 10, 10, 20, 30)`, sh.ID, li, sh.ID, wang)
+		exec(t, db, `INSERT INTO contact_holds (shop_id, customer_id, reason, created_at) VALUES (?, ?, 'complaint:1', 10), (?, ?, 'manual', 10)`, sh.ID, li, sh.ID, li)
+		exec(t, db, `INSERT INTO tasks (shop_id, id, customer_id, ticket_id, kind, title, due_at, status, created_at) VALUES (?, 1, ?, 1, 'follow_up', '回访', 40, 'open', 10)`, sh.ID, li)
+		exec(t, db, `INSERT INTO surveys (shop_id, id, kind, title, status, created_at, updated_at) VALUES (?, 1, 'nps', '推荐吗', 'active', 10, 10)`, sh.ID)
+		exec(t, db, `INSERT INTO survey_invites (shop_id, id, survey_id, customer_id, ticket_id, channel, status, created_at, expires_at)
+VALUES (?, 1, 1, ?, 0, 'sms', 'sent', 10, 99), (?, 2, 1, ?, 0, 'sms', 'sent', 10, 99), (?, 3, 1, ?, 1, 'sms', 'answered', 10, 99)`, sh.ID, li, sh.ID, wang, sh.ID, li)
+		exec(t, db, `INSERT INTO survey_responses (shop_id, id, survey_id, invite_id, customer_id, kind, score, responded_at) VALUES (?, 1, 1, 3, ?, 'nps', 3, 11)`, sh.ID, li)
 		before := dump(t, db, sh.ID)
 
 		pv, err := svc.Preview(ctx, sh.ID, wang, li)
@@ -173,6 +192,23 @@ func TestMergeAndUndo(t *testing.T) {
 		}
 		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM timeline_events WHERE shop_id = ? AND customer_id = ? AND kind = 'merge'`, sh.ID, li).Scan(&n); err != nil || n != 1 {
 			t.Errorf("li has %d merge events (%v)", n, err)
+		}
+		for table, want := range map[string]int{"tickets": 0, "tasks": 0, "survey_responses": 0, "survey_invites": 1, "contact_holds": 1} {
+			if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM `+table+` WHERE shop_id = ? AND customer_id = ?`, sh.ID, li).Scan(&n); err != nil || n != want {
+				t.Errorf("li keeps %d %s, want %d (%v)", n, table, want, err)
+			}
+		}
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM contact_holds WHERE shop_id = ? AND customer_id = ? AND reason = 'complaint:1'`, sh.ID, wang).Scan(&n); err != nil || n != 1 {
+			t.Errorf("the complaint's hold did not follow it to the survivor: %d (%v)", n, err)
+		}
+		var detail string
+		if err := db.QueryRow(ctx, `SELECT detail FROM customer_merges WHERE shop_id = ? AND id = ?`, sh.ID, res.MergeID).Scan(&detail); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{`"tickets":[1]`, `"holds":["complaint:1"]`, `"tasks":[1]`, `"survey_invites":[3]`, `"survey_responses":[1]`} {
+			if !strings.Contains(strings.ReplaceAll(detail, " ", ""), want) {
+				t.Errorf("merge detail lacks %s: %s", want, detail)
+			}
 		}
 		cs, _ := svc.Consents(ctx, sh.ID, wang)
 		var got []string
@@ -373,6 +409,61 @@ func TestUndoImportMerge(t *testing.T) {
 		}
 		if bad, err := customer.CheckStats(ctx, db, sh.ID); err != nil || len(bad) != 0 {
 			t.Errorf("stats after the undo differ from a recomputation: %+v %v", bad, err)
+		}
+	})
+}
+
+// An import that merges a customer with service desk rows moves them to
+// the survivor, and undoing the merge moves them back.
+func TestImportMergeMovesTickets(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		first, second := filepath.Join(dir, "1.csv"), filepath.Join(dir, "2.csv")
+		if err := os.WriteFile(first, []byte("order_id,order_date,customer_id,amount,phone\nX1,2025-01-01,K1,1.00,\nX2,2025-01-02,K2,2.00,13900000002\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// K2's phone turns up on K1's next order: the importer merges them.
+		if err := os.WriteFile(second, []byte("order_id,order_date,customer_id,amount,phone\nX3,2025-01-03,K1,3.00,13900000002\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sh := load(t, db, "i", first)
+		var k2 int64
+		if err := db.QueryRow(ctx, `SELECT customer_id FROM orders WHERE shop_id = ? AND external_id = 'X2'`, sh.ID).Scan(&k2); err != nil {
+			t.Fatal(err)
+		}
+		exec(t, db, `INSERT INTO tickets (shop_id, id, kind, subject, customer_id, channel, priority, status, created_at, updated_at, sla_started_at, first_response_due, resolution_due)
+VALUES (?, 1, 'complaint', '茶叶受潮', ?, 'phone', 'normal', 'received', 10, 10, 10, 20, 30)`, sh.ID, k2)
+		exec(t, db, `INSERT INTO contact_holds (shop_id, customer_id, reason, created_at) VALUES (?, ?, 'complaint:1', 10)`, sh.ID, k2)
+		exec(t, db, `INSERT INTO tasks (shop_id, id, customer_id, ticket_id, kind, title, due_at, status, created_at) VALUES (?, 1, ?, 1, 'follow_up', '回访', 40, 'open', 10)`, sh.ID, k2)
+		if _, err := importer.NewService(db, clock, slog.New(slog.DiscardHandler)).ImportFile(ctx, sh, second, importer.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		var mergeID, survivor, merged int64
+		if err := db.QueryRow(ctx, `SELECT id, survivor_id, merged_id FROM customer_merges WHERE shop_id = ? AND source LIKE 'import%' ORDER BY id LIMIT 1`, sh.ID).Scan(&mergeID, &survivor, &merged); err != nil {
+			t.Fatalf("the second import merged nothing: %v", err)
+		}
+		if merged != k2 {
+			t.Fatalf("merged %d, want K2 %d", merged, k2)
+		}
+		owner := func(q string) int64 {
+			t.Helper()
+			var id int64
+			if err := db.QueryRow(ctx, q, sh.ID).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		const ticketQ, holdQ, taskQ = `SELECT customer_id FROM tickets WHERE shop_id = ? AND id = 1`,
+			`SELECT customer_id FROM contact_holds WHERE shop_id = ? AND reason = 'complaint:1'`, `SELECT customer_id FROM tasks WHERE shop_id = ? AND id = 1`
+		if owner(ticketQ) != survivor || owner(holdQ) != survivor || owner(taskQ) != survivor {
+			t.Fatalf("after the import merge: ticket %d, hold %d, task %d; survivor %d", owner(ticketQ), owner(holdQ), owner(taskQ), survivor)
+		}
+		if _, err := customer.NewService(db).Undo(ctx, sh.ID, mergeID, 0, clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if owner(ticketQ) != k2 || owner(holdQ) != k2 || owner(taskQ) != k2 {
+			t.Fatalf("after the undo: ticket %d, hold %d, task %d; K2 %d", owner(ticketQ), owner(holdQ), owner(taskQ), k2)
 		}
 	})
 }

@@ -7,9 +7,16 @@
 // escalation; and the contact hold that keeps promotions from a customer
 // with an open complaint.
 //
-// It owns the tables tickets, ticket_events and sla_policies, and writes
-// rows of contact_holds (owned by internal/campaign, which reads them) in
-// the same transaction as the complaint that opens or archives them. Every
+// It also assigns new tickets (manual, round robin, by skill: assign.go),
+// keeps canned replies (canned.go), sends replies through the campaigns'
+// channels (reply.go), stores attachments (attach.go) and reads the
+// complaint analytics of seed 002 §7.3 (analytics.go).
+//
+// It owns the tables tickets, ticket_events, sla_policies, tasks,
+// service_settings, assign_cursors, agent_skills, canned_replies and
+// ticket_attachments, and writes rows of contact_holds (owned by
+// internal/campaign, which reads them) in the same transaction as the
+// complaint that opens or archives them. Every
 // change is a row of ticket_events with who (internal/audit's actor) and
 // when, so a ticket's history is complete. Changes take the version the
 // caller read and fail with ECONFLICT when the ticket moved on since.
@@ -106,12 +113,21 @@ type Event struct {
 	ActorID  int64
 	Actor    string
 	At       time.Time
+	// A reply sent to the customer (SendReply): the channel, and whether
+	// the provider took it (DeliverySent, with its message id in
+	// DeliveryDetail) or not (DeliveryFailed, with why). Empty otherwise.
+	Channel        string
+	Delivery       string
+	DeliveryDetail string
 }
 
 // Service is the service desk of a database.
 type Service struct {
 	db    *store.DB
 	clock guanxi.Clock
+	// channels gives the shop's channel settings for SendReply; set once
+	// by SetChannels while wiring.
+	channels ChannelSettingsSource
 }
 
 // NewService returns the service desk of db; a nil clock is the wall clock.
@@ -208,6 +224,9 @@ func checkAssignee(ctx context.Context, tx *store.Tx, shopID, userID, teamID int
 }
 
 // Create opens a ticket, setting its ID, status, SLA due times and version.
+// A ticket without an assignee is assigned automatically when the shop's
+// assignment mode is round_robin or skill (see AutoAssign), recorded as an
+// assign event with body auto:<mode>.
 // A complaint also holds promotions from its customer (contact_holds, reason
 // complaint:<id>) in the same transaction, until it is archived. It fails
 // with EINVALID for a bad field or a customer, order, assignee or team the
@@ -220,6 +239,23 @@ func (s *Service) Create(ctx context.Context, shopID int64, t *Ticket) error {
 	return s.db.Update(ctx, func(tx *store.Tx) error {
 		if err := checkRefs(ctx, tx, shopID, t); err != nil {
 			return err
+		}
+		// A ticket nobody was given goes to an agent as the shop's
+		// assignment mode says (none under manual, or when nobody can).
+		auto := ""
+		if t.AssigneeID == 0 {
+			st, err := settingsOf(ctx, tx, shopID)
+			if err != nil {
+				return err
+			}
+			if st.AssignMode != AssignManual {
+				if t.AssigneeID, err = pickAgent(ctx, tx, shopID, st.AssignMode, t.Kind, t.TeamID); err != nil {
+					return err
+				}
+				if t.AssigneeID != 0 {
+					auto = st.AssignMode
+				}
+			}
 		}
 		sla, err := slaOf(ctx, tx, shopID)
 		if err != nil {
@@ -246,6 +282,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		}
 		if err := addEvent(ctx, tx, shopID, id, "created", "", t.Status, t.Subject, now); err != nil {
 			return err
+		}
+		if auto != "" {
+			if err := addEvent(ctx, tx, shopID, id, "assign", fmt.Sprintf("user:0 team:%d", t.TeamID),
+				fmt.Sprintf("user:%d team:%d", t.AssigneeID, t.TeamID), "auto:"+auto, now); err != nil {
+				return err
+			}
 		}
 		if t.Kind == Complaint {
 			if err := hold(ctx, tx, shopID, t, now); err != nil {
@@ -305,7 +347,7 @@ func (s *Service) Events(ctx context.Context, shopID, id int64) ([]Event, error)
 	if _, err := s.Get(ctx, shopID, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT id, kind, from_value, to_value, body, actor_id, actor, at FROM ticket_events
+	rows, err := s.db.Query(ctx, `SELECT id, kind, from_value, to_value, body, actor_id, actor, at, channel, delivery, delivery_detail FROM ticket_events
 WHERE shop_id = ? AND ticket_id = ? ORDER BY id`, shopID, id)
 	if err != nil {
 		return nil, fmt.Errorf("service: events of ticket %d: %w", id, err)
@@ -316,7 +358,7 @@ WHERE shop_id = ? AND ticket_id = ? ORDER BY id`, shopID, id)
 		e := Event{TicketID: id}
 		var actor *int64
 		var at int64
-		if err := rows.Scan(&e.ID, &e.Kind, &e.From, &e.To, &e.Body, &actor, &e.Actor, &at); err != nil {
+		if err := rows.Scan(&e.ID, &e.Kind, &e.From, &e.To, &e.Body, &actor, &e.Actor, &at, &e.Channel, &e.Delivery, &e.DeliveryDetail); err != nil {
 			return nil, fmt.Errorf("service: events of ticket %d: %w", id, err)
 		}
 		if actor != nil {
@@ -337,8 +379,9 @@ func (s *Service) AddNote(ctx context.Context, shopID, id int64, body string) er
 	return s.addText(ctx, shopID, id, "note", body)
 }
 
-// Reply records a reply to the customer. The first reply stops the first
-// response clock. (Sending it through a channel is a later part of issue 6.)
+// Reply records a reply given to the customer outside Guanxi (on the
+// phone, in a chat tool); SendReply sends one. The first reply stops the
+// first response clock.
 func (s *Service) Reply(ctx context.Context, shopID, id int64, body string) error {
 	return s.addText(ctx, shopID, id, "reply", body)
 }

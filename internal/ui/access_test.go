@@ -101,6 +101,31 @@ var access = map[string][]string{
 	"POST /s/{shop}/care/{id}":                 {"admin", "care"},
 	"POST /s/{shop}/care/{id}/run":             {"admin", "care"},
 	"POST /s/{shop}/care/{id}/delete":          {"admin", "care"},
+
+	// The service desk (issue 6): agents, care staff and admins work
+	// tickets and follow-up tasks; analysts read them.
+	"GET /s/{shop}/tickets":                        {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/tickets/new":                    {"admin", "agent", "care"},
+	"POST /s/{shop}/tickets":                       {"admin", "agent", "care"},
+	"GET /s/{shop}/tickets/analytics":              {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/tickets/{id}":                   {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/tickets/{id}/step":             {"admin", "agent", "care"},
+	"POST /s/{shop}/tickets/{id}/note":             {"admin", "agent", "care"},
+	"POST /s/{shop}/tickets/{id}/reply":            {"admin", "agent", "care"},
+	"POST /s/{shop}/tickets/{id}/assign":           {"admin", "agent", "care"},
+	"POST /s/{shop}/tickets/{id}/auto-assign":      {"admin", "agent", "care"},
+	"POST /s/{shop}/tickets/{id}/attachments":      {"admin", "agent", "care"},
+	"GET /s/{shop}/tickets/{id}/attachments/{aid}": {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/tasks":                          {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/tasks":                         {"admin", "agent", "care"},
+	"POST /s/{shop}/tasks/{id}/finish":             {"admin", "agent", "care"},
+	"POST /s/{shop}/tasks/{id}/assign":             {"admin", "agent", "care"},
+	"GET /s/{shop}/service/settings":               {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/service/sla":                   {"admin"},
+	"POST /s/{shop}/service/settings":              {"admin"},
+	"POST /s/{shop}/service/skills":                {"admin"},
+	"POST /s/{shop}/service/canned":                {"admin", "agent", "care"},
+	"POST /s/{shop}/service/canned/{id}/delete":    {"admin", "agent", "care"},
 }
 
 // matrixUsers are the env's users with their role in shop a ("" for none).

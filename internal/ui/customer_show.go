@@ -28,6 +28,7 @@ type customerPage struct {
 	Timeline   []timelineItem
 	Merges     []customer.MergeRecord // merges into this customer, latest first
 	Points     *pointsCard            // nil when the server runs without loyalty
+	Desk       *customerDesk          // tickets and follow-up tasks; nil without the service desk
 	Saved      string                 // "1" just edited, "note" a note just added, "points" points adjusted, "merged", "undone", "undone_kept": say so
 }
 
@@ -102,6 +103,9 @@ func (u *UI) customerPageData(r *http.Request, rq *request) (*customerPage, erro
 		}
 	}
 	if p.Points, err = u.pointsOf(r, rq, id); err != nil {
+		return nil, err
+	}
+	if p.Desk, err = u.deskOf(r, rq, id); err != nil {
 		return nil, err
 	}
 	if len(p.Orders) > ordersShown {

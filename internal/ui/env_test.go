@@ -121,12 +121,15 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	e.campaigns = campaign.NewService(db, clock, segment.NewService(db, clock), nil)
 	e.care = care.NewService(db, clock, care.Deps{Segments: segment.NewService(db, clock), Campaigns: e.campaigns, Tasks: service.NewService(db, clock),
 		Loyalty: loyalty.NewService(db, clock), Coupons: coupon.NewService(db, clock, segment.NewService(db, clock))})
+	desk := service.NewService(db, clock)
+	desk.SetChannels(e.campaigns)
 	web, err := ui.New(ui.Config{Auth: e.auth, Shops: shops, Customers: customer.NewService(db), Orders: order.NewService(db),
 		Scores: scores, Reports: report.NewService(db), Scorecard: scorecard.NewService(db, clock, nil), Segments: segment.NewService(db, clock), Audit: audit.NewService(db, clock), Log: log, Clock: clock,
 		Loyalty: loyalty.NewService(db, clock), Coupons: coupon.NewService(db, clock, segment.NewService(db, clock)),
 		Campaigns: e.campaigns, CampaignJobs: launchNow{e.campaigns},
 		KB:   kb.NewService(db, clock),
 		Care: e.care, CareJobs: runNow{e.care},
+		Service: desk,
 	})
 	if err != nil {
 		t.Fatal(err)

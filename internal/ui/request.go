@@ -97,7 +97,11 @@ func (u *UI) user(h handler) http.Handler {
 		// Changes made by this request are audited under the user.
 		r = r.WithContext(audit.WithActor(r.Context(), audit.Actor{UserID: rq.sess.User.ID, Name: "user:" + rq.sess.User.Username, IP: clientIP(r)}))
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+			limit := int64(1 << 20)
+			if strings.HasSuffix(r.URL.Path, "/attachments") {
+				limit = attachmentBodyLimit // a ticket's file (ticket_attach.go)
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			token := r.Header.Get("X-CSRF-Token")
 			if token == "" {
 				token = r.PostFormValue("csrf_token")

@@ -105,4 +105,28 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("GET /s/{shop}/kb/{id}", u.member(u.kbEdit))
 	mux.Handle("POST /s/{shop}/kb/{id}", u.member(u.kbUpdate))        // admin, agent, care
 	mux.Handle("POST /s/{shop}/kb/{id}/delete", u.member(u.kbDelete)) // admin, agent, care
+
+	// The service desk (issue 6): tickets, follow-up tasks, settings.
+	mux.Handle("GET /s/{shop}/tickets", u.member(u.ticketList))
+	mux.Handle("GET /s/{shop}/tickets/new", u.member(u.ticketNew)) // admin, agent, care
+	mux.Handle("POST /s/{shop}/tickets", u.member(u.ticketCreate)) // admin, agent, care
+	mux.Handle("GET /s/{shop}/tickets/analytics", u.member(u.ticketAnalytics))
+	mux.Handle("GET /s/{shop}/tickets/{id}", u.member(u.ticketShow))
+	mux.Handle("POST /s/{shop}/tickets/{id}/step", u.member(u.ticketStep))              // admin, agent, care
+	mux.Handle("POST /s/{shop}/tickets/{id}/note", u.member(u.ticketNote))              // admin, agent, care
+	mux.Handle("POST /s/{shop}/tickets/{id}/reply", u.member(u.ticketReply))            // admin, agent, care
+	mux.Handle("POST /s/{shop}/tickets/{id}/assign", u.member(u.ticketAssign))          // admin, agent, care
+	mux.Handle("POST /s/{shop}/tickets/{id}/auto-assign", u.member(u.ticketAutoAssign)) // admin, agent, care
+	mux.Handle("POST /s/{shop}/tickets/{id}/attachments", u.member(u.ticketAttach))     // admin, agent, care
+	mux.Handle("GET /s/{shop}/tickets/{id}/attachments/{aid}", u.member(u.ticketAttachment))
+	mux.Handle("GET /s/{shop}/tasks", u.member(u.taskList))
+	mux.Handle("POST /s/{shop}/tasks", u.member(u.taskCreate))             // admin, agent, care
+	mux.Handle("POST /s/{shop}/tasks/{id}/finish", u.member(u.taskFinish)) // admin, agent, care
+	mux.Handle("POST /s/{shop}/tasks/{id}/assign", u.member(u.taskAssign)) // admin, agent, care
+	mux.Handle("GET /s/{shop}/service/settings", u.member(u.serviceSettings))
+	mux.Handle("POST /s/{shop}/service/sla", u.member(u.slaSave))                     // admin
+	mux.Handle("POST /s/{shop}/service/settings", u.member(u.assignModeSave))         // admin
+	mux.Handle("POST /s/{shop}/service/skills", u.member(u.skillsSave))               // admin
+	mux.Handle("POST /s/{shop}/service/canned", u.member(u.cannedCreate))             // admin, agent, care
+	mux.Handle("POST /s/{shop}/service/canned/{id}/delete", u.member(u.cannedDelete)) // admin, agent, care
 }

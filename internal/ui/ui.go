@@ -32,6 +32,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/scorecard"
 	"github.com/guanxi-crm/guanxi/internal/segment"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/web"
 )
@@ -64,6 +65,9 @@ type Config struct {
 	// messages' dispatch): nil, no care pages.
 	Care     *care.Service
 	CareJobs CareJobs
+	// Service is the service desk (tickets, follow-up tasks, SLA): nil, no
+	// desk pages.
+	Service *service.Service
 }
 
 // UI is the web interface. Mount it with Register.
@@ -89,6 +93,7 @@ var pageNames = []string{"login", "shops", "customer_list", "customer_show", "da
 	"loyalty", "coupon_list", "scorecard",
 	"campaign_list", "campaign_edit", "campaign_matrix", "channel_settings", "unsubscribe",
 	"care_list", "care_edit",
+	"ticket_list", "ticket_new", "ticket_show", "task_list", "service_settings", "ticket_analytics",
 }
 
 // New parses the embedded templates and returns the UI, or an error when a

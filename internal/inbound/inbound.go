@@ -1,0 +1,326 @@
+// Package inbound turns messages from outside into tickets of the service
+// desk (issue 6 §1): e-mail received by a small SMTP server (smtp.go,
+// mail.go) and messages that chat and social tools post to the API's
+// inbound webhook (payload.go). Each message is matched to a customer by
+// platform identity, phone or e-mail (a minimal customer is created for a
+// stranger), then either appended to the ticket it continues or opens a
+// consultation.
+//
+// A message is recorded once: its source and message id are kept as the
+// first line of an internal note on its ticket ("[wechat m-1]"), which is
+// also how a later e-mail's In-Reply-To finds its thread. Receiving is
+// serialised per Service, so the check and the write of that note do not
+// race within a process; a crash between creating a ticket and writing its
+// note can make a resent message open a second ticket (at least once, never
+// lost). The Service is safe for concurrent use.
+package inbound
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/audit"
+	"github.com/guanxi-crm/guanxi/internal/service"
+	"github.com/guanxi-crm/guanxi/internal/shop"
+	"github.com/guanxi-crm/guanxi/internal/store"
+)
+
+// Contact is who a message says it is from.
+type Contact struct {
+	Name       string `json:"name"`
+	Phone      string `json:"phone"`
+	Email      string `json:"email"`
+	Platform   string `json:"platform"`    // e.g. wechat, weibo, douyin, taobao
+	PlatformID string `json:"platform_id"` // the sender's id on that platform (openid, buyer nick …)
+}
+
+// Attachment is a file that came with a message.
+type Attachment struct {
+	Name        string
+	ContentType string // as the sender declared it; the desk sniffs its own
+	Data        []byte
+}
+
+// Message is one message from outside.
+type Message struct {
+	Source          string // email, wechat, weibo, douyin, a tool's name
+	MessageID       string // unique per source: a retry carries the same one
+	InReplyTo       []string
+	TicketRef       int64 // a [#id] in the subject: the ticket it answers
+	Customer        Contact
+	Subject         string
+	Text            string
+	OrderExternalID string
+	Attachments     []Attachment
+}
+
+// Result is what became of a message.
+type Result struct {
+	TicketID    int64 `json:"ticket_id"`
+	CustomerID  int64 `json:"customer_id"`
+	Created     bool  `json:"created"`      // a new ticket; false: appended to TicketID
+	Duplicate   bool  `json:"duplicate"`    // seen before: nothing was written
+	NewCustomer bool  `json:"new_customer"` // the sender was not known and was added
+	Attachments int   `json:"attachments"`  // attachments stored
+}
+
+// Service receives messages for the shops of a database.
+type Service struct {
+	db    *store.DB
+	desk  *service.Service
+	shops *shop.Service
+	clock guanxi.Clock
+	log   *slog.Logger
+	mu    sync.Mutex // one message at a time: the duplicate check and its note
+}
+
+// NewService returns the inbound service, which records messages on desk's
+// tickets; a nil log discards.
+func NewService(db *store.DB, desk *service.Service, shops *shop.Service, clock guanxi.Clock, log *slog.Logger) *Service {
+	if clock == nil {
+		clock = guanxi.SystemClock{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, desk: desk, shops: shops, clock: clock, log: log}
+}
+
+// Limits of a message's fields.
+const (
+	maxText    = 20000
+	maxSubject = 200
+	maxID      = 200
+)
+
+func invalid(field, format string, args ...any) error {
+	return guanxi.Errorf(guanxi.EINVALID, field+": "+format, args...)
+}
+
+// channelOf is the ticket channel of a source.
+func channelOf(source string) string {
+	switch source {
+	case "email":
+		return "email"
+	case "wechat":
+		return "wechat"
+	}
+	return "webhook"
+}
+
+// check cleans m and names the field at fault.
+func check(m *Message) error {
+	m.Source = strings.ToLower(strings.TrimSpace(m.Source))
+	m.MessageID = strings.TrimSpace(m.MessageID)
+	m.Subject = strings.Join(strings.Fields(m.Subject), " ")
+	m.Text = strings.TrimSpace(strings.ToValidUTF8(m.Text, "\uFFFD"))
+	c := &m.Customer
+	c.Name, c.Phone, c.Email = strings.TrimSpace(c.Name), strings.TrimSpace(c.Phone), strings.TrimSpace(c.Email)
+	c.Platform, c.PlatformID = strings.ToLower(strings.TrimSpace(c.Platform)), strings.TrimSpace(c.PlatformID)
+	switch {
+	case m.Source == "" || len(m.Source) > 40 || strings.ContainsFunc(m.Source, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.')
+	}):
+		return invalid("source", "%q: expected 1-40 letters, digits, '-', '_' or '.'", m.Source)
+	case m.MessageID == "" || len(m.MessageID) > maxID || strings.ContainsFunc(m.MessageID, func(r rune) bool { return r < ' ' || r == ']' }):
+		return invalid("message_id", "required, at most %d bytes, no control characters or ']'", maxID)
+	case m.Text == "" && m.Subject == "":
+		return invalid("text", "required (or a subject)")
+	case utf8.RuneCountInString(m.Text) > maxText:
+		return invalid("text", "longer than %d characters", maxText)
+	case c.Phone == "" && c.Email == "" && c.PlatformID == "":
+		return invalid("customer", "a phone, an email or a platform_id is required to know who wrote")
+	case c.PlatformID != "" && c.Platform == "":
+		return invalid("customer.platform", "required with platform_id")
+	case c.Phone != "" && guanxi.NormalizePhone(c.Phone) == "":
+		return invalid("customer.phone", "%q is not a phone number", c.Phone)
+	case c.Email != "" && guanxi.NormalizeEmail(c.Email) == "":
+		return invalid("customer.email", "%q is not an e-mail address", c.Email)
+	case utf8.RuneCountInString(c.Name) > 100 || len(c.PlatformID) > 200 || len(c.Platform) > 40:
+		return invalid("customer", "name, platform or platform_id too long")
+	case utf8.RuneCountInString(m.OrderExternalID) > 100:
+		return invalid("order_external_id", "longer than 100 characters")
+	}
+	if utf8.RuneCountInString(m.Subject) > maxSubject {
+		m.Subject = string([]rune(m.Subject)[:maxSubject-1]) + "…"
+	}
+	return nil
+}
+
+// marker is the first line of the note that records a message on its
+// ticket; it identifies the message for duplicates and threads.
+func marker(source, messageID string) string { return "[" + source + " " + messageID + "]" }
+
+// Receive records m in the shop: on the ticket it continues, or on a new
+// consultation. A message seen before (same source and message id) changes
+// nothing and answers the first result with Duplicate set. It fails with
+// EINVALID naming the field at fault.
+func (s *Service) Receive(ctx context.Context, shopID int64, m *Message) (Result, error) {
+	if err := check(m); err != nil {
+		return Result{}, err
+	}
+	who := m.Customer.Email
+	if who == "" {
+		who = cmpOr(m.Customer.PlatformID, m.Customer.Phone)
+	}
+	ctx = audit.WithActor(ctx, audit.Actor{Name: m.Source + ":" + truncate(who, 60)})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res Result
+	var err error
+	res.CustomerID, res.NewCustomer, err = s.customer(ctx, shopID, m.Customer)
+	if err != nil {
+		return Result{}, err
+	}
+	mark := marker(m.Source, m.MessageID)
+	if id, err := s.noted(ctx, shopID, res.CustomerID, mark, false); err != nil {
+		return Result{}, err
+	} else if id != 0 {
+		return Result{TicketID: id, CustomerID: res.CustomerID, Duplicate: true}, nil
+	}
+	target, err := s.thread(ctx, shopID, res.CustomerID, m)
+	if err != nil {
+		return Result{}, err
+	}
+	stored, listed := s.attachmentsNote(m)
+	if target != 0 {
+		body := mark + "\n" + cmpOr(m.Text, m.Subject) + listed
+		if m.Subject != "" && m.Text != "" && m.Source == "email" {
+			body = mark + "\n" + m.Subject + "\n\n" + m.Text + listed
+		}
+		if err := s.desk.AddNote(ctx, shopID, target, truncate(body, maxText)); err != nil {
+			return Result{}, err
+		}
+		res.TicketID = target
+		s.wake(ctx, shopID, target)
+	} else {
+		t := &service.Ticket{Kind: service.Consultation, Subject: subjectOf(m), Body: m.Text, CustomerID: res.CustomerID,
+			Channel: channelOf(m.Source), Priority: service.Normal}
+		if m.OrderExternalID != "" {
+			if t.OrderID, err = s.order(ctx, shopID, res.CustomerID, m.OrderExternalID); err != nil {
+				return Result{}, err
+			}
+		}
+		if err := s.desk.Create(ctx, shopID, t); err != nil {
+			return Result{}, err
+		}
+		res.TicketID, res.Created = t.ID, true
+		if err := s.desk.AddNote(ctx, shopID, t.ID, mark+"\n"+"经 "+m.Source+" 收到"+listed); err != nil {
+			return Result{}, err
+		}
+	}
+	res.Attachments = s.store(ctx, shopID, res.TicketID, stored)
+	return res, nil
+}
+
+// wake puts a ticket waiting on the customer (pending) back to open, now
+// that the customer wrote. The message is recorded already, so a failure
+// (someone changed the ticket meanwhile) is only logged.
+func (s *Service) wake(ctx context.Context, shopID, id int64) {
+	t, err := s.desk.Get(ctx, shopID, id)
+	if err == nil && t.Status == service.Pending {
+		_, err = s.desk.Transition(ctx, shopID, id, t.Version, service.Step{To: service.Open, Note: "客户回复 the customer wrote"})
+	}
+	if err != nil {
+		s.log.Warn("inbound: ticket not reopened after the customer wrote", "shop", shopID, "ticket", id, "err", err)
+	}
+}
+
+// attachmentsNote splits the message's attachments into those to store and
+// the note's list of their names (every one, so none goes unmentioned).
+func (s *Service) attachmentsNote(m *Message) ([]Attachment, string) {
+	if len(m.Attachments) == 0 {
+		return nil, ""
+	}
+	var b strings.Builder
+	b.WriteString("\n\n附件 attachments:")
+	for _, a := range m.Attachments {
+		fmt.Fprintf(&b, "\n- %s (%s, %d bytes)", truncate(a.Name, 100), a.ContentType, len(a.Data))
+	}
+	return m.Attachments, b.String()
+}
+
+// store saves the attachments through the desk, which checks their size,
+// number and sniffed type; one refused is logged and skipped: the message
+// itself is recorded and its note names every file.
+func (s *Service) store(ctx context.Context, shopID, ticketID int64, as []Attachment) int {
+	n := 0
+	for _, a := range as {
+		if _, err := s.desk.AddAttachment(ctx, shopID, ticketID, a.Name, bytes.NewReader(a.Data)); err != nil {
+			s.log.Warn("inbound attachment not stored", "shop", shopID, "ticket", ticketID, "name", a.Name, "err", err)
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+// thread returns the open ticket m continues, or 0 for a new one: a [#id]
+// of the sender's own ticket, a reply to a message already recorded, or
+// (for chat tools, whose messages carry no thread) the sender's open
+// ticket from the same source.
+func (s *Service) thread(ctx context.Context, shopID, customerID int64, m *Message) (int64, error) {
+	if m.TicketRef > 0 {
+		t, err := s.desk.Get(ctx, shopID, m.TicketRef)
+		switch {
+		case err == nil && t.CustomerID == customerID && t.Open():
+			return t.ID, nil
+		case err != nil && guanxi.ErrorCode(err) != guanxi.ENOTFOUND:
+			return 0, err
+		}
+		// Another customer's, closed or unknown: a new ticket, never a
+		// note on someone else's.
+	}
+	for _, ref := range m.InReplyTo {
+		if ref = strings.TrimSpace(ref); ref == "" || len(ref) > maxID {
+			continue
+		}
+		if id, err := s.noted(ctx, shopID, customerID, marker(m.Source, ref), true); err != nil || id != 0 {
+			return id, err
+		}
+	}
+	if m.Source != "email" {
+		return s.noted(ctx, shopID, customerID, "["+m.Source+" ", true)
+	}
+	return 0, nil
+}
+
+func subjectOf(m *Message) string {
+	if m.Subject != "" {
+		return m.Subject
+	}
+	line, _, _ := strings.Cut(m.Text, "\n")
+	if line = strings.TrimSpace(line); utf8.RuneCountInString(line) > 40 {
+		line = string([]rune(line)[:39]) + "…"
+	}
+	return cmpOr(line, "(无主题)")
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Shop returns the shop a code names: ENOTFOUND for none.
+func (s *Service) Shop(ctx context.Context, code string) (*shop.Shop, error) {
+	sh, err := s.shops.ByCode(ctx, code)
+	if guanxi.ErrorCode(err) == guanxi.EINVALID {
+		return nil, guanxi.Errorf(guanxi.ENOTFOUND, "no shop %q", code)
+	}
+	return sh, err
+}
