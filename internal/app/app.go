@@ -26,6 +26,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 )
 
 // Version is set at build time with -ldflags "-X …/internal/app.Version=v1.2.3".
@@ -70,6 +71,8 @@ type App struct {
 	// Dispatcher sends campaigns' messages, as jobs of the server's queue;
 	// its PublicURL (for unsubscribe links) is set by Serve.
 	Dispatcher *campaign.Dispatcher
+	// Surveys: CSAT, NPS and questionnaires (jobs in surveys.go).
+	Surveys *survey.Service
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -127,6 +130,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Coupons = coupon.NewService(db, clock, a.Segments)
 	a.Campaigns = campaign.NewService(db, clock, a.Segments, a.Coupons)
 	a.Dispatcher = campaign.NewDispatcher(a.Campaigns, log, "")
+	a.Surveys = newSurveys(a)
 	return a, nil
 }
 

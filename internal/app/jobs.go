@@ -31,6 +31,7 @@ func (a *App) scheduler() *job.Scheduler {
 	s.Handle("dispatch", a.dispatchJob)
 	s.Handle("launch", a.launchJob)
 	s.Handle("evaluate", a.evaluateJob)
+	a.surveyJobs(s)
 	return s
 }
 

@@ -91,6 +91,10 @@ func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
 	if a.Dispatcher.PublicURL == "" {
 		a.Dispatcher.PublicURL = "http://" + ln.Addr().String()
 	}
+	// CSAT invites run every 15 minutes from the start, not from midnight.
+	if err := a.PlanSurveys(jctx); err != nil {
+		a.Log.Error("survey jobs not planned", "err", err)
+	}
 	jobs.Go(func() { sch.Run(jctx) })
 	jobs.Go(func() { a.warm(jctx) })
 	defer jobs.Wait()
