@@ -22,6 +22,8 @@ func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
 		Audit:         a.Audit,
 		Campaigns:     a.Campaigns,
 		CampaignJobs:  a,
+		Surveys:       a.Surveys,
+		SurveyJobs:    a,
 		Log:           a.Log,
 		Clock:         a.Clock,
 		SecureCookies: cfg.SecureCookies,

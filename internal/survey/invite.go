@@ -568,3 +568,6 @@ func (s *Service) InviteCounts(ctx context.Context, shopID, surveyID int64) (Cou
 	}
 	return c, rows.Err()
 }
+
+// Delivered is how many invites went out: sent, answered or not.
+func (c Counts) Delivered() int { return c[Sent] + c[Answered] }

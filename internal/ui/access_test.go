@@ -78,6 +78,14 @@ var access = map[string][]string{
 	"POST /s/{shop}/coupons":                 {"admin", "care"},
 	"POST /s/{shop}/coupons/{id}/archive":    {"admin", "care"},
 	"POST /s/{shop}/coupons/{id}/issue":      {"admin", "care"},
+	"GET /f/{token}":                         {"public"},
+	"POST /f/{token}":                        {"public"},
+	"GET /s/{shop}/surveys":                  {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/surveys/new":              {"admin", "care"},
+	"POST /s/{shop}/surveys":                 {"admin", "care"},
+	"GET /s/{shop}/surveys/{id}":             {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/surveys/{id}":            {"admin", "care"},
+	"POST /s/{shop}/surveys/{id}/{action}":   {"admin", "care"},
 }
 
 // matrixUsers are the env's users with their role in shop a ("" for none).

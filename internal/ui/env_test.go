@@ -25,8 +25,10 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/segment"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 	"github.com/guanxi-crm/guanxi/internal/ui"
 )
 
@@ -48,6 +50,7 @@ type env struct {
 	logBuf    *strings.Builder
 	routes    []string // every pattern the UI registered
 	campaigns *campaign.Service
+	surveys   *survey.Service
 }
 
 // recorder lists the patterns registered on a mux.
@@ -114,10 +117,12 @@ func newEnv(t testing.TB, db *store.DB) *env {
 		t.Fatal(err)
 	}
 	e.campaigns = campaign.NewService(db, clock, segment.NewService(db, clock), nil)
+	e.surveys = survey.NewService(db, clock, segment.NewService(db, clock), e.campaigns, service.NewService(db, clock))
 	web, err := ui.New(ui.Config{Auth: e.auth, Shops: shops, Customers: customer.NewService(db), Orders: order.NewService(db),
 		Scores: scores, Reports: report.NewService(db), Segments: segment.NewService(db, clock), Audit: audit.NewService(db, clock), Log: log, Clock: clock,
 		Loyalty: loyalty.NewService(db, clock), Coupons: coupon.NewService(db, clock, segment.NewService(db, clock)),
-		Campaigns: e.campaigns, CampaignJobs: launchNow{e.campaigns}})
+		Campaigns: e.campaigns, CampaignJobs: launchNow{e.campaigns},
+		Surveys: e.surveys, SurveyJobs: sendNow{e.surveys}})
 	if err != nil {
 		t.Fatal(err)
 	}

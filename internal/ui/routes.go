@@ -35,6 +35,9 @@ func (u *UI) Register(mux Mux) {
 	// Unsubscribe links in campaign messages: the token is the credential.
 	mux.Handle("GET /u/{token}", u.public(u.unsubscribeShow))
 	mux.Handle("POST /u/{token}", u.public(u.unsubscribeSubmit))
+	// Survey links: the signed token is the credential.
+	mux.Handle("GET /f/{token}", u.public(u.surveyFormShow))
+	mux.Handle("POST /f/{token}", u.public(u.surveyFormSubmit))
 
 	mux.Handle("GET /s/{shop}/{$}", u.member(u.shopHome))
 	mux.Handle("GET /s/{shop}/customers", u.member(u.customerList))
@@ -81,4 +84,10 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("POST /s/{shop}/coupons", u.member(u.couponCreate))               // admin, care
 	mux.Handle("POST /s/{shop}/coupons/{id}/archive", u.member(u.couponArchive)) // admin, care
 	mux.Handle("POST /s/{shop}/coupons/{id}/issue", u.member(u.couponIssue))     // admin, care
+	mux.Handle("GET /s/{shop}/surveys", u.member(u.surveyList))
+	mux.Handle("GET /s/{shop}/surveys/new", u.member(u.surveyNew)) // admin, care
+	mux.Handle("POST /s/{shop}/surveys", u.member(u.surveyCreate)) // admin, care
+	mux.Handle("GET /s/{shop}/surveys/{id}", u.member(u.surveyShow))
+	mux.Handle("POST /s/{shop}/surveys/{id}", u.member(u.surveyUpdate))          // admin, care
+	mux.Handle("POST /s/{shop}/surveys/{id}/{action}", u.member(u.surveyAction)) // admin, care
 }

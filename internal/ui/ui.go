@@ -30,6 +30,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 	"github.com/guanxi-crm/guanxi/web"
 )
 
@@ -48,6 +49,10 @@ type Config struct {
 	// nil, no campaign pages.
 	Campaigns    *campaign.Service
 	CampaignJobs CampaignJobs
+	// Surveys and SurveyJobs (which queues a survey's sending): nil, no
+	// survey pages and no /f/ links.
+	Surveys    *survey.Service
+	SurveyJobs SurveyJobs
 	Audit        *audit.Service
 	Log          *slog.Logger // nil discards
 	Clock        guanxi.Clock // nil is the system clock
@@ -77,7 +82,8 @@ var pageNames = []string{"login", "shops", "customer_list", "customer_show", "da
 	"dashboard_customers", "dashboard_retention", "dashboard_geography", "dashboard_churn",
 	"duplicates", "duplicate_preview", "segment_list", "segment_edit",
 	"loyalty", "coupon_list",
-	"campaign_list", "campaign_edit", "campaign_matrix", "channel_settings", "unsubscribe"}
+	"campaign_list", "campaign_edit", "campaign_matrix", "channel_settings", "unsubscribe",
+	"survey_list", "survey_edit", "survey_form"}
 
 // New parses the embedded templates and returns the UI, or an error when a
 // service is missing or a template does not parse.
