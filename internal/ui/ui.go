@@ -53,9 +53,9 @@ type Config struct {
 	// survey pages and no /f/ links.
 	Surveys    *survey.Service
 	SurveyJobs SurveyJobs
-	Audit        *audit.Service
-	Log          *slog.Logger // nil discards
-	Clock        guanxi.Clock // nil is the system clock
+	Audit      *audit.Service
+	Log        *slog.Logger // nil discards
+	Clock      guanxi.Clock // nil is the system clock
 	// SecureCookies marks cookies Secure; set it whenever users reach the
 	// server over HTTPS (directly or through a proxy).
 	SecureCookies bool
