@@ -13,6 +13,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 )
 
 // TestAccessMatrix calls every endpoint with no token, a revoked token, a
@@ -75,6 +76,14 @@ func TestAccessMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// And a draft survey of shop a.
+		var sv *survey.Survey
+		for i := range 5 {
+			sv = &survey.Survey{Kind: survey.NPS, Title: fmt.Sprint("推荐度 ", i), Channel: campaign.SMS, SegmentID: seg.ID}
+			if err := e.surveys.Create(ctx, e.shopA.ID, sv); err != nil {
+				t.Fatal(err)
+			}
+		}
 		other := e.token(t, e.shopB, auth.Scopes...)
 		r := strings.NewReplacer("{id}", fmt.Sprint(id), "{tag}", "vip", "{platform}", platform, "{external_id}", external)
 		for _, ep := range api.Endpoints() {
@@ -91,6 +100,9 @@ func TestAccessMatrix(t *testing.T) {
 			if strings.HasPrefix(ep.Path, "/campaigns/{id}") {
 				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(camp.ID), 1)
 			}
+			if strings.HasPrefix(ep.Path, "/surveys/{id}") {
+				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(sv.ID), 1)
+			}
 			var body any = map[string]any{"name": "入侵者", "version": before.Version, "tags": []string{"x"}}
 			switch {
 			case strings.HasSuffix(ep.Path, "/tags"):
@@ -103,6 +115,12 @@ func TestAccessMatrix(t *testing.T) {
 			case strings.HasPrefix(ep.Path, "/saved-segments"):
 				// Valid, so that only the token can refuse it.
 				body = map[string]any{"name": "入侵者", "rule": map[string]any{"field": "city", "op": "eq", "value": "x"}}
+			case strings.HasPrefix(ep.Path, "/surveys"):
+				// Valid, so that only the token can refuse it.
+				body = map[string]any{"kind": "nps", "title": "入侵者", "channel": "sms", "version": sv.Version}
+				if ep.Method == "POST" && ep.Path == "/surveys" {
+					body = map[string]any{"kind": "nps", "title": "入侵者"}
+				}
 			case strings.HasPrefix(ep.Path, "/campaigns"):
 				c := map[string]any{"name": "入侵者", "rule": map[string]any{"field": "city", "op": "eq", "value": "x"}, "channel": "sms", "body": "x"}
 				if ep.Method == "PUT" {
@@ -158,6 +176,12 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		if cs, _ := e.campaigns.List(ctx, e.shopA.ID); len(cs) != 5 {
 			t.Errorf("shop a has %d campaigns after the walk, want 5", len(cs))
+		}
+		if got, err := e.surveys.Get(ctx, e.shopA.ID, sv.ID); err != nil || got.Title != sv.Title || got.Status != survey.Draft || got.Version != sv.Version {
+			t.Errorf("a refused write changed shop a's survey %d: %+v, %v", sv.ID, got, err)
+		}
+		if ss, _ := e.surveys.List(ctx, e.shopA.ID); len(ss) != 5 {
+			t.Errorf("shop a has %d surveys after the walk, want 5", len(ss))
 		}
 		after, _ := e.customers.Get(ctx, e.shopA.ID, id)
 		if after.Version != before.Version || after.Name != before.Name || slices.Contains(after.Tags, "x") {

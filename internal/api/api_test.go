@@ -23,9 +23,11 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/order"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/segment"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 	"github.com/guanxi-crm/guanxi/internal/webhook"
 )
 
@@ -41,6 +43,7 @@ type env struct {
 	webhooks     *webhook.Service
 	segments     *segment.Service
 	campaigns    *campaign.Service
+	surveys      *survey.Service
 	shopA, shopB *shop.Shop
 }
 
@@ -60,6 +63,8 @@ func newEnv(t testing.TB, db *store.DB, cfg api.Config) *env {
 	cfg.Segments = e.segments
 	e.campaigns = campaign.NewService(db, clock, e.segments, nil)
 	cfg.Campaigns, cfg.LaunchCampaign, cfg.ResumeCampaign = e.campaigns, e.launchCampaign, e.resumeCampaign
+	e.surveys = survey.NewService(db, clock, e.segments, e.campaigns, service.NewService(db, clock))
+	cfg.Surveys, cfg.SendSurvey = e.surveys, e.surveys.Send
 	cfg.Writer = order.NewWriter(importer.NewService(db, clock, slog.New(slog.DiscardHandler)))
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api.New(cfg))

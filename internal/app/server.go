@@ -128,6 +128,7 @@ func (a *App) Handler(cfg ServerConfig) (http.Handler, error) {
 	mux.Handle("/api/v1/", api.New(api.Config{Auth: a.Auth, Customers: a.Customers, Scores: a.Scores, Segments: a.Segments, Log: a.Log,
 		Shops: a.Shops, Orders: order.NewService(a.DB), Writer: order.NewWriter(a.Importer), Loyalty: a.Loyalty, Coupons: a.Coupons, Webhooks: webhook.NewService(a.DB, a.Clock), Clock: a.Clock,
 		Campaigns: a.Campaigns, LaunchCampaign: a.LaunchCampaign, ResumeCampaign: a.ResumeCampaign,
+		Surveys: a.Surveys, SendSurvey: a.SendSurvey,
 		Rate: cfg.APIRate, Burst: int(2 * cfg.APIRate)}))
 	return a.observe(mux, m), nil
 }

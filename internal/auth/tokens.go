@@ -22,8 +22,10 @@ import (
 // campaigns:read reads campaigns, their previews, results and the channel
 // matrix, campaigns:write drafts, launches, pauses, resumes, cancels and
 // evaluates them; loyalty:read reads customers' points, tiers and coupons
-// and the coupon templates, loyalty:write adjusts and redeems points.
-var Scopes = []string{"customers:read", "customers:pii", "customers:write", "orders:read", "orders:write", "scores:read", "reports:read", "segments:read", "segments:write", "campaigns:read", "campaigns:write", "loyalty:read", "loyalty:write"}
+// and the coupon templates, loyalty:write adjusts and redeems points;
+// surveys:read reads surveys, their responses and NPS/CSAT results,
+// surveys:write drafts, activates, sends and closes them.
+var Scopes = []string{"customers:read", "customers:pii", "customers:write", "orders:read", "orders:write", "scores:read", "reports:read", "segments:read", "segments:write", "campaigns:read", "campaigns:write", "loyalty:read", "loyalty:write", "surveys:read", "surveys:write"}
 
 // tokenPrefix marks Guanxi API tokens, so that a leaked one is recognisable
 // (secret scanners key on such prefixes).
