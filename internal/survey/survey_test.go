@@ -487,3 +487,51 @@ func TestNextWorkingDay(t *testing.T) {
 		}
 	}
 }
+
+// TestDispatchFailures: a gateway's permanent refusal fails the invite with
+// the reason; a temporary one keeps it queued with the reason and tries it
+// again 15 minutes later; a channel without a provider skips.
+func TestDispatchFailures(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.sms.Fail("13812345678", "INVALID_PHONE") // C1: permanent
+		f.sms.Fail("13812340002", "SYSTEM_BUSY")   // C2: temporary
+		sv := f.active(t, &survey.Survey{Kind: survey.NPS, Title: "推荐度", Channel: campaign.SMS, SegmentID: f.segment(t, "浙江")})
+		_, err := f.svc.Send(f.asAgent, f.shop.ID, sv.ID)
+		must(t, err)
+		out, err := f.svc.Dispatch(bg, f.shop.ID, "https://crm.example.com", 0)
+		must(t, err)
+		if out.Failed != 1 || out.Sent != 0 || !out.Next.Equal(t0.Add(15*time.Minute)) {
+			t.Fatalf("dispatch %+v", out)
+		}
+		invs := f.invites(t, sv.ID)
+		if v := invs[f.c["C1"]]; v.Status != survey.Failed || !strings.Contains(v.Reason, "INVALID_PHONE") {
+			t.Fatalf("C1 %+v", v)
+		}
+		if v := invs[f.c["C2"]]; v.Status != survey.Queued || !strings.Contains(v.Reason, "SYSTEM_BUSY") {
+			t.Fatalf("C2 %+v", v)
+		}
+		// Too soon: not tried again.
+		f.clock.Set(t0.Add(5 * time.Minute))
+		if out, _ := f.svc.Dispatch(bg, f.shop.ID, "https://crm.example.com", 0); out.Sent+out.Failed != 0 || !out.Next.Equal(t0.Add(15*time.Minute)) {
+			t.Fatalf("early retry %+v", out)
+		}
+		// The gateway recovers: sent.
+		f.sms.Fail("13812340002", "OK")
+		f.clock.Set(t0.Add(16 * time.Minute))
+		out, err = f.svc.Dispatch(bg, f.shop.ID, "https://crm.example.com", 0)
+		must(t, err)
+		if v := f.invites(t, sv.ID)[f.c["C2"]]; out.Sent != 1 || v.Status != survey.Sent || v.Reason != "" {
+			t.Fatalf("retry %+v %+v", out, v)
+		}
+		// Email has no provider in this shop: skipped with the reason.
+		em := f.active(t, &survey.Survey{Kind: survey.NPS, Title: "邮件", Channel: campaign.Email, SegmentID: f.segment(t, "广东")})
+		_, err = f.svc.Send(f.asAgent, f.shop.ID, em.ID)
+		must(t, err)
+		out, err = f.svc.Dispatch(bg, f.shop.ID, "https://crm.example.com", 0)
+		must(t, err)
+		if v := f.invites(t, em.ID)[f.c["C4"]]; out.Skipped != 2 || v.Reason != survey.ReasonNoChannel {
+			t.Fatalf("no provider %+v %+v", out, v)
+		}
+	})
+}
