@@ -198,11 +198,13 @@ func (s *Service) queue(ctx context.Context, tx *store.Tx, shopID int64, sv *Sur
 		return 0, fmt.Errorf("survey: invites of survey %d: %w", sv.ID, err)
 	}
 	expires := now.AddDate(0, 0, sv.ExpiresDays).Unix()
+	rows := make([][]any, len(fresh))
 	for i, c := range fresh {
-		if _, err := tx.Exec(ctx, `INSERT INTO survey_invites (shop_id, id, survey_id, customer_id, ticket_id, agent_id, channel, status, created_at, expires_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`, shopID, first+int64(i), sv.ID, c, ticketID, store.NullInt(agentID), sv.Channel, now.Unix(), expires); err != nil {
-			return 0, fmt.Errorf("survey: invite customer %d to survey %d: %w", c, sv.ID, store.MapError(err))
-		}
+		rows[i] = []any{shopID, first + int64(i), sv.ID, c, ticketID, store.NullInt(agentID), sv.Channel, Queued, now.Unix(), expires}
+	}
+	if err := tx.Insert(ctx, "survey_invites", []string{"shop_id", "id", "survey_id", "customer_id", "ticket_id", "agent_id", "channel", "status",
+		"created_at", "expires_at"}, rows); err != nil {
+		return 0, fmt.Errorf("survey: invite to survey %d: %w", sv.ID, store.MapError(err))
 	}
 	return len(fresh), nil
 }
