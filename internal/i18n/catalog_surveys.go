@@ -90,7 +90,8 @@ var surveysZH = map[string]string{
 	"surveyform.comment":       "还有什么想告诉我们的吗？（选填）",
 	"surveyform.submit":        "提交",
 	"surveyform.privacy":       "您的回答只用于改进服务。",
-	"surveyform.invalid":       "请检查您的回答后再提交：%s",
+	"surveyform.invalid":       "请检查这一题后再提交：%s",
+	"surveyform.nps_score":     "推荐意愿（0–10 分）",
 }
 
 var surveysEN = map[string]string{
@@ -174,5 +175,6 @@ var surveysEN = map[string]string{
 	"surveyform.comment":       "Anything else you would like to tell us? (optional)",
 	"surveyform.submit":        "Submit",
 	"surveyform.privacy":       "Your answers are only used to improve our service.",
-	"surveyform.invalid":       "Please check your answers: %s",
+	"surveyform.invalid":       "Please check this question: %s",
+	"surveyform.nps_score":     "How likely you are to recommend us (0–10)",
 }

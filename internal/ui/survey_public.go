@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/i18n"
@@ -23,6 +24,18 @@ func (v *view) ScoreText(s *int) string {
 		return "—"
 	}
 	return strconv.Itoa(*s)
+}
+
+// AnswerText shows a stored answer: a list joined with 、, else as is.
+func (v *view) AnswerText(a any) string {
+	if xs, ok := a.([]any); ok {
+		parts := make([]string, len(xs))
+		for i, x := range xs {
+			parts[i] = fmt.Sprint(x)
+		}
+		return strings.Join(parts, "、")
+	}
+	return fmt.Sprint(a)
 }
 
 // Seq is 0..n-1 for the score buttons (NPS 0-10) and lo..hi otherwise.
@@ -160,7 +173,7 @@ func (u *UI) surveyFormSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 		p.Status = "thanks"
 		u.render(w, r, rq, http.StatusOK, "survey_form", "", u.view(r, rq, "", p))
 	case guanxi.ErrorCode(err) == guanxi.EINVALID && !errors.Is(err, survey.ErrLinkExpired):
-		p.Error = i18n.T(rq.locale, "surveyform.invalid", i18n.ErrorMessage(rq.locale, err))
+		p.Error = i18n.T(rq.locale, "surveyform.invalid", questionOf(rq.locale, f.Survey, err))
 		u.render(w, r, rq, http.StatusBadRequest, "survey_form", "", u.view(r, rq, "", p))
 	default:
 		if status := u.surveyFormStatus(p, err); status != 0 {
@@ -169,4 +182,27 @@ func (u *UI) surveyFormSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 		}
 		u.fail(w, r, rq, err)
 	}
+}
+
+// questionOf names the question an answer's error is about, in words the
+// customer reads: the service's message starts with the field
+// ("answers.flavour: required", "score: choose 0 to 10").
+func questionOf(locale string, sv *survey.Survey, err error) string {
+	field, _, _ := strings.Cut(guanxi.ErrorMessage(err), ":")
+	if id, ok := strings.CutPrefix(field, "answers."); ok {
+		for _, q := range sv.Questions {
+			if q.ID == id {
+				return q.Text
+			}
+		}
+	}
+	switch {
+	case field == "score" && sv.Kind == survey.NPS:
+		return i18n.T(locale, "surveyform.nps_score")
+	case field == "score":
+		return i18n.T(locale, "surveyform.csat_question")
+	case field == "comment":
+		return i18n.T(locale, "surveyform.comment")
+	}
+	return i18n.ErrorMessage(locale, err)
 }

@@ -92,7 +92,7 @@ func TestSurveyPages(t *testing.T) {
 			}
 		}
 		// Out of range: asked again.
-		if p := anon.post("/f/"+token, url.Values{"score": {"11"}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="survey-error"`) {
+		if p := anon.post("/f/"+token, url.Values{"score": {"11"}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="survey-error"`) || !strings.Contains(p.body, "推荐意愿") {
 			t.Fatalf("score 11: %d", p.status)
 		}
 		if p := anon.post("/f/"+token, url.Values{"score": {"4"}, "comment": {"<b>发货慢</b>"}}); p.status != http.StatusOK || !strings.Contains(p.body, `id="survey-thanks"`) {
