@@ -435,7 +435,7 @@ ORDER BY i.id LIMIT ?`, shopID, batch)
 			return out, err
 		}
 		link := strings.TrimRight(publicURL, "/") + "/f/" + token
-		text := fmt.Sprintf("%s：邀请您花 1 分钟告诉我们您的感受。%s （%s 前有效）", p.title, link, p.inv.ExpiresAt.In(loc).Format("2006-01-02"))
+		text := fmt.Sprintf("%s：邀请您花 1 分钟告诉我们您的感受 %s （%s 前有效）", p.title, link, p.inv.ExpiresAt.In(loc).Format("2006-01-02"))
 		if p.inv.Channel != campaign.SMS { // an SMS carries the shop's sign name already
 			text = "【" + shopName + "】" + text
 		}

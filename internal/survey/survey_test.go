@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"log/slog"
+	"mime/quotedprintable"
 	"regexp"
 	"strconv"
 	"strings"
@@ -532,6 +534,40 @@ func TestDispatchFailures(t *testing.T) {
 		must(t, err)
 		if v := f.invites(t, em.ID)[f.c["C4"]]; out.Skipped != 2 || v.Reason != survey.ReasonNoChannel {
 			t.Fatalf("no provider %+v %+v", out, v)
+		}
+	})
+}
+
+// TestEmailInvite: an invite by email through a loopback SMTP server
+// carries the shop's name and the link.
+func TestEmailInvite(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		sink, err := channeltest.NewSMTPSink(true)
+		must(t, err)
+		defer sink.Close()
+		must(t, f.campaigns.SetChannelSettings(bg, f.shop.ID, &campaign.ChannelSettings{Channel: campaign.Email,
+			Email: &campaign.EmailSettings{Addr: sink.Addr(), From: "shop@example.com", FromName: "西湖茶庄", Connections: 1}}))
+		sv := f.active(t, &survey.Survey{Kind: survey.NPS, Title: "推荐度", Channel: campaign.Email, SegmentID: f.segment(t, "广东")})
+		_, err = f.svc.Send(f.asAgent, f.shop.ID, sv.ID)
+		must(t, err)
+		out, err := f.svc.Dispatch(bg, f.shop.ID, "https://crm.example.com", 0)
+		must(t, err)
+		if out.Sent != 1 || out.Skipped != 1 { // C3 has no e-mail
+			t.Fatalf("dispatch %+v", out)
+		}
+		mails := sink.Mails()
+		if len(mails) != 1 || mails[0].To != "han@example.com" {
+			t.Fatalf("mails %+v", mails)
+		}
+		body, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(mails[0].Body)))
+		must(t, err)
+		m := linkRE.FindStringSubmatch(string(body))
+		if m == nil || !strings.Contains(string(body), "【西湖茶庄】推荐度") {
+			t.Fatalf("mail body %q", body)
+		}
+		if _, err := f.svc.Open(bg, m[1]); err != nil {
+			t.Fatalf("the mailed link: %v", err)
 		}
 	})
 }

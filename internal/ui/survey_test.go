@@ -2,13 +2,17 @@ package ui_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/guanxi-crm/guanxi/internal/survey"
 )
@@ -124,6 +128,29 @@ func TestSurveyPages(t *testing.T) {
 		if p := carl.get(fmt.Sprintf("/s/a/customers/%d", invs[0].CustomerID)); !strings.Contains(p.body, "kind-survey") || !strings.Contains(p.body, "推荐度调查：4 分") {
 			t.Fatalf("timeline lacks the answer\n%.4000s", p.body)
 		}
+		// A link signed with the shop's survey key but past its expiry is
+		// gone (410), and its answer refused.
+		key, err := e.campaigns.PurposeKey(ctx, e.shopA.ID, "survey-link-v1", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := binary.BigEndian.AppendUint64(nil, uint64(e.shopA.ID))
+		b = binary.BigEndian.AppendUint64(b, uint64(invs[0].ID))
+		b = binary.BigEndian.AppendUint64(b, uint64(time.Now().Add(-time.Minute).Unix()))
+		mac := hmac.New(sha256.New, key)
+		mac.Write(b)
+		expired := base64.RawURLEncoding.EncodeToString(append(b, mac.Sum(nil)[:16]...))
+		if p := anon.get("/f/" + expired); p.status != http.StatusOK || !strings.Contains(p.body, `id="survey-thanks"`) {
+			t.Fatalf("expired link of an answered invite: %d", p.status) // answered: thanks, even expired
+		}
+		b = binary.BigEndian.AppendUint64(nil, uint64(e.shopA.ID))
+		b = binary.BigEndian.AppendUint64(b, uint64(invs[0].ID+1000))
+		b = binary.BigEndian.AppendUint64(b, uint64(time.Now().Add(time.Hour).Unix()))
+		mac = hmac.New(sha256.New, key)
+		mac.Write(b)
+		if p := anon.get("/f/" + base64.RawURLEncoding.EncodeToString(append(b, mac.Sum(nil)[:16]...))); p.status != http.StatusNotFound {
+			t.Fatalf("signed link of no invite: %d", p.status)
+		}
 		// Closed: an unanswered link is gone (410).
 		p = carl.post("/s/a/surveys", url.Values{"csrf_token": {csrf}, "kind": {"nps"}, "title": {"第二次"}, "channel": {"sms"}, "segment_id": {fmt.Sprint(seg)}, "expires_days": {"14"}})
 		id2 := surveyIDRe.FindStringSubmatch(p.header.Get("Location"))[1]
@@ -139,6 +166,30 @@ func TestSurveyPages(t *testing.T) {
 		}
 		if p := anon.post("/f/"+token2, url.Values{"score": {"9"}}); p.status != http.StatusGone {
 			t.Fatalf("closed survey answer: %d", p.status)
+		}
+		// An unanswered invite's link past its expiry: 410.
+		sv3 := &survey.Survey{Kind: survey.NPS, Title: "第三次", Channel: "sms", SegmentID: seg}
+		if err := e.surveys.Create(ctx, e.shopA.ID, sv3); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.surveys.SetStatus(ctx, e.shopA.ID, sv3.ID, sv3.Version, survey.Active); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.surveys.Send(ctx, e.shopA.ID, sv3.ID); err != nil {
+			t.Fatal(err)
+		}
+		invs, _ = e.surveys.Invites(ctx, e.shopA.ID, sv3.ID, 0)
+		b = binary.BigEndian.AppendUint64(nil, uint64(e.shopA.ID))
+		b = binary.BigEndian.AppendUint64(b, uint64(invs[0].ID))
+		b = binary.BigEndian.AppendUint64(b, uint64(time.Now().Add(-time.Second).Unix()))
+		mac = hmac.New(sha256.New, key)
+		mac.Write(b)
+		expired = base64.RawURLEncoding.EncodeToString(append(b, mac.Sum(nil)[:16]...))
+		if p := anon.get("/f/" + expired); p.status != http.StatusGone || !strings.Contains(p.body, `id="survey-expired"`) {
+			t.Fatalf("expired link: %d", p.status)
+		}
+		if p := anon.post("/f/"+expired, url.Values{"score": {"9"}}); p.status != http.StatusGone {
+			t.Fatalf("expired link's answer: %d", p.status)
 		}
 	})
 }
