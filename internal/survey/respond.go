@@ -2,6 +2,7 @@ package survey
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -248,11 +249,21 @@ func (s *Service) Respond(ctx context.Context, token string, a Answer) (*Respons
 			return err
 		}
 		inv := f.Invite
-		r = &Response{SurveyID: f.Survey.ID, InviteID: inv.ID, CustomerID: inv.CustomerID, Kind: f.Survey.Kind, Score: a.Score,
+		// A customer merged into another since the invite answers as the
+		// one they became: the response, timeline and task go there.
+		customerID := inv.CustomerID
+		var into sql.NullInt64
+		if err := tx.QueryRow(ctx, `SELECT merged_into FROM customers WHERE shop_id = ? AND id = ?`, shopID, customerID).Scan(&into); err != nil {
+			return fmt.Errorf("survey: customer %d: %w", customerID, err)
+		}
+		if into.Valid {
+			customerID = into.Int64
+		}
+		r = &Response{SurveyID: f.Survey.ID, InviteID: inv.ID, CustomerID: customerID, Kind: f.Survey.Kind, Score: a.Score,
 			Answers: answers, Comment: a.Comment, TicketID: inv.TicketID, AgentID: inv.AgentID, RespondedAt: time.Unix(now.Unix(), 0)}
 		if err := tx.QueryRow(ctx, `SELECT COALESCE((SELECT segment_cn FROM customer_scores WHERE shop_id = ? AND customer_id = ?), '')`,
-			shopID, inv.CustomerID).Scan(&r.Segment); err != nil {
-			return fmt.Errorf("survey: segment of customer %d: %w", inv.CustomerID, err)
+			shopID, r.CustomerID).Scan(&r.Segment); err != nil {
+			return fmt.Errorf("survey: segment of customer %d: %w", r.CustomerID, err)
 		}
 		// The invite turns answered only from a state that is not: two
 		// submissions racing each other leave one response.
