@@ -571,3 +571,26 @@ func TestEmailInvite(t *testing.T) {
 		}
 	})
 }
+
+// An active questionnaire keeps its questions: an edit that sends them back
+// unchanged (the page's read-only field) saves, one that changes them does
+// not.
+func TestActiveQuestionsFixed(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		qs := func() []survey.Question {
+			return []survey.Question{{ID: "pack", Type: survey.Rating, Text: " 包装？ "}, {ID: "flavour", Type: survey.Single, Text: "口味？", Options: []string{" 龙井", "碧螺春 "}}}
+		}
+		sv := f.active(t, &survey.Survey{Kind: survey.Custom, Title: "问卷", Channel: campaign.SMS, SegmentID: f.segment(t, "浙江"), Questions: qs()})
+		edit := *sv
+		edit.Title, edit.Questions = "问卷（改名）", qs() // as typed: untrimmed, no scale
+		must(t, f.svc.Update(f.asAgent, f.shop.ID, &edit))
+		edit.Questions = append(qs(), survey.Question{ID: "more", Type: survey.Text, Text: "?"})
+		wantCode(t, f.svc.Update(f.asAgent, f.shop.ID, &edit), guanxi.EINVALID)
+		got, err := f.svc.Get(bg, f.shop.ID, sv.ID)
+		must(t, err)
+		if got.Title != "问卷（改名）" || len(got.Questions) != 2 || got.Questions[0].Scale != 5 || got.Questions[1].Options[0] != "龙井" {
+			t.Fatalf("stored %+v", got)
+		}
+	})
+}
