@@ -18,6 +18,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 )
 
 // TestAccessMatrix calls every endpoint with no token, a revoked token, a
@@ -130,6 +131,14 @@ func TestAccessMatrix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// And a draft survey of shop a.
+		var sv *survey.Survey
+		for i := range 5 {
+			sv = &survey.Survey{Kind: survey.NPS, Title: fmt.Sprint("推荐度 ", i), Channel: campaign.SMS, SegmentID: seg.ID}
+			if err := e.surveys.Create(ctx, e.shopA.ID, sv); err != nil {
+				t.Fatal(err)
+			}
+		}
 		other := e.token(t, e.shopB, auth.Scopes...)
 		r := strings.NewReplacer("{id}", fmt.Sprint(id), "{tag}", "vip", "{platform}", platform, "{external_id}", external)
 		for _, ep := range api.Endpoints() {
@@ -163,6 +172,9 @@ func TestAccessMatrix(t *testing.T) {
 					path = strings.Replace(ep.Path, "{id}", fmt.Sprint(rid), 1)
 				}
 			}
+			if strings.HasPrefix(ep.Path, "/surveys/{id}") {
+				path = strings.Replace(ep.Path, "{id}", fmt.Sprint(sv.ID), 1)
+			}
 			var body any = map[string]any{"name": "入侵者", "version": before.Version, "tags": []string{"x"}}
 			switch {
 			case strings.HasSuffix(ep.Path, "/tags"):
@@ -185,6 +197,12 @@ func TestAccessMatrix(t *testing.T) {
 				body = map[string]any{"name": "入侵者", "trigger": "dormant", "days": 30, "action": "tag", "params": map[string]any{"tag": "x"}, "version": careRule.Version}
 				if ep.Method == "POST" {
 					delete(body.(map[string]any), "version")
+				}
+			case strings.HasPrefix(ep.Path, "/surveys"):
+				// Valid, so that only the token can refuse it.
+				body = map[string]any{"kind": "nps", "title": "入侵者", "channel": "sms", "version": sv.Version}
+				if ep.Method == "POST" && ep.Path == "/surveys" {
+					body = map[string]any{"kind": "nps", "title": "入侵者"}
 				}
 			case strings.HasPrefix(ep.Path, "/campaigns"):
 				c := map[string]any{"name": "入侵者", "rule": map[string]any{"field": "city", "op": "eq", "value": "x"}, "channel": "sms", "body": "x"}
@@ -293,6 +311,12 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		if got, err := desk.CannedReply(ctx, e.shopA.ID, canned.ID); err != nil || got.Version != canned.Version {
 			t.Errorf("a refused write changed shop a's canned reply %d: %+v, %v", canned.ID, got, err)
+		}
+		if got, err := e.surveys.Get(ctx, e.shopA.ID, sv.ID); err != nil || got.Title != sv.Title || got.Status != survey.Draft || got.Version != sv.Version {
+			t.Errorf("a refused write changed shop a's survey %d: %+v, %v", sv.ID, got, err)
+		}
+		if ss, _ := e.surveys.List(ctx, e.shopA.ID); len(ss) != 5 {
+			t.Errorf("shop a has %d surveys after the walk, want 5", len(ss))
 		}
 		after, _ := e.customers.Get(ctx, e.shopA.ID, id)
 		if after.Version != before.Version || after.Name != before.Name || slices.Contains(after.Tags, "x") {

@@ -41,6 +41,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 	"github.com/guanxi-crm/guanxi/internal/webhook"
 )
 
@@ -69,8 +70,13 @@ type Config struct {
 	Campaigns      *campaign.Service
 	LaunchCampaign func(ctx context.Context, shopID, id int64) (*campaign.Campaign, error)
 	ResumeCampaign func(ctx context.Context, shopID, id int64) error
-	Clock          guanxi.Clock // for edits' times; nil means the system clock
-	Log            *slog.Logger
+	// Surveys are drafted, activated, closed and read through the service;
+	// SendSurvey is the app's, which also queues the invites' dispatch.
+	// Either nil: the survey endpoints answer 404.
+	Surveys    *survey.Service
+	SendSurvey func(ctx context.Context, shopID, id int64) (int, error)
+	Clock      guanxi.Clock // for edits' times; nil means the system clock
+	Log        *slog.Logger
 	// Rate and Burst bound each token's requests: Rate a second on
 	// average, Burst at once. 0 means 100 a second, bursts of 200.
 	Rate  float64
@@ -241,6 +247,16 @@ func (a *API) routes() []route {
 		{"GET", "/canned-replies/{id}", "tickets:read", a.getCanned},
 		{"PUT", "/canned-replies/{id}", "tickets:write", a.putCanned},
 		{"DELETE", "/canned-replies/{id}", "tickets:write", a.deleteCanned},
+		{"GET", "/surveys", "surveys:read", a.listSurveys},
+		{"POST", "/surveys", "surveys:write", a.createSurvey},
+		{"GET", "/surveys/{id}", "surveys:read", a.getSurvey},
+		{"PUT", "/surveys/{id}", "surveys:write", a.putSurvey},
+		{"POST", "/surveys/{id}/activate", "surveys:write", a.surveyStatus(survey.Active)},
+		{"POST", "/surveys/{id}/close", "surveys:write", a.surveyStatus(survey.Closed)},
+		{"POST", "/surveys/{id}/send", "surveys:write", a.sendSurvey},
+		{"GET", "/surveys/{id}/responses", "surveys:read", a.surveyResponses},
+		{"GET", "/surveys/{id}/results", "surveys:read", a.surveyResults},
+		{"GET", "/survey-results", "surveys:read", a.shopSurveyResults},
 	}
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 	"github.com/guanxi-crm/guanxi/internal/webhook"
 )
 
@@ -46,6 +47,7 @@ type env struct {
 	segments     *segment.Service
 	campaigns    *campaign.Service
 	care         *care.Service
+	surveys      *survey.Service
 	shopA, shopB *shop.Shop
 }
 
@@ -69,6 +71,8 @@ func newEnv(t testing.TB, db *store.DB, cfg api.Config) *env {
 	cfg.KB = kb.NewService(db, clock)
 	e.care = care.NewService(db, clock, care.Deps{Segments: e.segments, Campaigns: e.campaigns, Tasks: service.NewService(db, clock), Loyalty: cfg.Loyalty, Coupons: cfg.Coupons})
 	cfg.Care, cfg.RunCareRule = e.care, e.care.Run
+	e.surveys = survey.NewService(db, clock, e.segments, e.campaigns, service.NewService(db, clock))
+	cfg.Surveys, cfg.SendSurvey = e.surveys, e.surveys.Send
 	cfg.Writer = order.NewWriter(importer.NewService(db, clock, slog.New(slog.DiscardHandler)))
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api.New(cfg))

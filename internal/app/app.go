@@ -30,6 +30,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 )
 
 // Version is set at build time with -ldflags "-X …/internal/app.Version=v1.2.3".
@@ -85,6 +86,8 @@ type App struct {
 	// tools' messages (the API's inbound webhook) into tickets.
 	Inbound *inbound.Service
 	desk    deskMetrics
+	// Surveys: CSAT, NPS and questionnaires (jobs in surveys.go).
+	Surveys *survey.Service
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -147,6 +150,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Desk = service.NewService(db, clock)
 	a.Desk.SetChannels(a.Campaigns)
 	a.Inbound = inbound.NewService(db, a.Desk, a.Shops, clock, log)
+	a.Surveys = newSurveys(a)
 	return a, nil
 }
 

@@ -102,6 +102,10 @@ func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
 	if a.Dispatcher.PublicURL == "" {
 		a.Dispatcher.PublicURL = "http://" + ln.Addr().String()
 	}
+	// CSAT invites run every 15 minutes from the start, not from midnight.
+	if err := a.PlanSurveys(jctx); err != nil {
+		a.Log.Error("survey jobs not planned", "err", err)
+	}
 	jobs.Go(func() { sch.Run(jctx) })
 	jobs.Go(func() { a.warm(jctx) })
 	if smtpLn != nil {
@@ -143,6 +147,7 @@ func (a *App) Handler(cfg ServerConfig) (http.Handler, error) {
 		Scorecard: a.Scorecard,
 		KB:        a.KB,
 		Care:      a.Care(), RunCareRule: a.RunCareRule,
+		Surveys: a.Surveys, SendSurvey: a.SendSurvey,
 		Rate: cfg.APIRate, Burst: int(2 * cfg.APIRate)}))
 	return a.observe(mux, m), nil
 }

@@ -27,6 +27,8 @@ func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
 		Care:          a.Care(),
 		CareJobs:      a,
 		Service:       a.Desk,
+		Surveys:       a.Surveys,
+		SurveyJobs:    a,
 		Log:           a.Log,
 		Clock:         a.Clock,
 		SecureCookies: cfg.SecureCookies,

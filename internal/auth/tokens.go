@@ -29,10 +29,13 @@ import (
 // creates, edits, deletes and runs them.
 // tickets:read reads tickets, their history and SLA alerts, follow-up tasks
 // and canned replies, tickets:write opens and works them.
+// surveys:read reads surveys, their responses and NPS/CSAT results,
+// surveys:write drafts, activates, sends and closes them.
 var Scopes = []string{"customers:read", "customers:pii", "customers:write", "orders:read", "orders:write", "scores:read", "reports:read", "segments:read", "segments:write", "campaigns:read", "campaigns:write", "loyalty:read", "loyalty:write",
 	"kb:read", "kb:write",
 	"care:read", "care:write",
 	"tickets:read", "tickets:write",
+	"surveys:read", "surveys:write",
 }
 
 // tokenPrefix marks Guanxi API tokens, so that a leaked one is recognisable

@@ -196,8 +196,9 @@ func newSender(st *ChannelSettings, clock guanxi.Clock) (channel.Sender, error) 
 }
 
 // NewSender builds a sender from a channel's settings for one caller
-// outside campaigns' dispatch (the service desk's replies, which are
-// service messages, not promotions); CloseSender releases it.
+// outside campaigns' dispatch (the service desk's replies and survey
+// invites, which are service messages, not promotions); CloseSender
+// releases it.
 func NewSender(st *ChannelSettings, clock guanxi.Clock) (channel.Sender, error) {
 	if !st.Configured() {
 		return nil, invalid("channel", "%s is not set up for this shop", st.Channel)

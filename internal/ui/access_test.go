@@ -126,6 +126,14 @@ var access = map[string][]string{
 	"POST /s/{shop}/service/skills":                {"admin"},
 	"POST /s/{shop}/service/canned":                {"admin", "agent", "care"},
 	"POST /s/{shop}/service/canned/{id}/delete":    {"admin", "agent", "care"},
+	"GET /f/{token}":                               {"public"},
+	"POST /f/{token}":                              {"public"},
+	"GET /s/{shop}/surveys":                        {"admin", "agent", "care", "analyst"},
+	"GET /s/{shop}/surveys/new":                    {"admin", "care"},
+	"POST /s/{shop}/surveys":                       {"admin", "care"},
+	"GET /s/{shop}/surveys/{id}":                   {"admin", "agent", "care", "analyst"},
+	"POST /s/{shop}/surveys/{id}":                  {"admin", "care"},
+	"POST /s/{shop}/surveys/{id}/{action}":         {"admin", "care"},
 }
 
 // matrixUsers are the env's users with their role in shop a ("" for none).

@@ -31,6 +31,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 	"github.com/guanxi-crm/guanxi/internal/ui"
 )
 
@@ -53,6 +54,7 @@ type env struct {
 	routes    []string // every pattern the UI registered
 	campaigns *campaign.Service
 	care      *care.Service
+	surveys   *survey.Service
 }
 
 // recorder lists the patterns registered on a mux.
@@ -123,6 +125,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 		Loyalty: loyalty.NewService(db, clock), Coupons: coupon.NewService(db, clock, segment.NewService(db, clock))})
 	desk := service.NewService(db, clock)
 	desk.SetChannels(e.campaigns)
+	e.surveys = survey.NewService(db, clock, segment.NewService(db, clock), e.campaigns, service.NewService(db, clock))
 	web, err := ui.New(ui.Config{Auth: e.auth, Shops: shops, Customers: customer.NewService(db), Orders: order.NewService(db),
 		Scores: scores, Reports: report.NewService(db), Scorecard: scorecard.NewService(db, clock, nil), Segments: segment.NewService(db, clock), Audit: audit.NewService(db, clock), Log: log, Clock: clock,
 		Loyalty: loyalty.NewService(db, clock), Coupons: coupon.NewService(db, clock, segment.NewService(db, clock)),
@@ -130,6 +133,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 		KB:   kb.NewService(db, clock),
 		Care: e.care, CareJobs: runNow{e.care},
 		Service: desk,
+		Surveys: e.surveys, SurveyJobs: sendNow{e.surveys},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -39,6 +39,9 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("GET /kb/{shopcode}", u.public(u.kbHome))
 	mux.Handle("GET /kb/{shopcode}/a/{id}", u.public(u.kbArticle))
 	mux.Handle("POST /kb/{shopcode}/a/{id}/vote", u.public(u.kbVote))
+	// Survey links: the signed token is the credential.
+	mux.Handle("GET /f/{token}", u.public(u.surveyFormShow))
+	mux.Handle("POST /f/{token}", u.public(u.surveyFormSubmit))
 
 	mux.Handle("GET /s/{shop}/{$}", u.member(u.shopHome))
 	mux.Handle("GET /s/{shop}/customers", u.member(u.customerList))
@@ -129,4 +132,10 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("POST /s/{shop}/service/skills", u.member(u.skillsSave))               // admin
 	mux.Handle("POST /s/{shop}/service/canned", u.member(u.cannedCreate))             // admin, agent, care
 	mux.Handle("POST /s/{shop}/service/canned/{id}/delete", u.member(u.cannedDelete)) // admin, agent, care
+	mux.Handle("GET /s/{shop}/surveys", u.member(u.surveyList))
+	mux.Handle("GET /s/{shop}/surveys/new", u.member(u.surveyNew)) // admin, care
+	mux.Handle("POST /s/{shop}/surveys", u.member(u.surveyCreate)) // admin, care
+	mux.Handle("GET /s/{shop}/surveys/{id}", u.member(u.surveyShow))
+	mux.Handle("POST /s/{shop}/surveys/{id}", u.member(u.surveyUpdate))          // admin, care
+	mux.Handle("POST /s/{shop}/surveys/{id}/{action}", u.member(u.surveyAction)) // admin, care
 }

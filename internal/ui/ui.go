@@ -34,6 +34,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 	"github.com/guanxi-crm/guanxi/web"
 )
 
@@ -54,9 +55,13 @@ type Config struct {
 	// nil, no campaign pages.
 	Campaigns    *campaign.Service
 	CampaignJobs CampaignJobs
-	Audit        *audit.Service
-	Log          *slog.Logger // nil discards
-	Clock        guanxi.Clock // nil is the system clock
+	// Surveys and SurveyJobs (which queues a survey's sending): nil, no
+	// survey pages and no /f/ links.
+	Surveys    *survey.Service
+	SurveyJobs SurveyJobs
+	Audit      *audit.Service
+	Log        *slog.Logger // nil discards
+	Clock      guanxi.Clock // nil is the system clock
 	// SecureCookies marks cookies Secure; set it whenever users reach the
 	// server over HTTPS (directly or through a proxy).
 	SecureCookies bool
@@ -94,6 +99,7 @@ var pageNames = []string{"login", "shops", "customer_list", "customer_show", "da
 	"campaign_list", "campaign_edit", "campaign_matrix", "channel_settings", "unsubscribe",
 	"care_list", "care_edit",
 	"ticket_list", "ticket_new", "ticket_show", "task_list", "service_settings", "ticket_analytics",
+	"survey_list", "survey_edit", "survey_form",
 }
 
 // New parses the embedded templates and returns the UI, or an error when a
