@@ -36,4 +36,3 @@ func (s *Service) PurposeKey(ctx context.Context, shopID int64, purpose string, 
 	m.Write([]byte("guanxi purpose key\x00" + purpose))
 	return m.Sum(nil), nil
 }
-
