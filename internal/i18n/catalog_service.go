@@ -194,6 +194,7 @@ var serviceZH = map[string]string{
 	"ticket.event.message":    "客户消息",
 	"ticket.event.attachment": "附件",
 	"tickets.message_via":     "经%s",
+	"merge.moves_service":     "工单 %d，回访任务 %d 也将转到保留的客户。",
 
 	"sla.first_response": "首次响应",
 	"sla.resolution":     "解决",
@@ -441,6 +442,7 @@ var serviceEN = map[string]string{
 	"ticket.event.message":    "Customer message",
 	"ticket.event.attachment": "Attachment",
 	"tickets.message_via":     "via %s",
+	"merge.moves_service":     "Tickets %d, follow-up tasks %d move to the kept customer too.",
 
 	"sla.first_response": "First response",
 	"sla.resolution":     "Resolution",
