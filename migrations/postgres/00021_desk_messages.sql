@@ -29,9 +29,33 @@ CREATE TABLE inbound_messages (
 -- from the same source.
 CREATE INDEX inbound_messages_ticket ON inbound_messages (shop_id, ticket_id);
 
+-- Messages received before this migration were notes whose first line was
+-- "[source message-id]", written by the sender ("source:who", no user):
+-- they become messages, and their keys rows, so a resend of one is still
+-- known and a chat continues its ticket.
+INSERT INTO inbound_messages (shop_id, source, message_id, ticket_id, event_id, received_at)
+SELECT shop_id, src, mid, ticket_id, id, at FROM (
+    SELECT shop_id, ticket_id, id, at, actor,
+        substr(body, 2, strpos(body, ' ') - 2) AS src,
+        substr(body, strpos(body, ' ') + 1, strpos(body, ']') - strpos(body, ' ') - 1) AS mid
+    FROM ticket_events
+    WHERE kind = 'note' AND actor_id IS NULL AND substr(body, 1, 1) = '['
+      AND strpos(body, ' ') > 2 AND strpos(body, ']') > strpos(body, ' ') + 1
+      AND substr(body, strpos(body, ']') + 1, 1) IN ('', chr(10))
+) AS marked
+WHERE substr(actor, 1, length(src) + 1) = src || ':'
+ON CONFLICT (shop_id, source, message_id) DO NOTHING;
+UPDATE ticket_events SET kind = 'message',
+    channel = (SELECT m.source FROM inbound_messages m WHERE m.shop_id = ticket_events.shop_id AND m.event_id = ticket_events.id),
+    body = substr(body, strpos(body, ']') + 2)
+WHERE EXISTS (SELECT 1 FROM inbound_messages m
+    WHERE m.shop_id = ticket_events.shop_id AND m.ticket_id = ticket_events.ticket_id AND m.event_id = ticket_events.id);
+
 -- +goose Down
 DROP TABLE inbound_messages;
-DELETE FROM ticket_events WHERE kind IN ('message', 'attachment');
+-- Messages go back to being notes; attachments stay in ticket_attachments.
+UPDATE ticket_events SET kind = 'note' WHERE kind = 'message';
+DELETE FROM ticket_events WHERE kind = 'attachment';
 ALTER TABLE ticket_events DROP CONSTRAINT ticket_events_kind_check;
 ALTER TABLE ticket_events ADD CONSTRAINT ticket_events_kind_check
     CHECK (kind IN ('created', 'status', 'priority', 'assign', 'note', 'reply', 'escalation'));
