@@ -271,7 +271,9 @@ func (s *Service) attachmentsNote(m *Message) ([]Attachment, string) {
 
 // store saves the attachments through the desk, which checks their size,
 // number and sniffed type; one refused is logged and skipped: the message
-// itself is recorded and its note names every file.
+// itself is recorded and its text names every file. They are stored after
+// the message's transaction (the desk checks each in its own), so a crash
+// in between keeps the message, listing files that a resend will not add.
 func (s *Service) store(ctx context.Context, shopID, ticketID int64, as []Attachment) int {
 	n := 0
 	for _, a := range as {
