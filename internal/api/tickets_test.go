@@ -196,7 +196,9 @@ func TestTicketsAPI(t *testing.T) {
 		for _, ev := range got.Events {
 			kinds = append(kinds, ev.Kind)
 		}
-		if strings.Join(kinds, " ") != "created status status note reply priority" || !strings.HasPrefix(got.Events[0].Actor, "token:") {
+		// The attachment is in the history, its id in to.
+		if strings.Join(kinds, " ") != "created status status note reply priority attachment" || !strings.HasPrefix(got.Events[0].Actor, "token:") ||
+			got.Events[6].Body != "快递单.txt" || got.Events[6].To != "1" {
 			t.Errorf("history: %v %+v", kinds, got.Events)
 		}
 
