@@ -12,7 +12,9 @@
 // transaction as the ticket or event it became, so a resend after a crash,
 // or the same message delivered twice at once (even to two processes),
 // never opens a second ticket. That row is also how a later e-mail's
-// In-Reply-To finds its thread. The Service is safe for concurrent use.
+// In-Reply-To finds its thread. It owns the table inbound_messages and
+// writes tickets and their events through internal/service. The Service is
+// safe for concurrent use.
 package inbound
 
 import (
