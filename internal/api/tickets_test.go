@@ -196,7 +196,9 @@ func TestTicketsAPI(t *testing.T) {
 		for _, ev := range got.Events {
 			kinds = append(kinds, ev.Kind)
 		}
-		if strings.Join(kinds, " ") != "created status status note reply priority" || !strings.HasPrefix(got.Events[0].Actor, "token:") {
+		// The attachment is in the history, its id in to.
+		if strings.Join(kinds, " ") != "created status status note reply priority attachment" || !strings.HasPrefix(got.Events[0].Actor, "token:") ||
+			got.Events[6].Body != "快递单.txt" || got.Events[6].To != "1" {
 			t.Errorf("history: %v %+v", kinds, got.Events)
 		}
 
@@ -419,14 +421,18 @@ func TestInboundWebhook(t *testing.T) {
 			t.Fatalf("ticket: %+v %v", tk, err)
 		}
 		evs, _ := desk.Events(ctx, e.shopA.ID, tk.ID)
-		var notes []string
+		// The customer's words are messages with their source, not notes.
+		var msgs []string
 		for _, ev := range evs {
 			if ev.Kind == "note" {
-				notes = append(notes, ev.Body)
+				t.Errorf("an internal note from the customer: %+v", ev)
+			}
+			if ev.Kind == "message" && ev.Channel == "wechat" {
+				msgs = append(msgs, ev.Body)
 			}
 		}
-		if len(notes) != 2 || !strings.HasPrefix(notes[1], "[wechat m-2]\n单号是 TB123") || len(evs) != 5 || evs[4].To != service.Open {
-			t.Errorf("notes: %q", notes)
+		if len(msgs) != 2 || msgs[1] != "单号是 TB123" || len(evs) != 5 || evs[4].To != service.Open {
+			t.Errorf("messages: %q, events %+v", msgs, evs)
 		}
 		var n int
 		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM tickets WHERE shop_id = ?`, e.shopA.ID).Scan(&n); err != nil || n != 1 {

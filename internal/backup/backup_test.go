@@ -38,6 +38,7 @@ var allTables = []string{"shops", "shop_counters", "users", "shop_members", "ses
 	"kb_categories", "kb_articles", "kb_votes",
 	"care_rules", "care_runs", "care_occurrences", "care_churn", "care_state",
 	"service_settings", "assign_cursors", "agent_skills", "canned_replies", "ticket_attachments",
+	"inbound_messages",
 }
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
@@ -190,6 +191,11 @@ VALUES (?, 1, ?, 'birthday:2026', 1, 70, 'acted', 'campaign:1'), (?, 1, ?, 'birt
 	// Binary content with NUL, invalid UTF-8 and a newline: it must round-trip byte for byte.
 	exec(t, db, `INSERT INTO ticket_attachments (shop_id, id, ticket_id, name, content_type, size, sha256, content, created_by, created_at)
 VALUES (?, 1, 1, '收据 "1".png', 'image/png', 8, 'e3b0', ?, ?, 70)`, s1.ID, []byte{0x89, 'P', 'N', 'G', 0, 0xff, '\n', 0xfe}, uid)
+	// A customer's message by chat and its key: an id with spaces, quotes and a newline.
+	exec(t, db, `INSERT INTO ticket_events (shop_id, ticket_id, id, kind, body, actor, at, channel) VALUES (?, 2, 3, 'message', ?, 'wechat:oX', 71, 'wechat')`,
+		s1.ID, "有货吗？\n\n附件 attachments:\n- a.png")
+	exec(t, db, `INSERT INTO inbound_messages (shop_id, source, message_id, ticket_id, event_id, received_at) VALUES (?, 'wechat', ?, 2, 3, 71)`,
+		s1.ID, "<m 1@\"x\">\n")
 	exec(t, db, `UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_last_step = 58000000 WHERE id = ?`, uid)
 	exec(t, db, `INSERT INTO customer_duplicate_dismissals (shop_id, customer_a, customer_b, dismissed_by, dismissed_at) SELECT shop_id, MIN(id), MAX(id), NULL, 28 FROM customers WHERE shop_id = ? GROUP BY shop_id`, s1.ID)
 	exec(t, db, `UPDATE customer_merges SET detail = ?, merged_by = ?, undone_at = 29 WHERE shop_id = ?`, `{"v": 1, "orders": [1, 2], "survivor_before": {"name": "王\t芳"}}`, uid, s1.ID)

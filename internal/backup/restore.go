@@ -78,10 +78,16 @@ func (e *archiveError) Error() string { return e.err.Error() }
 func (e *archiveError) Unwrap() error { return e.err }
 
 // damaged turns an archiveError into an EINVALID error naming the file;
-// other errors pass through.
+// another EINVALID error is prefixed with it, the rest pass through.
 func damaged(path string, err error) error {
 	var ae *archiveError
 	if !errors.As(err, &ae) {
+		if guanxi.ErrorCode(err) == guanxi.EINVALID {
+			// The backup disagrees with this database (a table's columns):
+			// the file is what the user must look at, so name it. A flipped
+			// byte can garble a table's header before the CRC is read.
+			return fmt.Errorf("restore: %s: %w", path, err)
+		}
 		return err
 	}
 	return fmt.Errorf("%w: %w", guanxi.Errorf(guanxi.EINVALID, "restore: %s is damaged or not a Guanxi backup", path), ae.err)

@@ -89,6 +89,7 @@ var tables = []table{
 	{name: "agent_skills"},
 	{name: "canned_replies"},
 	{name: "ticket_attachments"},
+	{name: "inbound_messages"},
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose: the

@@ -74,6 +74,8 @@ type Preview struct {
 	Score                      float64
 	// What moves from Merged to Survivor.
 	Identities, Orders, Events int
+	// The service desk's rows that move too: tickets and follow-up tasks.
+	Tickets, Tasks int
 }
 
 // Conflicts counts the fields where both customers have different values.
@@ -143,8 +145,10 @@ FROM customer_stats WHERE shop_id = ? AND customer_id = ?`, shopID, id).Scan(&fi
 		}
 		return tx.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM customer_identities WHERE shop_id = ? AND customer_id = ?),
   (SELECT COUNT(*) FROM orders WHERE shop_id = ? AND customer_id = ?),
-  (SELECT COUNT(*) FROM timeline_events WHERE shop_id = ? AND customer_id = ?)`,
-			shopID, b.ID, shopID, b.ID, shopID, b.ID).Scan(&p.Identities, &p.Orders, &p.Events)
+  (SELECT COUNT(*) FROM timeline_events WHERE shop_id = ? AND customer_id = ?),
+  (SELECT COUNT(*) FROM tickets WHERE shop_id = ? AND customer_id = ?),
+  (SELECT COUNT(*) FROM tasks WHERE shop_id = ? AND customer_id = ?)`,
+			shopID, b.ID, shopID, b.ID, shopID, b.ID, shopID, b.ID, shopID, b.ID).Scan(&p.Identities, &p.Orders, &p.Events, &p.Tickets, &p.Tasks)
 	})
 	if err != nil {
 		if guanxi.ErrorCode(err) != guanxi.EINTERNAL {

@@ -123,6 +123,10 @@ VALUES (?, 1, 1, ?, 0, 'sms', 'sent', 10, 99), (?, 2, 1, ?, 0, 'sms', 'sent', 10
 		if err != nil {
 			t.Fatal(err)
 		}
+		// 李雷's complaint and task move; 王芳's own ticket is not counted.
+		if pv.Tickets != 1 || pv.Tasks != 1 {
+			t.Errorf("preview moves %d tickets, %d tasks; want 1, 1", pv.Tickets, pv.Tasks)
+		}
 		field := func(name string) customer.FieldChoice {
 			for _, f := range pv.Fields {
 				if f.Field == name {

@@ -191,6 +191,10 @@ var serviceZH = map[string]string{
 	"ticket.event.note":       "内部备注",
 	"ticket.event.reply":      "回复",
 	"ticket.event.escalation": "超时升级",
+	"ticket.event.message":    "客户消息",
+	"ticket.event.attachment": "附件",
+	"tickets.message_via":     "经%s",
+	"merge.moves_service":     "工单 %d，回访任务 %d 也将转到保留的客户。",
 
 	"sla.first_response": "首次响应",
 	"sla.resolution":     "解决",
@@ -435,6 +439,10 @@ var serviceEN = map[string]string{
 	"ticket.event.note":       "Internal note",
 	"ticket.event.reply":      "Reply",
 	"ticket.event.escalation": "Escalated",
+	"ticket.event.message":    "Customer message",
+	"ticket.event.attachment": "Attachment",
+	"tickets.message_via":     "via %s",
+	"merge.moves_service":     "Tickets %d, follow-up tasks %d move to the kept customer too.",
 
 	"sla.first_response": "First response",
 	"sla.resolution":     "Resolution",

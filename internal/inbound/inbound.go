@@ -6,18 +6,21 @@
 // stranger), then either appended to the ticket it continues or opens a
 // consultation.
 //
-// A message is recorded once: its source and message id are kept as the
-// first line of an internal note on its ticket ("[wechat m-1]"), which is
-// also how a later e-mail's In-Reply-To finds its thread. Receiving is
-// serialised per Service, so the check and the write of that note do not
-// race within a process; a crash between creating a ticket and writing its
-// note can make a resent message open a second ticket (at least once, never
-// lost). The Service is safe for concurrent use.
+// The customer's words are a message event on the ticket (never an
+// internal note). A message is recorded once: its source and message id
+// are the key of a row of inbound_messages, written in the same
+// transaction as the ticket or event it became, so a resend after a crash,
+// or the same message delivered twice at once (even to two processes),
+// never opens a second ticket. That row is also how a later e-mail's
+// In-Reply-To finds its thread. It owns the table inbound_messages and
+// writes tickets and their events through internal/service. The Service is
+// safe for concurrent use.
 package inbound
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -77,7 +80,7 @@ type Service struct {
 	shops *shop.Service
 	clock guanxi.Clock
 	log   *slog.Logger
-	mu    sync.Mutex // one message at a time: the duplicate check and its note
+	mu    sync.Mutex // one message at a time: not needed for correctness (the key is), it saves a duplicate's wasted work
 }
 
 // NewService returns the inbound service, which records messages on desk's
@@ -153,14 +156,14 @@ func check(m *Message) error {
 	return nil
 }
 
-// marker is the first line of the note that records a message on its
-// ticket; it identifies the message for duplicates and threads.
-func marker(source, messageID string) string { return "[" + source + " " + messageID + "]" }
+// errSeen rolls back a message whose key another transaction wrote first.
+var errSeen = errors.New("inbound: message seen before")
 
 // Receive records m in the shop: on the ticket it continues, or on a new
-// consultation. A message seen before (same source and message id) changes
-// nothing and answers the first result with Duplicate set. It fails with
-// EINVALID naming the field at fault.
+// consultation, as a message event with its source. A message seen before
+// (same source and message id) changes nothing and answers the first
+// result's ticket with Duplicate set. It fails with EINVALID naming the
+// field at fault.
 func (s *Service) Receive(ctx context.Context, shopID int64, m *Message) (Result, error) {
 	if err := check(m); err != nil {
 		return Result{}, err
@@ -172,48 +175,70 @@ func (s *Service) Receive(ctx context.Context, shopID int64, m *Message) (Result
 	ctx = audit.WithActor(ctx, audit.Actor{Name: m.Source + ":" + truncate(who, 60)})
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if res, ok, err := s.seen(ctx, shopID, m); err != nil || ok {
+		return res, err
+	}
 	var res Result
 	var err error
 	res.CustomerID, res.NewCustomer, err = s.customer(ctx, shopID, m.Customer)
 	if err != nil {
 		return Result{}, err
 	}
-	mark := marker(m.Source, m.MessageID)
-	if id, err := s.noted(ctx, shopID, res.CustomerID, mark, false); err != nil {
-		return Result{}, err
-	} else if id != 0 {
-		return Result{TicketID: id, CustomerID: res.CustomerID, Duplicate: true}, nil
-	}
 	target, err := s.thread(ctx, shopID, res.CustomerID, m)
 	if err != nil {
 		return Result{}, err
 	}
 	stored, listed := s.attachmentsNote(m)
-	if target != 0 {
-		body := mark + "\n" + cmpOr(m.Text, m.Subject) + listed
-		if m.Subject != "" && m.Text != "" && m.Source == "email" {
-			body = mark + "\n" + m.Subject + "\n\n" + m.Text + listed
-		}
-		if err := s.desk.AddNote(ctx, shopID, target, truncate(body, maxText)); err != nil {
-			return Result{}, err
-		}
-		res.TicketID = target
-		s.wake(ctx, shopID, target)
-	} else {
-		t := &service.Ticket{Kind: service.Consultation, Subject: subjectOf(m), Body: m.Text, CustomerID: res.CustomerID,
-			Channel: channelOf(m.Source), Priority: service.Normal}
-		if m.OrderExternalID != "" {
-			if t.OrderID, err = s.order(ctx, shopID, res.CustomerID, m.OrderExternalID); err != nil {
-				return Result{}, err
+	body := cmpOr(m.Text, m.Subject) + listed
+	if target != 0 && m.Subject != "" && m.Text != "" && m.Source == "email" {
+		// A new ticket's subject is the e-mail's; a reply's is not kept elsewhere.
+		body = m.Subject + "\n\n" + m.Text + listed
+	}
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		res.TicketID, res.Created = target, false
+		if target == 0 {
+			t := &service.Ticket{Kind: service.Consultation, Subject: subjectOf(m), Body: m.Text, CustomerID: res.CustomerID,
+				Channel: channelOf(m.Source), Priority: service.Normal}
+			if m.OrderExternalID != "" {
+				var err error
+				if t.OrderID, err = s.order(ctx, tx, shopID, res.CustomerID, m.OrderExternalID); err != nil {
+					return err
+				}
 			}
+			if err := s.desk.CreateIn(ctx, tx, shopID, t); err != nil {
+				return err
+			}
+			res.TicketID, res.Created = t.ID, true
 		}
-		if err := s.desk.Create(ctx, shopID, t); err != nil {
-			return Result{}, err
+		eventID, err := s.desk.AddMessageIn(ctx, tx, shopID, res.TicketID, m.Source, truncate(body, maxText))
+		if err != nil {
+			return err
 		}
-		res.TicketID, res.Created = t.ID, true
-		if err := s.desk.AddNote(ctx, shopID, t.ID, mark+"\n"+"经 "+m.Source+" 收到"+listed); err != nil {
-			return Result{}, err
+		// Last, so a concurrent twin waits here for the first to commit
+		// (PostgreSQL) or never gets this far (SQLite's write lock), then
+		// finds the key taken and rolls all of its work back.
+		r, err := tx.Exec(ctx, `INSERT INTO inbound_messages (shop_id, source, message_id, ticket_id, event_id, received_at)
+VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (shop_id, source, message_id) DO NOTHING`,
+			shopID, m.Source, m.MessageID, res.TicketID, eventID, s.clock.Now().Unix())
+		if err != nil {
+			return fmt.Errorf("inbound: key of message %s %q: %w", m.Source, m.MessageID, err)
 		}
+		if n, err := r.RowsAffected(); err != nil {
+			return fmt.Errorf("inbound: key of message %s %q: %w", m.Source, m.MessageID, err)
+		} else if n == 0 {
+			return errSeen
+		}
+		return nil
+	})
+	if errors.Is(err, errSeen) {
+		res, _, err := s.seen(ctx, shopID, m)
+		return res, err
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if !res.Created {
+		s.wake(ctx, shopID, res.TicketID)
 	}
 	res.Attachments = s.store(ctx, shopID, res.TicketID, stored)
 	return res, nil
@@ -248,7 +273,9 @@ func (s *Service) attachmentsNote(m *Message) ([]Attachment, string) {
 
 // store saves the attachments through the desk, which checks their size,
 // number and sniffed type; one refused is logged and skipped: the message
-// itself is recorded and its note names every file.
+// itself is recorded and its text names every file. They are stored after
+// the message's transaction (the desk checks each in its own), so a crash
+// in between keeps the message, listing files that a resend will not add.
 func (s *Service) store(ctx context.Context, shopID, ticketID int64, as []Attachment) int {
 	n := 0
 	for _, a := range as {
@@ -275,18 +302,18 @@ func (s *Service) thread(ctx context.Context, shopID, customerID int64, m *Messa
 			return 0, err
 		}
 		// Another customer's, closed or unknown: a new ticket, never a
-		// note on someone else's.
+		// message on someone else's.
 	}
 	for _, ref := range m.InReplyTo {
 		if ref = strings.TrimSpace(ref); ref == "" || len(ref) > maxID {
 			continue
 		}
-		if id, err := s.noted(ctx, shopID, customerID, marker(m.Source, ref), true); err != nil || id != 0 {
+		if id, err := s.received(ctx, shopID, customerID, m.Source, ref); err != nil || id != 0 {
 			return id, err
 		}
 	}
 	if m.Source != "email" {
-		return s.noted(ctx, shopID, customerID, "["+m.Source+" ", true)
+		return s.received(ctx, shopID, customerID, m.Source, "")
 	}
 	return 0, nil
 }

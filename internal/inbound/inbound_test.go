@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/smtp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -167,12 +168,14 @@ func TestSMTP(t *testing.T) {
 		if err := send("A@shop.example", first); err != nil {
 			t.Fatal(err)
 		}
+		// created, the customer's message, the attachment
 		evs, _ := desk.Events(ctx, sh.ID, tk.ID)
-		if n := tickets(t, db, sh.ID); n != 1 || len(evs) != 2 {
-			t.Errorf("after a resend: %d tickets, %d events", n, len(evs))
+		if n := tickets(t, db, sh.ID); n != 1 || len(evs) != 3 || evs[1].Kind != "message" || evs[1].Channel != "email" ||
+			!strings.Contains(evs[1].Body, "茶叶包装破了") || evs[2].Kind != "attachment" || evs[2].Body != "破损.png" {
+			t.Errorf("after a resend: %d tickets, events %+v", n, evs)
 		}
 		// A reply by In-Reply-To, then one by the [#id] an agent's reply
-		// carries in its subject: notes on the same ticket.
+		// carries in its subject: messages on the same ticket.
 		reply := "From: wang.fang@example.com\r\nSubject: Re: x\r\nMessage-ID: <m2@client.example>\r\nIn-Reply-To: <m1@client.example>\r\n\r\n收到了，谢谢\r\n"
 		if err := send("service+a@shop.example", reply); err != nil {
 			t.Fatal(err)
@@ -182,7 +185,8 @@ func TestSMTP(t *testing.T) {
 			t.Fatal(err)
 		}
 		evs, _ = desk.Events(ctx, sh.ID, tk.ID)
-		if n := tickets(t, db, sh.ID); n != 1 || len(evs) != 4 || !strings.Contains(evs[2].Body, "收到了，谢谢") || !strings.Contains(evs[3].Body, "还有一盒也破了") {
+		if n := tickets(t, db, sh.ID); n != 1 || len(evs) != 5 || !strings.Contains(evs[3].Body, "收到了，谢谢") || !strings.Contains(evs[4].Body, "还有一盒也破了") ||
+			evs[3].Kind != "message" || evs[4].Kind != "message" {
 			t.Errorf("threads: %d tickets, events %+v", n, evs)
 		}
 		// [#id] of someone else's ticket does not land there.
@@ -297,6 +301,79 @@ func FuzzParseMail(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if _, err := inbound.ParseMail(raw); err != nil && guanxi.ErrorCode(err) != guanxi.EINVALID {
 			t.Fatalf("%q: %v", raw, err)
+		}
+	})
+}
+
+// TestReceiveOnce: a message is kept once by its (source, message id),
+// sent again in turn or twice at once through two Services (two
+// processes), and the key is in the same transaction as the ticket.
+func TestReceiveOnce(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		end := time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)
+		clock := guanxi.FixedClock(end)
+		sh := demotest.Shop(t, db, "a", end, 5, 10)
+		newIn := func() *inbound.Service {
+			return inbound.NewService(db, service.NewService(db, clock), shop.NewService(db, clock), clock, nil)
+		}
+		in1, in2 := newIn(), newIn()
+		msg := func(id, text string) *inbound.Message {
+			return &inbound.Message{Source: "wechat", MessageID: id, Text: text,
+				Customer: inbound.Contact{Name: "李小姐", Phone: "13800139999", Platform: "wechat", PlatformID: "oX-1"}}
+		}
+		count := func(q string) int {
+			t.Helper()
+			var n int
+			if err := db.QueryRow(ctx, q, sh.ID).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		messages := func() int {
+			return count(`SELECT COUNT(*) FROM ticket_events WHERE shop_id = ? AND kind = 'message'`)
+		}
+		r1, err := in1.Receive(ctx, sh.ID, msg("m-1", "你好"))
+		if err != nil || !r1.Created {
+			t.Fatalf("first: %+v %v", r1, err)
+		}
+		r2, err := in1.Receive(ctx, sh.ID, msg("m-1", "你好"))
+		if err != nil || !r2.Duplicate || r2.TicketID != r1.TicketID || r2.CustomerID != r1.CustomerID {
+			t.Errorf("again: %+v %v", r2, err)
+		}
+		if n, m := tickets(t, db, sh.ID), messages(); n != 1 || m != 1 {
+			t.Errorf("the same message twice: %d tickets, %d messages", n, m)
+		}
+		// Twice at once, through two Services that share no lock, a
+		// message that would open a new ticket (another sender).
+		for round := range 4 {
+			id := fmt.Sprintf("c-%d", round)
+			m := func() *inbound.Message {
+				x := msg(id, "并发")
+				x.Customer = inbound.Contact{Email: fmt.Sprintf("c%d@example.cn", round)}
+				return x
+			}
+			var wg sync.WaitGroup
+			res := make([]inbound.Result, 2)
+			errs := make([]error, 2)
+			for i, in := range []*inbound.Service{in1, in2} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res[i], errs[i] = in.Receive(ctx, sh.ID, m())
+				}()
+			}
+			wg.Wait()
+			if errs[0] != nil || errs[1] != nil || res[0].TicketID != res[1].TicketID || res[0].Duplicate == res[1].Duplicate {
+				t.Errorf("round %d: %+v %v", round, res, errs)
+			}
+		}
+		if n, m, k := tickets(t, db, sh.ID), messages(), count(`SELECT COUNT(*) FROM inbound_messages WHERE shop_id = ?`); n != 5 || m != 5 || k != 5 {
+			t.Errorf("after concurrent duplicates: %d tickets, %d messages, %d keys; want 5 each", n, m, k)
+		}
+		// The next chat message continues the open ticket, as a message.
+		r3, err := in2.Receive(ctx, sh.ID, msg("m-2", "还在吗"))
+		if err != nil || r3.Created || r3.TicketID != r1.TicketID {
+			t.Errorf("next message: %+v %v", r3, err)
 		}
 	})
 }

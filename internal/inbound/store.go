@@ -39,6 +39,10 @@ func identsOf(c Contact) []ident {
 // customer returns the customer the sender is, adding a minimal one (name,
 // phone, e-mail and identities) for a stranger; new reports that.
 func (s *Service) customer(ctx context.Context, shopID int64, c Contact) (id int64, created bool, err error) {
+	return s.customerOnce(ctx, shopID, c, false)
+}
+
+func (s *Service) customerOnce(ctx context.Context, shopID int64, c Contact, retried bool) (id int64, created bool, err error) {
 	ids := identsOf(c)
 	for _, in := range ids {
 		q, args := `SELECT customer_id FROM customer_identities WHERE shop_id = ? AND platform = ? AND kind = ? AND value = ?`,
@@ -69,6 +73,11 @@ func (s *Service) customer(ctx context.Context, shopID int64, c Contact) (id int
 		return id, false, s.learn(ctx, shopID, id, ids)
 	}
 	id, err = s.create(ctx, shopID, c, ids)
+	if guanxi.ErrorCode(err) == guanxi.ECONFLICT && !retried {
+		// Another process added the same stranger meanwhile (its message
+		// came twice at once): that customer is the one.
+		return s.customerOnce(ctx, shopID, c, true)
+	}
 	return id, err == nil, err
 }
 
@@ -136,7 +145,7 @@ func (s *Service) create(ctx context.Context, shopID int64, c Contact, ids []ide
 		for _, in := range ids {
 			if _, err := tx.Exec(ctx, `INSERT INTO customer_identities (shop_id, platform, kind, value, customer_id, created_at)
 VALUES (?, ?, ?, ?, ?, ?)`, shopID, in.platform, in.kind, in.value, id, now.Unix()); err != nil {
-				return fmt.Errorf("inbound: new customer's identities: %w", err)
+				return fmt.Errorf("inbound: new customer's identities: %w", store.MapError(err))
 			}
 		}
 		if err := customer.InsertStats(ctx, tx, shopID, []customer.Stats{{CustomerID: id}}, now.Unix()); err != nil {
@@ -147,16 +156,36 @@ VALUES (?, ?, ?, ?, ?, ?)`, shopID, in.platform, in.kind, in.value, id, now.Unix
 	return id, err
 }
 
-// noted returns the newest ticket of the customer with a note starting
-// with prefix (only open ones when open is set), or 0.
-func (s *Service) noted(ctx context.Context, shopID, customerID int64, prefix string, open bool) (int64, error) {
-	q := `SELECT e.ticket_id FROM ticket_events e JOIN tickets t ON t.shop_id = e.shop_id AND t.id = e.ticket_id
-WHERE t.shop_id = ? AND t.customer_id = ? AND e.kind = 'note' AND substr(e.body, 1, ?) = ?`
-	if open {
-		q += ` AND t.closed_at IS NULL`
+// seen answers a message already recorded (same shop, source and message
+// id): its ticket and customer, with Duplicate set.
+func (s *Service) seen(ctx context.Context, shopID int64, m *Message) (Result, bool, error) {
+	var res Result
+	err := s.db.QueryRow(ctx, `SELECT m.ticket_id, t.customer_id FROM inbound_messages m
+JOIN tickets t ON t.shop_id = m.shop_id AND t.id = m.ticket_id
+WHERE m.shop_id = ? AND m.source = ? AND m.message_id = ?`, shopID, m.Source, m.MessageID).Scan(&res.TicketID, &res.CustomerID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Result{}, false, nil
+	}
+	if err != nil {
+		return Result{}, false, fmt.Errorf("inbound: message %s %q seen before? %w", m.Source, m.MessageID, err)
+	}
+	res.Duplicate = true
+	return res, true, nil
+}
+
+// received returns the customer's open ticket that recorded the message
+// with that id from source, or (id "") the newest open one with any
+// message from source; 0 for none.
+func (s *Service) received(ctx context.Context, shopID, customerID int64, source, messageID string) (int64, error) {
+	q := `SELECT m.ticket_id FROM inbound_messages m JOIN tickets t ON t.shop_id = m.shop_id AND t.id = m.ticket_id
+WHERE m.shop_id = ? AND m.source = ? AND t.customer_id = ? AND t.closed_at IS NULL`
+	args := []any{shopID, source, customerID}
+	if messageID != "" {
+		q += ` AND m.message_id = ?`
+		args = append(args, messageID)
 	}
 	var id int64
-	err := s.db.QueryRow(ctx, q+` ORDER BY e.ticket_id DESC LIMIT 1`, shopID, customerID, utf8.RuneCountInString(prefix), prefix).Scan(&id)
+	err := s.db.QueryRow(ctx, q+` ORDER BY m.ticket_id DESC LIMIT 1`, args...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -168,9 +197,9 @@ WHERE t.shop_id = ? AND t.customer_id = ? AND e.kind = 'note' AND substr(e.body,
 
 // order returns the id of the customer's order with the external id: 0 for
 // none (a wrong number in a chat is not a reason to lose the message).
-func (s *Service) order(ctx context.Context, shopID, customerID int64, external string) (int64, error) {
+func (s *Service) order(ctx context.Context, tx *store.Tx, shopID, customerID int64, external string) (int64, error) {
 	var id int64
-	err := s.db.QueryRow(ctx, `SELECT id FROM orders WHERE shop_id = ? AND external_id = ? AND customer_id = ? ORDER BY id DESC LIMIT 1`,
+	err := tx.QueryRow(ctx, `SELECT id FROM orders WHERE shop_id = ? AND external_id = ? AND customer_id = ? ORDER BY id DESC LIMIT 1`,
 		shopID, external, customerID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil

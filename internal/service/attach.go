@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -90,6 +91,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, a.ID, ticketID, a.Name, a.Conten
 		}
 		if _, err := tx.Exec(ctx, `UPDATE tickets SET updated_at = ? WHERE shop_id = ? AND id = ?`, a.CreatedAt.Unix(), shopID, ticketID); err != nil {
 			return fmt.Errorf("service: attach to ticket %d: %w", ticketID, err)
+		}
+		// The history says who attached what, beside the notes and
+		// messages; to_value is the attachment's id, for a link.
+		if err := addEvent(ctx, tx, shopID, ticketID, "attachment", "", strconv.FormatInt(a.ID, 10), a.Name, a.CreatedAt); err != nil {
+			return err
 		}
 		return audit.Write(ctx, tx, shopID, "ticket.attach", "ticket", ticketID,
 			map[string]any{"attachment_id": a.ID, "name": a.Name, "content_type": a.ContentType, "size": a.Size, "sha256": a.SHA256}, a.CreatedAt)

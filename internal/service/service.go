@@ -107,7 +107,7 @@ func (t *Ticket) Open() bool { return t.ClosedAt.IsZero() }
 type Event struct {
 	ID       int64
 	TicketID int64
-	Kind     string // created, status, priority, assign, note, reply, escalation
+	Kind     string // created, status, priority, assign, note, reply, escalation, message (the customer's), attachment
 	From, To string
 	Body     string
 	ActorID  int64
@@ -235,68 +235,80 @@ func (s *Service) Create(ctx context.Context, shopID int64, t *Ticket) error {
 	if err := s.check(t); err != nil {
 		return err
 	}
+	return s.db.Update(ctx, func(tx *store.Tx) error { return s.create(ctx, tx, shopID, t) })
+}
+
+// CreateIn is Create within the caller's transaction, for a ticket that
+// must exist only together with other rows (internal/inbound's key of the
+// message that opened it).
+func (s *Service) CreateIn(ctx context.Context, tx *store.Tx, shopID int64, t *Ticket) error {
+	if err := s.check(t); err != nil {
+		return err
+	}
+	return s.create(ctx, tx, shopID, t)
+}
+
+func (s *Service) create(ctx context.Context, tx *store.Tx, shopID int64, t *Ticket) error {
 	now := s.now()
-	return s.db.Update(ctx, func(tx *store.Tx) error {
-		if err := checkRefs(ctx, tx, shopID, t); err != nil {
+	if err := checkRefs(ctx, tx, shopID, t); err != nil {
+		return err
+	}
+	// A ticket nobody was given goes to an agent as the shop's
+	// assignment mode says (none under manual, or when nobody can).
+	auto := ""
+	if t.AssigneeID == 0 {
+		st, err := settingsOf(ctx, tx, shopID)
+		if err != nil {
 			return err
 		}
-		// A ticket nobody was given goes to an agent as the shop's
-		// assignment mode says (none under manual, or when nobody can).
-		auto := ""
-		if t.AssigneeID == 0 {
-			st, err := settingsOf(ctx, tx, shopID)
-			if err != nil {
+		if st.AssignMode != AssignManual {
+			if t.AssigneeID, err = pickAgent(ctx, tx, shopID, st.AssignMode, t.Kind, t.TeamID); err != nil {
 				return err
 			}
-			if st.AssignMode != AssignManual {
-				if t.AssigneeID, err = pickAgent(ctx, tx, shopID, st.AssignMode, t.Kind, t.TeamID); err != nil {
-					return err
-				}
-				if t.AssigneeID != 0 {
-					auto = st.AssignMode
-				}
+			if t.AssigneeID != 0 {
+				auto = st.AssignMode
 			}
 		}
-		sla, err := slaOf(ctx, tx, shopID)
-		if err != nil {
-			return err
-		}
-		id, err := tx.NextIDs(ctx, shopID, "tickets", 1)
-		if err != nil {
-			return fmt.Errorf("service: create ticket in shop %d: %w", shopID, err)
-		}
-		a := audit.ActorFrom(ctx)
-		t.ID, t.Status, t.Version = id, initialStatus(t.Kind), 1
-		t.Cause, t.Severity, t.Solution, t.Outcome = "", "", "", ""
-		t.CreatedBy, t.CreatedAt, t.UpdatedAt, t.SLAStartedAt = a.UserID, now, now, now
-		t.ClosedAt, t.FirstRespondedAt, t.ResolvedAt = time.Time{}, time.Time{}, time.Time{}
-		t.ResponseEscalated, t.ResolutionEscalated = false, false
-		sla[t.Priority].apply(t)
-		if _, err := tx.Exec(ctx, `INSERT INTO tickets (shop_id, id, kind, subject, body, customer_id, order_id, channel, priority,
+	}
+	sla, err := slaOf(ctx, tx, shopID)
+	if err != nil {
+		return err
+	}
+	id, err := tx.NextIDs(ctx, shopID, "tickets", 1)
+	if err != nil {
+		return fmt.Errorf("service: create ticket in shop %d: %w", shopID, err)
+	}
+	a := audit.ActorFrom(ctx)
+	t.ID, t.Status, t.Version = id, initialStatus(t.Kind), 1
+	t.Cause, t.Severity, t.Solution, t.Outcome = "", "", "", ""
+	t.CreatedBy, t.CreatedAt, t.UpdatedAt, t.SLAStartedAt = a.UserID, now, now, now
+	t.ClosedAt, t.FirstRespondedAt, t.ResolvedAt = time.Time{}, time.Time{}, time.Time{}
+	t.ResponseEscalated, t.ResolutionEscalated = false, false
+	sla[t.Priority].apply(t)
+	if _, err := tx.Exec(ctx, `INSERT INTO tickets (shop_id, id, kind, subject, body, customer_id, order_id, channel, priority,
 assignee_id, team_id, status, created_by, created_at, updated_at, sla_started_at, first_response_due, resolution_due, version)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			shopID, id, t.Kind, t.Subject, t.Body, t.CustomerID, store.NullInt(t.OrderID), t.Channel, t.Priority,
-			store.NullInt(t.AssigneeID), store.NullInt(t.TeamID), t.Status, store.NullInt(t.CreatedBy), now.Unix(), now.Unix(), now.Unix(),
-			t.FirstResponseDue.Unix(), t.ResolutionDue.Unix(), t.Version); err != nil {
-			return fmt.Errorf("service: create ticket in shop %d: %w", shopID, store.MapError(err))
-		}
-		if err := addEvent(ctx, tx, shopID, id, "created", "", t.Status, t.Subject, now); err != nil {
+		shopID, id, t.Kind, t.Subject, t.Body, t.CustomerID, store.NullInt(t.OrderID), t.Channel, t.Priority,
+		store.NullInt(t.AssigneeID), store.NullInt(t.TeamID), t.Status, store.NullInt(t.CreatedBy), now.Unix(), now.Unix(), now.Unix(),
+		t.FirstResponseDue.Unix(), t.ResolutionDue.Unix(), t.Version); err != nil {
+		return fmt.Errorf("service: create ticket in shop %d: %w", shopID, store.MapError(err))
+	}
+	if err := addEvent(ctx, tx, shopID, id, "created", "", t.Status, t.Subject, now); err != nil {
+		return err
+	}
+	if auto != "" {
+		if err := addEvent(ctx, tx, shopID, id, "assign", fmt.Sprintf("user:0 team:%d", t.TeamID),
+			fmt.Sprintf("user:%d team:%d", t.AssigneeID, t.TeamID), "auto:"+auto, now); err != nil {
 			return err
 		}
-		if auto != "" {
-			if err := addEvent(ctx, tx, shopID, id, "assign", fmt.Sprintf("user:0 team:%d", t.TeamID),
-				fmt.Sprintf("user:%d team:%d", t.AssigneeID, t.TeamID), "auto:"+auto, now); err != nil {
-				return err
-			}
+	}
+	if t.Kind == Complaint {
+		if err := hold(ctx, tx, shopID, t, now); err != nil {
+			return err
 		}
-		if t.Kind == Complaint {
-			if err := hold(ctx, tx, shopID, t, now); err != nil {
-				return err
-			}
-		}
-		return audit.Write(ctx, tx, shopID, "ticket.create", "ticket", id,
-			map[string]any{"kind": t.Kind, "customer_id": t.CustomerID, "priority": t.Priority}, now)
-	})
+	}
+	return audit.Write(ctx, tx, shopID, "ticket.create", "ticket", id,
+		map[string]any{"kind": t.Kind, "customer_id": t.CustomerID, "priority": t.Priority}, now)
 }
 
 // holdReason names a complaint's contact hold; internal/campaign shows it.
@@ -326,15 +338,44 @@ func addEvent(ctx context.Context, tx *store.Tx, shopID, ticketID int64, kind, f
 }
 
 func addEventAs(ctx context.Context, tx *store.Tx, shopID, ticketID int64, a audit.Actor, kind, from, to, body string, now time.Time) error {
+	_, err := insertEvent(ctx, tx, shopID, ticketID, a, kind, from, to, body, "", now)
+	return err
+}
+
+// insertEvent appends to a ticket's history and returns the event's id.
+func insertEvent(ctx context.Context, tx *store.Tx, shopID, ticketID int64, a audit.Actor, kind, from, to, body, channel string, now time.Time) (int64, error) {
 	id, err := tx.NextIDs(ctx, shopID, "ticket_events", 1)
 	if err != nil {
-		return fmt.Errorf("service: ticket %d %s event: %w", ticketID, kind, err)
+		return 0, fmt.Errorf("service: ticket %d %s event: %w", ticketID, kind, err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO ticket_events (shop_id, ticket_id, id, kind, from_value, to_value, body, actor_id, actor, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, ticketID, id, kind, from, to, body, store.NullInt(a.UserID), a.Name, now.Unix()); err != nil {
-		return fmt.Errorf("service: ticket %d %s event: %w", ticketID, kind, err)
+	if _, err := tx.Exec(ctx, `INSERT INTO ticket_events (shop_id, ticket_id, id, kind, from_value, to_value, body, actor_id, actor, at, channel)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, ticketID, id, kind, from, to, body, store.NullInt(a.UserID), a.Name, now.Unix(), channel); err != nil {
+		return 0, fmt.Errorf("service: ticket %d %s event: %w", ticketID, kind, err)
 	}
-	return nil
+	return id, nil
+}
+
+// AddMessageIn records, within the caller's transaction, a message the
+// customer wrote (an inbound e-mail or chat message; never an internal
+// note), with the source it came through, and returns the event's id. It
+// does not reopen a ticket waiting on the customer: the caller does, as a
+// workflow step with its own version check.
+func (s *Service) AddMessageIn(ctx context.Context, tx *store.Tx, shopID, ticketID int64, source, body string) (int64, error) {
+	body = strings.TrimSpace(body)
+	switch {
+	case body == "":
+		return 0, invalid("body", "required")
+	case utf8.RuneCountInString(body) > 20000:
+		return 0, invalid("body", "longer than 20000 characters")
+	}
+	now := s.now()
+	if _, err := get(ctx, tx, shopID, ticketID); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE tickets SET updated_at = ? WHERE shop_id = ? AND id = ?`, now.Unix(), shopID, ticketID); err != nil {
+		return 0, fmt.Errorf("service: message on ticket %d: %w", ticketID, err)
+	}
+	return insertEvent(ctx, tx, shopID, ticketID, audit.ActorFrom(ctx), "message", "", "", body, source, now)
 }
 
 // Get returns a ticket, or ENOTFOUND.

@@ -114,13 +114,29 @@ var (
 	createRe = regexp.MustCompile(`(?i)CREATE TABLE (\w+)`)
 	colRe    = regexp.MustCompile(`^\s+(\w+)\s+(?:INTEGER|BIGINT|TEXT|BOOLEAN|JSONB|REAL|DOUBLE)`)
 	indexRe  = regexp.MustCompile(`(?i)CREATE (?:UNIQUE )?INDEX (\w+) ON (\w+) \(([^)]*)\)`)
+	renameRe = regexp.MustCompile(`(?i)ALTER TABLE (\w+) RENAME TO (\w+)`)
 )
 
+// shape lists a migration's tables, columns and indexes. A table created
+// only to be renamed over an existing one is SQLite's way to change a
+// CHECK (PostgreSQL alters the constraint): it is left out, and the tests
+// that write every column of the rebuilt table on both engines check it.
 func shape(sql string) []string {
+	rebuilt := map[string]bool{}
+	for _, m := range renameRe.FindAllStringSubmatch(sql, -1) {
+		rebuilt[m[1]] = true
+	}
 	var out []string
+	skip := false
 	for _, line := range strings.Split(sql, "\n") {
 		if m := createRe.FindStringSubmatch(line); m != nil {
-			out = append(out, "table "+m[1])
+			if skip = rebuilt[m[1]]; !skip {
+				out = append(out, "table "+m[1])
+			}
+		} else if strings.HasPrefix(line, ")") {
+			skip = false
+		} else if skip {
+			continue
 		} else if m := colRe.FindStringSubmatch(line); m != nil {
 			out = append(out, m[1])
 		} else if m := indexRe.FindStringSubmatch(line); m != nil {

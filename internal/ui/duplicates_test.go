@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
 )
@@ -105,7 +107,14 @@ func TestDuplicatesUI(t *testing.T) {
 		if p.status != http.StatusOK {
 			t.Fatalf("preview: %d\n%s", p.status, p.body)
 		}
-		mustContain(t, "preview", p.body, `class="conflict"`, "冲突", `name="survivor_version" value="1"`, `name="merged_version" value="1"`,
+		mustContain(t, "preview", p.body, `<p id="merge-service">工单 0，回访任务 0`)
+		// The merged customer's ticket is counted among what moves.
+		actx := audit.WithActor(context.Background(), audit.Actor{Name: "test"})
+		if err := e.deskSvc().Create(actx, e.shopA.ID, &service.Ticket{Kind: service.Consultation, Subject: "有货吗", CustomerID: 901}); err != nil {
+			t.Fatal(err)
+		}
+		p = alice.get("/s/a/duplicates/preview?a=900&b=901")
+		mustContain(t, "preview", p.body, `<p id="merge-service">工单 1，回访任务 0`, `class="conflict"`, "冲突", `name="survivor_version" value="1"`, `name="merged_version" value="1"`,
 			`href="/s/a/duplicates/preview?a=901&amp;b=900"`, "保留客户的值，为空时取另一方", `action="/s/a/duplicates/merge"`)
 		if p := alice.get("/s/a/duplicates/preview?a=900&b=900"); p.status != http.StatusBadRequest {
 			t.Errorf("preview of one customer with itself: %d", p.status)

@@ -19,6 +19,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/channel/channeltest"
 	"github.com/guanxi-crm/guanxi/internal/service"
+	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
 )
 
@@ -621,6 +622,16 @@ func TestTicketTranslated(t *testing.T) {
 	if err := svc.AddNote(ctx, e.shopA.ID, tk.ID, "备注"); err != nil {
 		t.Fatal(err)
 	}
+	// The customer's message (as internal/inbound records it) and a file.
+	if err := e.db.Update(ctx, func(tx *store.Tx) error {
+		_, err := svc.AddMessageIn(ctx, tx, e.shopA.ID, tk.ID, "wechat", "客户说：还没收到")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddAttachment(ctx, e.shopA.ID, tk.ID, "说明.txt", strings.NewReader("纯文本")); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := svc.OpenTask(ctx, e.shopA.ID, &service.Task{Kind: service.TaskDetractor, Title: "回访", CustomerID: wang,
 		TicketID: tk.ID, DueAt: time.Now().Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
@@ -643,6 +654,15 @@ func TestTicketTranslated(t *testing.T) {
 			for _, m := range untranslated.FindAllString(got.body, -1) {
 				t.Errorf("%s %s shows %q", locale, p, m)
 			}
+		}
+		// The customer's message is set apart from the internal note, with
+		// its channel; the attachment is in the history, linked.
+		page := c.get(fmt.Sprintf("/s/a/tickets/%d", tk.ID)).body
+		want := map[string][]string{"zh-CN": {"客户消息", "经微信", "内部备注"}, "en": {"Customer message", "via WeChat", "Internal note"}}[locale]
+		mustContain(t, locale+" history", page, append(want, `class="event kind-message from-customer" data-kind="message" data-channel="wechat"`,
+			"客户说：还没收到", `data-kind="attachment"`, "说明.txt</a>")...)
+		if n := strings.Count(page, `data-kind="note"`); n != 1 {
+			t.Errorf("%s: %d notes in the history, want 1 (the message is not one)", locale, n)
 		}
 	}
 }
