@@ -394,6 +394,48 @@ func TestServeDemo(t *testing.T) {
 	if resp.StatusCode != 200 || strings.Contains(string(page), "%!") {
 		t.Errorf("loyalty: %d", resp.StatusCode)
 	}
+	// The demo's service team (issue 6): the scorecard of the last three
+	// months counts tickets handled and a CSAT, the ticket list has
+	// complaints at several steps, and the NPS survey has results.
+	fetch := func(path string) string {
+		t.Helper()
+		resp, err := c.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || strings.Contains(string(b), "%!") {
+			t.Errorf("%s: %d\n%.1000s", path, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	page = []byte(fetch("/s/demo/scorecard?from=" + time.Now().AddDate(0, -3, 0).Format(time.DateOnly)))
+	total := regexp.MustCompile(`(?s)<tr class="total">\s*<td><strong>[^<]*</strong></td>\s*<td class="num">([0-9,]+)</td>(.*?)</tr>`).FindStringSubmatch(string(page))
+	if total == nil || total[1] == "0" || !regexp.MustCompile(`<span class="muted">\([1-9][0-9]*\)</span>`).MatchString(total[2]) {
+		t.Errorf("scorecard: no tickets handled or no CSAT in the shop's row: %q", total)
+	}
+	page = []byte(fetch("/s/demo/tickets?kind=complaint&open=all"))
+	steps := map[string]bool{}
+	for _, m := range regexp.MustCompile(`<span class="badge status">([^<]+)</span>`).FindAllStringSubmatch(string(page), -1) {
+		steps[m[1]] = true
+	}
+	if len(steps) < 3 || !steps["已归档"] {
+		t.Errorf("complaints at steps %v, want several, some archived", steps)
+	}
+	page = []byte(fetch("/s/demo/surveys"))
+	sv := regexp.MustCompile(`/s/demo/surveys/(\d+)">您会向朋友推荐我们吗？`).FindStringSubmatch(string(page))
+	if sv == nil {
+		t.Fatalf("no NPS survey in the list:\n%.2000s", page)
+	}
+	page = []byte(fetch("/s/demo/surveys/" + sv[1]))
+	answered := false
+	for _, m := range regexp.MustCompile(`<td class="num">-?[0-9.]+</td><td class="num">([0-9]+)</td>`).FindAllStringSubmatch(string(page), -1) {
+		answered = answered || m[1] != "0"
+	}
+	if !answered {
+		t.Errorf("NPS survey page shows no NPS answers:\n%.3000s", page)
+	}
 	// The REST API answers a token made on the command line.
 	out := mustRun(t, "token", "create", "--db", db, "--shop", "demo", "--name", "erp", "--scopes", "customers:read,scores:read")
 	tok := regexp.MustCompile(`gx_[A-Za-z0-9_-]+`).FindString(out)

@@ -21,9 +21,11 @@ import (
 const DemoShop = "demo"
 
 // SeedDemo creates the demo shop — generated customers and orders over the
-// two years to today, imported through the real importer — and an admin
-// login, unless the database already has a demo shop. The admin password
-// is adminPassword, or generated and printed once to out.
+// two years to today, imported through the real importer; its marketing,
+// help centre and service team's last 90 days (service_demo.go) — and an
+// admin login, unless the database already has a demo shop. The admin
+// password is adminPassword, or generated and printed once to out; the
+// service team's passwords are generated and printed once.
 func (a *App) SeedDemo(ctx context.Context, adminPassword string, out io.Writer) error {
 	if _, err := a.Shops.ByCode(ctx, DemoShop); err == nil {
 		a.Log.Info("demo shop exists; leaving it as it is")
@@ -66,6 +68,9 @@ func (a *App) SeedDemo(ctx context.Context, adminPassword string, out io.Writer)
 	}
 	if err := a.seedDemoKB(ctx, sh); err != nil {
 		return fmt.Errorf("demo: %w", err)
+	}
+	if err := a.seedDemoService(ctx, sh, out); err != nil {
+		return fmt.Errorf("demo: service: %w", err)
 	}
 
 	generated := adminPassword == ""
