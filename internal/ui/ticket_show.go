@@ -319,6 +319,27 @@ func (u *UI) ticketAssign(w http.ResponseWriter, r *http.Request, rq *request) {
 	u.ticketAction(w, r, rq, "assign")
 }
 
+// EventNote shows the machine-written bodies of two events in words: an
+// escalation's "<clock> due <RFC 3339 time>" (解决时限 2026-11-18 17:16 已过)
+// and an automatic assignment's "auto:<mode>" (自动分配：轮流分配). Any
+// other body is shown as written.
+func (v *view) EventNote(kind, body string) string {
+	switch kind {
+	case "escalation":
+		clock, due, ok := strings.Cut(body, " due ")
+		at, err := time.Parse(time.RFC3339, due)
+		if !ok || err != nil || (clock != "first_response" && clock != "resolution") {
+			return body
+		}
+		return v.T("ticket.escalated", v.T("sla."+clock), v.When(at))
+	case "assign":
+		if mode, ok := strings.CutPrefix(body, "auto:"); ok && slices.Contains(service.AssignModes, mode) {
+			return v.T("ticket.auto_assigned", v.T("desk.mode."+mode))
+		}
+	}
+	return body
+}
+
 // Assessment shows the text of an assessed step's event ("logistics/major",
 // then the note on the next line) in words: 物流问题 · 严重.
 func (v *view) Assessment(body string) string {
