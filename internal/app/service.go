@@ -86,6 +86,12 @@ func (a *App) escalationLoop(ctx context.Context) {
 		if err := a.PlanEscalations(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("SLA sweeps not planned", "err", err)
 		}
+		// The CSAT invitations' chain of runs starts here too, so a shop
+		// created while the server runs is asked about its closed tickets
+		// within minutes rather than from the next midnight's backstop.
+		if err := a.PlanSurveys(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("CSAT invitations not planned", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
