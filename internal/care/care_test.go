@@ -16,6 +16,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/care"
 	"github.com/guanxi-crm/guanxi/internal/channel/channeltest"
 	"github.com/guanxi-crm/guanxi/internal/coupon"
+	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/importer"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/segment"
@@ -486,6 +487,47 @@ sla_started_at, first_response_due, resolution_due) VALUES (?, 1, 'complaint', '
 		}
 		if r := runOf(complaint); r.Matched != 0 {
 			t.Fatalf("complaint run again %+v", r)
+		}
+	})
+}
+
+// TestCareOncePerPersonAcrossMerges: an occurrence the merged customer had
+// (a delivery, whose order moves to the survivor with the merge) is not
+// acted on again for the survivor.
+func TestCareOncePerPersonAcrossMerges(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		in := f.services()
+		f.clock.Set(at("2026-01-20 10:00"))
+		rule := &care.Rule{Name: "签收有礼", Enabled: true, Trigger: care.AfterDelivery, Days: 7, Action: care.Points, Params: care.Params{Points: 50}}
+		must(t, in.care.Create(ctx, f.shop.ID, rule))
+		f.clock.Set(at("2026-03-01 12:00"))
+		f.importOrders(t, "o4,2026-03-01 11:00,u4,50.00,completed,顾客4,13800000004\n")
+		f.clock.Set(at("2026-03-09 10:00"))
+		if r := runAll(t, in, f.shop.ID)[rule.ID]; r.Acted != 1 {
+			t.Fatalf("before the merge: %+v", r)
+		}
+
+		// u4 turns out to be u5: merged, o4 is now u5's.
+		var v4, v5 int64
+		must(t, db.QueryRow(ctx, `SELECT version FROM customers WHERE shop_id = ? AND id = ?`, f.shop.ID, f.ids["u4"]).Scan(&v4))
+		must(t, db.QueryRow(ctx, `SELECT version FROM customers WHERE shop_id = ? AND id = ?`, f.shop.ID, f.ids["u5"]).Scan(&v5))
+		_, err := customer.NewService(db).Merge(ctx, f.shop.ID, customer.MergeRequest{SurvivorID: f.ids["u5"], MergedID: f.ids["u4"],
+			SurvivorVersion: v5, MergedVersion: v4, Reason: "同一人", Source: "ui"}, f.clock.Now())
+		must(t, err)
+
+		f.clock.Set(at("2026-03-09 11:00"))
+		r := runAll(t, in, f.shop.ID)[rule.ID]
+		if r.Acted != 0 || r.Skipped[care.SkipAlready] != 1 {
+			t.Fatalf("after the merge the survivor was cared for again: %+v", r)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM care_occurrences WHERE shop_id = ? AND customer_id = ? AND outcome = 'acted'`, f.ids["u5"]); n != 0 {
+			t.Fatalf("%d acted occurrences on the survivor", n)
+		}
+		// And the next run does not look at it again.
+		f.clock.Set(at("2026-03-09 12:00"))
+		if r := runAll(t, in, f.shop.ID)[rule.ID]; r.Matched != 0 && r.Skipped[care.SkipAlready] != 0 {
+			t.Fatalf("third run %+v", r)
 		}
 	})
 }

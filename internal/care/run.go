@@ -121,6 +121,20 @@ VALUES (?, ?, ?, ?, ?, ?, 'skipped') ON CONFLICT (shop_id, rule_id, customer_id,
 				outcome = SkipAlready
 				return nil
 			}
+			// A customer merged into this one may have had this occurrence
+			// (the same birthday, the order that moved over with the
+			// merge): the person was cared for once already.
+			var twin int64
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM care_occurrences o JOIN customers m ON m.shop_id = o.shop_id AND m.id = o.customer_id
+WHERE o.shop_id = ? AND o.rule_id = ? AND o.occurrence = ? AND m.merged_into = ?`, shopID, r.ID, c.key, c.customer).Scan(&twin); err != nil {
+				return fmt.Errorf("care: merged occurrences: %w", err)
+			}
+			if twin > 0 {
+				outcome, detail = SkipAlready, SkipAlready
+				_, err := tx.Exec(ctx, `UPDATE care_occurrences SET detail = 'merged' WHERE shop_id = ? AND rule_id = ? AND customer_id = ? AND occurrence = ?`,
+					shopID, r.ID, c.customer, c.key)
+				return err
+			}
 			if r.Action == Message && camp == nil {
 				if opened, err = s.openCampaign(ctx, tx, shopID, r, now); err != nil {
 					return err
