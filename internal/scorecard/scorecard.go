@@ -56,6 +56,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/analytics"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
@@ -356,15 +357,8 @@ func percentiles(v []int64) Times {
 		return t
 	}
 	slices.Sort(v)
-	t.P50, t.P90 = Percentile(v, 50), Percentile(v, 90)
+	t.P50, t.P90 = analytics.NearestRank(v, 50), analytics.NearestRank(v, 90)
 	return t
-}
-
-// Percentile returns the nearest-rank p-th percentile (0 < p ≤ 100) of
-// sorted, a non-empty ascending list: the value at 1-based rank ⌈p·n/100⌉.
-func Percentile(sorted []int64, p int) int64 {
-	rank := (p*len(sorted) + 99) / 100
-	return sorted[max(rank, 1)-1]
 }
 
 // load reads the tickets, CSAT responses, tasks and order count that the

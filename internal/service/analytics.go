@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/analytics"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -222,7 +223,7 @@ WHERE shop_id = ? AND kind = 'status' AND ticket_id IN (`+store.In(len(chunk))+`
 	}
 	for k, hs := range hours {
 		slices.Sort(hs)
-		out.Steps = append(out.Steps, StepTime{From: k.from, To: k.to, Count: len(hs), P50: nearestRank(hs, 50), P90: nearestRank(hs, 90)})
+		out.Steps = append(out.Steps, StepTime{From: k.from, To: k.to, Count: len(hs), P50: analytics.NearestRank(hs, 50), P90: analytics.NearestRank(hs, 90)})
 	}
 	slices.SortFunc(out.Steps, func(a, b StepTime) int { return order(key{a.From, a.To}) - order(key{b.From, b.To}) })
 	return out, nil
@@ -236,15 +237,4 @@ func per1000(n, orders int) float64 {
 		return 0
 	}
 	return float64(n) * 1000 / float64(orders)
-}
-
-// nearestRank is the pct-th percentile of sorted xs by the nearest-rank
-// method: the ⌈pct·n/100⌉-th smallest, in integers so 90% of 10 is the
-// 9th and not, by a rounding error, the 10th.
-func nearestRank(xs []float64, pct int) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	rank := (pct*len(xs) + 99) / 100
-	return xs[max(rank-1, 0)]
 }
