@@ -214,14 +214,9 @@ func (u *UI) kbSave(w http.ResponseWriter, r *http.Request, rq *request, cur *kb
 		err = svc.UpdateArticle(r.Context(), rq.shop.ID, &a)
 	}
 	if err != nil {
-		switch code := guanxi.ErrorCode(err); code {
-		case guanxi.EINVALID, guanxi.ECONFLICT:
-			status := http.StatusBadRequest
-			if code == guanxi.ECONFLICT {
-				status = http.StatusConflict
-			}
+		if status, ok := formStatus(err); ok {
 			u.kbEditor(w, r, rq, status, &kbEditPage{Article: cur, Form: f, Error: i18n.ErrorMessage(rq.locale, err)})
-		default:
+		} else {
 			u.fail(w, r, rq, err)
 		}
 		return
@@ -306,14 +301,9 @@ func (u *UI) kbCategorySave(w http.ResponseWriter, r *http.Request, rq *request)
 		err = svc.UpdateCategory(r.Context(), rq.shop.ID, c)
 	}
 	if err != nil {
-		switch code := guanxi.ErrorCode(err); code {
-		case guanxi.EINVALID, guanxi.ECONFLICT:
-			status := http.StatusBadRequest
-			if code == guanxi.ECONFLICT {
-				status = http.StatusConflict
-			}
+		if status, ok := formStatus(err); ok {
 			u.kbCategoriesPage(w, r, rq, status, &kbCategoriesPage{Error: i18n.ErrorMessage(rq.locale, err)})
-		default:
+		} else {
 			u.fail(w, r, rq, err)
 		}
 		return
