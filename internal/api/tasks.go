@@ -185,7 +185,7 @@ func (a *API) taskChange(w http.ResponseWriter, r *http.Request, in interface{ v
 	if err := decode(w, r, in); err != nil {
 		return err
 	}
-	version, err := versionOf(r, in.ver(), "task")
+	version, err := versionOf(r, in.ver(), "task", "/tasks/{id}")
 	if err != nil {
 		return err
 	}
@@ -311,7 +311,7 @@ func (a *API) putCanned(w http.ResponseWriter, r *http.Request, t *auth.Token) e
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	version, err := versionOf(r, in.Version, "canned reply")
+	version, err := versionOf(r, in.Version, "canned reply", "/canned-replies/{id}")
 	if err != nil {
 		return err
 	}
