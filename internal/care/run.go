@@ -210,7 +210,7 @@ func (s *Service) location(ctx context.Context, shopID int64) (*time.Location, e
 		}
 		return nil, fmt.Errorf("care: shop %d: %w", shopID, err)
 	}
-	return (&shop.Shop{Timezone: tz}).Location(), nil
+	return shop.LocationOf(tz), nil
 }
 
 // candidates returns the trigger's occurrences due now.

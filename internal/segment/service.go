@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -126,11 +127,7 @@ func (s *Service) env(ctx context.Context, shopID int64) (env, error) {
 	if err != nil {
 		return env{}, fmt.Errorf("segment: shop %d: %w", shopID, err)
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
-	return env{dialect: s.db.Dialect, loc: loc, now: s.clock.Now()}, nil
+	return env{dialect: s.db.Dialect, loc: shop.LocationOf(tz), now: s.clock.Now()}, nil
 }
 
 // Create saves a new segment, setting its ID and times. It fails with

@@ -9,6 +9,7 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/analytics"
+	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -81,13 +82,10 @@ func (s *Service) Analytics(ctx context.Context, shopID int64, from, to time.Tim
 		}
 		return nil, fmt.Errorf("service: analytics of shop %d: %w", shopID, err)
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
+	loc := shop.LocationOf(tz)
 	out := &ComplaintAnalytics{From: from, To: to}
 	index := map[string]int{}
-	for m := time.Date(from.In(loc).Year(), from.In(loc).Month(), 1, 0, 0, 0, 0, loc); m.Before(to); m = m.AddDate(0, 1, 0) {
+	for _, m := range shop.MonthStarts(from, to, loc) {
 		key := m.Format("2006-01")
 		index[key] = len(out.Months)
 		out.Months = append(out.Months, ComplaintMonth{Month: key, Start: m})

@@ -16,6 +16,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/channel"
+	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -300,10 +301,7 @@ func (s *Service) Dispatch(ctx context.Context, shopID int64, publicURL string, 
 	if err := s.db.QueryRow(ctx, `SELECT timezone FROM shops WHERE id = ?`, shopID).Scan(&tz); err != nil {
 		return out, fmt.Errorf("survey: shop %d: %w", shopID, err)
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
+	loc := shop.LocationOf(tz)
 	policy, err := s.campaigns.Policy(ctx, shopID)
 	if err != nil {
 		return out, err

@@ -14,6 +14,7 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/service"
+	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -334,12 +335,10 @@ ticket_id, agent_id, segment, responded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 
 func shopLocation(ctx context.Context, q querier, shopID int64) *time.Location {
 	var tz string
-	if err := q.QueryRow(ctx, `SELECT timezone FROM shops WHERE id = ?`, shopID).Scan(&tz); err == nil {
-		if loc, err := time.LoadLocation(tz); err == nil {
-			return loc
-		}
+	if err := q.QueryRow(ctx, `SELECT timezone FROM shops WHERE id = ?`, shopID).Scan(&tz); err != nil {
+		tz = "Asia/Shanghai" // as good a guess as any for an unreadable shop
 	}
-	return time.FixedZone("CST", 8*3600)
+	return shop.LocationOf(tz)
 }
 
 // NextWorkingDay is 18:00 (the end of the care team's day) on the first
