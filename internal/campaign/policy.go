@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
@@ -201,14 +200,12 @@ func (s *Service) UnsubscribeToken(ctx context.Context, u Unsub) (string, error)
 }
 
 func signUnsub(key []byte, u Unsub) string {
-	b := make([]byte, 0, 25+16)
+	b := make([]byte, 0, 25+tokenMACLen)
 	b = binary.BigEndian.AppendUint64(b, uint64(u.ShopID))
 	b = binary.BigEndian.AppendUint64(b, uint64(u.CampaignID))
 	b = binary.BigEndian.AppendUint64(b, uint64(u.CustomerID))
 	b = append(b, channelByte(u.Channel))
-	m := hmac.New(sha256.New, key)
-	m.Write(b)
-	return base64.RawURLEncoding.EncodeToString(append(b, m.Sum(nil)[:16]...))
+	return SignToken(key, b)
 }
 
 // ParseUnsubscribe checks a token and returns what it says; a forged or
@@ -216,7 +213,7 @@ func signUnsub(key []byte, u Unsub) string {
 func (s *Service) ParseUnsubscribe(ctx context.Context, token string) (Unsub, error) {
 	bad := guanxi.Errorf(guanxi.EINVALID, "this unsubscribe link is not valid")
 	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) != 25+16 || int(b[24]) >= len(Channels) {
+	if err != nil || len(b) != 25+tokenMACLen || int(b[24]) >= len(Channels) {
 		return Unsub{}, bad
 	}
 	u := Unsub{
@@ -225,12 +222,8 @@ func (s *Service) ParseUnsubscribe(ctx context.Context, token string) (Unsub, er
 		CustomerID: int64(binary.BigEndian.Uint64(b[16:])),
 		Channel:    Channels[b[24]],
 	}
-	var secret string
-	if err := s.db.QueryRow(ctx, `SELECT secret FROM contact_keys WHERE shop_id = ?`, u.ShopID).Scan(&secret); err != nil {
-		return Unsub{}, bad
-	}
-	k, err := hex.DecodeString(secret)
-	if err != nil {
+	k := s.storedKey(ctx, u.ShopID)
+	if k == nil {
 		return Unsub{}, bad
 	}
 	if !hmac.Equal([]byte(signUnsub(k, u)), []byte(token)) {

@@ -3,7 +3,6 @@ package survey
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
@@ -71,9 +70,7 @@ func signToken(key []byte, shopID, inviteID int64, expires time.Time) string {
 	b = binary.BigEndian.AppendUint64(b, uint64(shopID))
 	b = binary.BigEndian.AppendUint64(b, uint64(inviteID))
 	b = binary.BigEndian.AppendUint64(b, uint64(expires.Unix()))
-	m := hmac.New(sha256.New, key)
-	m.Write(b)
-	return base64.RawURLEncoding.EncodeToString(append(b, m.Sum(nil)[:16]...))
+	return campaign.SignToken(key, b)
 }
 
 // Token returns the signed token of an invite's link.
