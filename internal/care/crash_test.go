@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/campaign/campaigntest"
 	"github.com/guanxi-crm/guanxi/internal/care"
@@ -35,7 +36,7 @@ func TestCareChild(t *testing.T) {
 	sec, _ := strconv.ParseInt(parts[2], 10, 64)
 	db, err := store.Open(ctx, parts[0])
 	must(t, err)
-	f := &fixture{db: db, clock: &clock{t: time.Unix(sec, 0)}}
+	f := &fixture{db: db, clock: guanxi.NewManualClock(time.Unix(sec, 0))}
 	_, err = f.services().care.RunDue(ctx, shopID)
 	must(t, err)
 }
@@ -65,7 +66,7 @@ func TestCareCrash(t *testing.T) {
 			defer db.Close()
 			const n = 1000
 			now := at("2026-03-10 10:00")
-			f := &fixture{db: db, clock: &clock{t: now}}
+			f := &fixture{db: db, clock: guanxi.NewManualClock(now)}
 			f.shop = &shop.Shop{Code: "bulk", Name: "批量店", Timezone: "Asia/Shanghai"}
 			must(t, shop.NewService(db, f.clock).Create(ctx, f.shop))
 			must(t, campaigntest.BulkCustomers(ctx, db, f.shop.ID, n))
