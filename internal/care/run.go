@@ -560,18 +560,9 @@ func timeline(ctx context.Context, tx *store.Tx, shopID, customerID int64, r *Ru
 // that a job can make sure each has its dispatch queued (a run killed
 // between queuing messages and queuing the dispatch leaves one).
 func (s *Service) SendingCampaigns(ctx context.Context, shopID int64) ([]int64, error) {
-	rows, err := s.db.Query(ctx, `SELECT id FROM campaigns WHERE shop_id = ? AND status = 'sending' AND theme LIKE 'care:%' ORDER BY id`, shopID)
+	ids, err := store.IDs(ctx, s.db, `SELECT id FROM campaigns WHERE shop_id = ? AND status = 'sending' AND theme LIKE 'care:%' ORDER BY id`, shopID)
 	if err != nil {
 		return nil, fmt.Errorf("care: sending campaigns: %w", err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }

@@ -98,20 +98,8 @@ func (s *Service) Members(ctx context.Context, shopID int64, r *Rule, limit, off
 	}
 	where, args := e.where(r)
 	args = append(append([]any{shopID}, args...), limit, offset)
-	rows, err := s.db.Query(ctx, membersSQL(r)+where+membersOrder, args...)
+	ids, err := store.IDs(ctx, s.db, membersSQL(r)+where+membersOrder, args...)
 	if err != nil {
-		return nil, fmt.Errorf("segment: members in shop %d: %w", shopID, err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("segment: members in shop %d: %w", shopID, err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("segment: members in shop %d: %w", shopID, err)
 	}
 	return ids, nil
