@@ -60,6 +60,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 )
 
 // Service computes scorecards.
@@ -322,7 +323,7 @@ func (d *data) kpi(owns func(assignee, team int64) bool, rates func(agent int64)
 	for _, r := range d.responses {
 		if rates(r.agent) {
 			k.CSATResponses++
-			if r.score >= 4 {
+			if survey.Satisfied(int(r.score)) {
 				k.CSATSatisfied++
 			}
 		}

@@ -99,6 +99,12 @@ type Response struct {
 	TaskID      int64 // the detractor follow-up opened, 0 for none
 }
 
+// Promoter reports whether an NPS score is a promoter's (9-10).
+func Promoter(score int) bool { return score >= 9 }
+
+// Satisfied reports whether a CSAT score counts towards CSAT (4-5).
+func Satisfied(score int) bool { return score >= 4 }
+
 // Detractor reports whether a score is a detractor's: NPS 0-6, CSAT 1-2.
 func Detractor(kind string, score int) bool {
 	switch kind {

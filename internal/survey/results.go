@@ -40,17 +40,17 @@ func (s *Score) add(kind string, score *int) {
 	case NPS:
 		s.NPSCount++
 		switch {
-		case *score >= 9:
+		case Promoter(*score):
 			s.Promoters++
-		case *score >= 7:
-			s.Passives++
-		default:
+		case Detractor(NPS, *score):
 			s.Detractors++
+		default:
+			s.Passives++
 		}
 	case CSAT:
 		s.CSATCount++
 		s.csatSum += *score
-		if *score >= 4 {
+		if Satisfied(*score) {
 			s.Satisfied++
 		}
 	}
