@@ -246,7 +246,7 @@ func (s *Service) Unsubscribe(ctx context.Context, u Unsub, how string) error {
 		if err := setConsent(ctx, tx, u.ShopID, u.CustomerID, u.Channel, false, source, now); err != nil {
 			return err
 		}
-		return addTimeline(ctx, tx, u.ShopID, u.CustomerID, "consent", "退订 "+u.Channel, map[string]any{"campaign_id": u.CampaignID, "channel": u.Channel, "how": how}, now)
+		return AddTimeline(ctx, tx, u.ShopID, u.CustomerID, "consent", "退订 "+u.Channel, map[string]any{"campaign_id": u.CampaignID, "channel": u.Channel, "how": how}, now)
 	})
 }
 
@@ -282,7 +282,7 @@ func (s *Service) OptOut(ctx context.Context, shopID int64, ch, address, source 
 			if err := setConsent(ctx, tx, shopID, id, ch, false, source, now); err != nil {
 				return err
 			}
-			if err := addTimeline(ctx, tx, shopID, id, "consent", "退订 "+ch, map[string]any{"channel": ch, "source": source}, now); err != nil {
+			if err := AddTimeline(ctx, tx, shopID, id, "consent", "退订 "+ch, map[string]any{"channel": ch, "source": source}, now); err != nil {
 				return err
 			}
 		}
@@ -292,8 +292,11 @@ func (s *Service) OptOut(ctx context.Context, shopID int64, ch, address, source 
 	return n, err
 }
 
-// addTimeline puts an event on the customer's timeline.
-func addTimeline(ctx context.Context, tx *store.Tx, shopID, customerID int64, kind, title string, data any, now time.Time) error {
+// AddTimeline puts an event of kind on the customer's timeline, with no
+// actor (the system did it): consent changes here, care actions and survey
+// responses elsewhere. (The customer package, which reads the timeline,
+// would be its natural home, but it must not import the campaign side.)
+func AddTimeline(ctx context.Context, tx *store.Tx, shopID, customerID int64, kind, title string, data any, now time.Time) error {
 	id, err := tx.NextIDs(ctx, shopID, "timeline_events", 1)
 	if err != nil {
 		return err
@@ -301,7 +304,7 @@ func addTimeline(ctx context.Context, tx *store.Tx, shopID, customerID int64, ki
 	_, err = tx.Exec(ctx, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, title, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		shopID, id, customerID, kind, now.Unix(), title, jsonString(data))
 	if err != nil {
-		return fmt.Errorf("campaign: timeline of customer %d: %w", customerID, err)
+		return fmt.Errorf("timeline of customer %d: %w", customerID, err)
 	}
 	return nil
 }

@@ -543,17 +543,8 @@ func (s *Service) tag(ctx context.Context, tx *store.Tx, shopID, customerID int6
 
 // timeline puts the care action on the customer's timeline.
 func timeline(ctx context.Context, tx *store.Tx, shopID, customerID int64, r *Rule, key, detail string, now time.Time) error {
-	id, err := tx.NextIDs(ctx, shopID, "timeline_events", 1)
-	if err != nil {
-		return err
-	}
-	data, _ := json.Marshal(map[string]any{"rule_id": r.ID, "occurrence": key, "action": r.Action, "detail": detail})
-	_, err = tx.Exec(ctx, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, title, data) VALUES (?, ?, ?, 'care', ?, ?, ?)`,
-		shopID, id, customerID, now.Unix(), "关怀："+r.Name, string(data))
-	if err != nil {
-		return fmt.Errorf("care: timeline of customer %d: %w", customerID, err)
-	}
-	return nil
+	data := map[string]any{"rule_id": r.ID, "occurrence": key, "action": r.Action, "detail": detail}
+	return campaign.AddTimeline(ctx, tx, shopID, customerID, "care", "关怀："+r.Name, data, now)
 }
 
 // SendingCampaigns returns the rules' message campaigns still sending, so

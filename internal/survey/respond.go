@@ -13,6 +13,7 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/audit"
+	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
@@ -305,14 +306,8 @@ ticket_id, agent_id, segment, responded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		if r.TicketID != 0 {
 			data["ticket_id"] = r.TicketID
 		}
-		ev, err := tx.NextIDs(ctx, shopID, "timeline_events", 1)
-		if err != nil {
+		if err := campaign.AddTimeline(ctx, tx, shopID, r.CustomerID, "survey", title, data, now); err != nil {
 			return err
-		}
-		dj, _ := json.Marshal(data)
-		if _, err := tx.Exec(ctx, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, actor_id, title, data) VALUES (?, ?, ?, 'survey', ?, NULL, ?, ?)`,
-			shopID, ev, r.CustomerID, now.Unix(), title, string(dj)); err != nil {
-			return fmt.Errorf("survey: timeline of customer %d: %w", r.CustomerID, err)
 		}
 		actx := audit.WithActor(ctx, audit.Actor{Name: "customer:" + strconv.FormatInt(r.CustomerID, 10), IP: audit.ActorFrom(ctx).IP})
 		if r.Score != nil && Detractor(r.Kind, *r.Score) && s.tasks != nil {
