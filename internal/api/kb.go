@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/guanxi-crm/guanxi"
@@ -145,7 +146,7 @@ func (a *API) listKBArticles(w http.ResponseWriter, r *http.Request, t *auth.Tok
 // checkLanguage refuses a query parameter's language other than the
 // knowledge base's two; "" is none.
 func checkLanguage(name, v string) error {
-	if v != "" && v != kb.Chinese && v != kb.English {
+	if v != "" && !slices.Contains(kb.Languages, v) {
 		return guanxi.Errorf(guanxi.EINVALID, "%s %q: expected zh or en", name, v)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -66,7 +67,7 @@ func (u *UI) kbList(w http.ResponseWriter, r *http.Request, rq *request) {
 	}
 	ctx, q := r.Context(), r.URL.Query()
 	p := &kbListPage{Query: strings.TrimSpace(q.Get("q")), Lang: q.Get("lang"), Status: q.Get("status"), CanWrite: canWriteKB(rq.role), Done: q.Get("done")}
-	if p.Lang != kb.Chinese && p.Lang != kb.English {
+	if !slices.Contains(kb.Languages, p.Lang) {
 		p.Lang = ""
 	}
 	p.CategoryID, _ = strconv.ParseInt(q.Get("c"), 10, 64)
