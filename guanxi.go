@@ -8,6 +8,7 @@ package guanxi
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -73,3 +74,26 @@ type FixedClock time.Time
 
 // Now returns the fixed instant.
 func (c FixedClock) Now() time.Time { return time.Time(c) }
+
+// ManualClock is a clock that is moved by hand: tests step it through SLA
+// deadlines, care rule triggers and link expiries. It is safe for
+// concurrent use, since jobs read it while a test moves it.
+type ManualClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewManualClock returns a ManualClock showing t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{t: t} }
+
+// Now returns the instant the clock was last set to.
+func (c *ManualClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// Set moves the clock to t.
+func (c *ManualClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+// Advance moves the clock on by d.
+func (c *ManualClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// String is the time shown, for test failure messages.
+func (c *ManualClock) String() string { return c.Now().String() }

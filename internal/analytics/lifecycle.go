@@ -86,9 +86,9 @@ func DefaultLifecycleRules(c *Customers) (LifecycleRules, string) {
 	}
 	slices.Sort(gaps)
 	slices.Sort(days)
-	p75 := int(math.Ceil(nearestRank(gaps, 75)))
-	p95 := int(math.Ceil(nearestRank(gaps, 95)))
-	p90 := int(nearestRank(days, 90))
+	p75 := int(math.Ceil(NearestRank(gaps, 75)))
+	p95 := int(math.Ceil(NearestRank(gaps, 95)))
+	p90 := int(NearestRank(days, 90))
 	r := LifecycleRules{
 		NewDays:           defaultNewDays,
 		DormantDays:       p75,
@@ -152,14 +152,6 @@ func repeatGaps(c *Customers) (gaps, days []float64) {
 		}
 	}
 	return gaps, days
-}
-
-// nearestRank returns the pct-th percentile of sorted (non-empty) by the
-// nearest-rank method: the value at 1-based rank ⌈pct·n/100⌉.
-func nearestRank(sorted []float64, pct int) float64 {
-	n := len(sorted)
-	rank := max((pct*n+99)/100, 1)
-	return sorted[rank-1]
 }
 
 // median returns the median of sorted (non-empty), the mean of the middle

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -45,18 +46,10 @@ func (a *API) listAttachments(w http.ResponseWriter, r *http.Request, t *auth.To
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(r)
-	defer cancel()
-	list, err := svc.Attachments(ctx, t.ShopID, id)
-	if err != nil {
-		return err
+	list := func(ctx context.Context, shopID int64) ([]service.Attachment, error) {
+		return svc.Attachments(ctx, shopID, id)
 	}
-	out := make([]attachmentJSON, len(list))
-	for i := range list {
-		out[i] = attachmentOf(&list[i])
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"attachments": out})
-	return nil
+	return listAll(w, r, t, "attachments", list, attachmentOf)
 }
 
 // uploadAttachment: POST /tickets/{id}/attachments, multipart/form-data

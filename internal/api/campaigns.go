@@ -235,17 +235,9 @@ func (a *API) putCampaign(w http.ResponseWriter, r *http.Request, t *auth.Token)
 	if in.ID != nil && *in.ID != id {
 		return guanxi.Errorf(guanxi.EINVALID, "id: %d differs from the path's %d", *in.ID, id)
 	}
-	version, ok, err := ifMatch(r)
+	version, err := versionOf(r, in.Version, "campaign", "/campaigns/{id}")
 	if err != nil {
-		return guanxi.Errorf(guanxi.EINVALID, "If-Match %q: expected the campaign's version (its ETag), e.g. \"3\"", r.Header.Get("If-Match"))
-	}
-	switch {
-	case ok && in.Version != nil && *in.Version != version:
-		return guanxi.Errorf(guanxi.EINVALID, "version: %d differs from If-Match %d", *in.Version, version)
-	case !ok && in.Version == nil:
-		return guanxi.Errorf(guanxi.EINVALID, "version: required, as an If-Match header or a version field (GET /campaigns/{id} gives it, and its ETag)")
-	case !ok:
-		version = *in.Version
+		return err
 	}
 	ctx, cancel := withTimeout(r)
 	defer cancel()

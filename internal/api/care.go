@@ -141,17 +141,9 @@ func (a *API) putCareRule(w http.ResponseWriter, r *http.Request, t *auth.Token)
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	version, ok, err := ifMatch(r)
+	version, err := versionOf(r, in.Version, "rule", "/care/rules/{id}")
 	if err != nil {
-		return guanxi.Errorf(guanxi.EINVALID, "If-Match %q: expected the rule's version (its ETag), e.g. \"3\"", r.Header.Get("If-Match"))
-	}
-	switch {
-	case ok && in.Version != nil && *in.Version != version:
-		return guanxi.Errorf(guanxi.EINVALID, "version: %d differs from If-Match %d", *in.Version, version)
-	case !ok && in.Version == nil:
-		return guanxi.Errorf(guanxi.EINVALID, "version: required, as an If-Match header or a version field (GET /care/rules/{id} gives it, and its ETag)")
-	case !ok:
-		version = *in.Version
+		return err
 	}
 	ctx, cancel := withTimeout(r)
 	defer cancel()

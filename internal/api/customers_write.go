@@ -56,6 +56,26 @@ func ifMatch(r *http.Request) (int64, bool, error) {
 	return v, true, nil
 }
 
+// versionOf is the version a change is made on: the If-Match header's or
+// body's, the body's version field (nil when absent); when both are given
+// they must agree. what names the thing in messages ("ticket") and get the
+// path that gives its version ("/tickets/{id}").
+func versionOf(r *http.Request, body *int64, what, get string) (int64, error) {
+	v, ok, err := ifMatch(r)
+	if err != nil {
+		return 0, guanxi.Errorf(guanxi.EINVALID, "If-Match %q: expected the %s's version (its ETag), e.g. \"3\"", r.Header.Get("If-Match"), what)
+	}
+	switch {
+	case ok && body != nil && *body != v:
+		return 0, guanxi.Errorf(guanxi.EINVALID, "version: %d differs from If-Match %d", *body, v)
+	case ok:
+		return v, nil
+	case body == nil:
+		return 0, guanxi.Errorf(guanxi.EINVALID, "version: required, as an If-Match header or a version field (GET %s gives it, and its ETag)", get)
+	}
+	return *body, nil
+}
+
 // patchCustomer: PATCH /customers/{id}. The edit is made on the version
 // named by If-Match or the body's version; if the customer changed since,
 // 409 conflict and nothing is written.
@@ -68,17 +88,9 @@ func (a *API) patchCustomer(w http.ResponseWriter, r *http.Request, t *auth.Toke
 	if err := decode(w, r, &p); err != nil {
 		return err
 	}
-	version, ok, err := ifMatch(r)
+	version, err := versionOf(r, p.Version, "customer", "/customers/{id}")
 	if err != nil {
 		return err
-	}
-	switch {
-	case ok && p.Version != nil && *p.Version != version:
-		return guanxi.Errorf(guanxi.EINVALID, "version: %d differs from If-Match %d", *p.Version, version)
-	case !ok && p.Version == nil:
-		return guanxi.Errorf(guanxi.EINVALID, "version: required, as an If-Match header or a version field (GET /customers/{id} gives it, and its ETag)")
-	case !ok:
-		version = *p.Version
 	}
 	ctx, cancel := withTimeout(r)
 	defer cancel()

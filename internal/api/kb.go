@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/guanxi-crm/guanxi"
@@ -110,8 +111,8 @@ func (a *API) listKBArticles(w http.ResponseWriter, r *http.Request, t *auth.Tok
 	}
 	q := r.URL.Query()
 	f := kb.Filter{Language: q.Get("language")}
-	if f.Language != "" && f.Language != kb.Chinese && f.Language != kb.English {
-		return guanxi.Errorf(guanxi.EINVALID, "language %q: expected zh or en", f.Language)
+	if err := checkLanguage("language", f.Language); err != nil {
+		return err
 	}
 	if s := q.Get("category_id"); s != "" {
 		if f.CategoryID, err = strconv.ParseInt(s, 10, 64); err != nil || f.CategoryID <= 0 {
@@ -140,6 +141,15 @@ func (a *API) listKBArticles(w http.ResponseWriter, r *http.Request, t *auth.Tok
 		return drafts, nil
 	}
 	return listAll(w, r, t, "articles", list, func(a *kb.Article) *kb.Article { return a })
+}
+
+// checkLanguage refuses a query parameter's language other than the
+// knowledge base's two; "" is none.
+func checkLanguage(name, v string) error {
+	if v != "" && !slices.Contains(kb.Languages, v) {
+		return guanxi.Errorf(guanxi.EINVALID, "%s %q: expected zh or en", name, v)
+	}
+	return nil
 }
 
 // queryBool reads an optional true/false query parameter.
@@ -238,8 +248,8 @@ func (a *API) searchKB(w http.ResponseWriter, r *http.Request, t *auth.Token) er
 	}
 	o := kb.Options{Language: q.Get("language"), Prefer: q.Get("prefer")}
 	for name, v := range map[string]string{"language": o.Language, "prefer": o.Prefer} {
-		if v != "" && v != kb.Chinese && v != kb.English {
-			return guanxi.Errorf(guanxi.EINVALID, "%s %q: expected zh or en", name, v)
+		if err := checkLanguage(name, v); err != nil {
+			return err
 		}
 	}
 	published, err := queryBool(r, "published")

@@ -148,17 +148,9 @@ func (a *API) putSurvey(w http.ResponseWriter, r *http.Request, t *auth.Token) e
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	version, ok, err := ifMatch(r)
+	version, err := versionOf(r, in.Version, "survey", "/surveys/{id}")
 	if err != nil {
-		return guanxi.Errorf(guanxi.EINVALID, "If-Match %q: expected the survey's version (its ETag), e.g. \"3\"", r.Header.Get("If-Match"))
-	}
-	switch {
-	case ok && in.Version != nil && *in.Version != version:
-		return guanxi.Errorf(guanxi.EINVALID, "version: %d differs from If-Match %d", *in.Version, version)
-	case !ok && in.Version == nil:
-		return guanxi.Errorf(guanxi.EINVALID, "version: required, as an If-Match header or a version field")
-	case !ok:
-		version = *in.Version
+		return err
 	}
 	s := in.survey()
 	s.ID, s.Version = old.ID, version

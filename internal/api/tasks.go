@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -73,18 +74,8 @@ func (a *API) listTasks(w http.ResponseWriter, r *http.Request, t *auth.Token) e
 	if f.Limit, err = queryInt(r, "limit", 200, 1, 500); err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(r)
-	defer cancel()
-	list, err := svc.Tasks(ctx, t.ShopID, f)
-	if err != nil {
-		return err
-	}
-	out := make([]taskJSON, len(list))
-	for i := range list {
-		out[i] = a.taskOf(&list[i])
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"tasks": out})
-	return nil
+	list := func(ctx context.Context, shopID int64) ([]service.Task, error) { return svc.Tasks(ctx, shopID, f) }
+	return listAll(w, r, t, "tasks", list, a.taskOf)
 }
 
 // taskInput is the body of POST /tasks.
@@ -185,7 +176,7 @@ func (a *API) taskChange(w http.ResponseWriter, r *http.Request, in interface{ v
 	if err := decode(w, r, in); err != nil {
 		return err
 	}
-	version, err := versionOf(r, in.ver(), "task")
+	version, err := versionOf(r, in.ver(), "task", "/tasks/{id}")
 	if err != nil {
 		return err
 	}
@@ -245,18 +236,11 @@ func (a *API) listCanned(w http.ResponseWriter, r *http.Request, t *auth.Token) 
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(r)
-	defer cancel()
-	list, err := svc.CannedReplies(ctx, t.ShopID, r.URL.Query().Get("kind"))
-	if err != nil {
-		return err
+	kind := r.URL.Query().Get("kind")
+	list := func(ctx context.Context, shopID int64) ([]service.CannedReply, error) {
+		return svc.CannedReplies(ctx, shopID, kind)
 	}
-	out := make([]cannedJSON, len(list))
-	for i := range list {
-		out[i] = cannedOf(&list[i])
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"canned_replies": out})
-	return nil
+	return listAll(w, r, t, "canned_replies", list, cannedOf)
 }
 
 type cannedInput struct {
@@ -311,7 +295,7 @@ func (a *API) putCanned(w http.ResponseWriter, r *http.Request, t *auth.Token) e
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	version, err := versionOf(r, in.Version, "canned reply")
+	version, err := versionOf(r, in.Version, "canned reply", "/canned-replies/{id}")
 	if err != nil {
 		return err
 	}

@@ -260,23 +260,6 @@ func (a *API) getTicket(w http.ResponseWriter, r *http.Request, t *auth.Token) e
 	return nil
 }
 
-// versionOf is the version a change is made on: If-Match or the body's.
-func versionOf(r *http.Request, body *int64, what string) (int64, error) {
-	v, ok, err := ifMatch(r)
-	if err != nil {
-		return 0, guanxi.Errorf(guanxi.EINVALID, "If-Match %q: expected the %s's version (its ETag), e.g. \"3\"", r.Header.Get("If-Match"), what)
-	}
-	switch {
-	case ok && body != nil && *body != v:
-		return 0, guanxi.Errorf(guanxi.EINVALID, "version: %d differs from If-Match %d", *body, v)
-	case ok:
-		return v, nil
-	case body == nil:
-		return 0, guanxi.Errorf(guanxi.EINVALID, "version: required, as an If-Match header or a version field (GET the %s for it)", what)
-	}
-	return *body, nil
-}
-
 // ticketChange runs a versioned change of the ticket named by the path
 // and answers the ticket after it.
 func (a *API) ticketChange(w http.ResponseWriter, r *http.Request, t *auth.Token, in interface{ ver() *int64 },
@@ -292,7 +275,7 @@ func (a *API) ticketChange(w http.ResponseWriter, r *http.Request, t *auth.Token
 	if err := decode(w, r, in); err != nil {
 		return err
 	}
-	version, err := versionOf(r, in.ver(), "ticket")
+	version, err := versionOf(r, in.ver(), "ticket", "/tickets/{id}")
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"io"
 	"testing"
 	"time"
 
@@ -20,11 +19,7 @@ import (
 func TestCareJob(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		a, err := Open(ctx, Config{DB: db.DSN, LogOut: io.Discard})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = a.Close() })
+		a := openTest(t, db)
 		sh := demotest.Shop(t, a.DB, "s1", time.Now(), 30, 60)
 		today := time.Now().In(sh.Location()).Format("01-02")
 		if _, err := a.DB.Exec(ctx, `UPDATE customers SET birthday = ? WHERE shop_id = ?`, "1990-"+today, sh.ID); err != nil {

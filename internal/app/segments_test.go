@@ -18,11 +18,7 @@ import (
 func TestScoreRecordsSegmentSizes(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		a, err := Open(ctx, Config{DB: db.DSN, LogOut: io.Discard})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = a.Close() })
+		a := openTest(t, db)
 		sh := demotest.Shop(t, a.DB, "s1", time.Now(), 60, 200)
 		rule, err := segment.ParseRule([]byte(`{"field": "orders_count", "op": "gte", "value": 1}`))
 		if err != nil {

@@ -2,10 +2,9 @@ package app
 
 import (
 	"context"
-	"io"
+	"github.com/guanxi-crm/guanxi"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,27 +15,15 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
 )
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // The SLA sweep: planned for every shop, run by the scheduler as an
 // escalate job, escalating a breach once, counted on /metrics, and its old
 // runs pruned.
 func TestEscalateJob(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		a, err := Open(ctx, Config{DB: db.DSN, LogOut: io.Discard})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = a.Close() })
+		a := openTest(t, db)
 		start := time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)
-		clock := &testClock{t: start}
+		clock := guanxi.NewManualClock(start)
 		a.Clock, a.Jobs, a.Desk = clock, job.NewStore(a.DB, clock), service.NewService(a.DB, clock)
 		sh := demotest.Shop(t, a.DB, "s1", start, 5, 10)
 		var customer int64

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -24,11 +23,7 @@ import (
 func TestSurveyJobs(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		a, err := Open(ctx, Config{DB: db.DSN, LogOut: io.Discard})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = a.Close() })
+		a := openTest(t, db)
 		// Noon in Shanghai: outside quiet hours whatever day the test runs.
 		now := time.Now().In(time.FixedZone("CST", 8*3600))
 		clock := guanxi.FixedClock(time.Date(now.Year(), now.Month(), now.Day(), 12, 0, 0, 0, now.Location()))
@@ -38,7 +33,7 @@ func TestSurveyJobs(t *testing.T) {
 		a.Dispatcher.PublicURL = "https://crm.example.com"
 		sh := &shop.Shop{Code: "s1", Name: "西湖茶庄", Timezone: "Asia/Shanghai"}
 		must(t, a.Shops.Create(ctx, sh))
-		_, err = a.DB.Exec(ctx, `INSERT INTO customers (shop_id, id, name, phone, created_at, updated_at) VALUES (?, 1, '王芳', '13812345678', 0, 0)`, sh.ID)
+		_, err := a.DB.Exec(ctx, `INSERT INTO customers (shop_id, id, name, phone, created_at, updated_at) VALUES (?, 1, '王芳', '13812345678', 0, 0)`, sh.ID)
 		must(t, err)
 		g := channeltest.NewSMSGateway(true)
 		t.Cleanup(g.Close)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,19 +24,10 @@ import (
 
 var ctx = context.Background()
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time)         { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func at(s string) time.Time              { t, _ := time.ParseInLocation("2006-01-02 15:04", s, cst); return t }
-func phone(i int) string                 { return fmt.Sprintf("1380000%04d", i) }
-func (c *clock) String() string          { return c.Now().String() }
-func noBackoff(int) time.Duration        { return 0 }
-func must(t *testing.T, err error)       { t.Helper(); mustNot(t, err) }
+func at(s string) time.Time        { t, _ := time.ParseInLocation("2006-01-02 15:04", s, cst); return t }
+func phone(i int) string           { return fmt.Sprintf("1380000%04d", i) }
+func noBackoff(int) time.Duration  { return 0 }
+func must(t *testing.T, err error) { t.Helper(); mustNot(t, err) }
 func mustNot(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -63,7 +53,7 @@ var cst = time.FixedZone("CST", 8*3600)
 //	others     consent to sms and email
 type fixture struct {
 	db    *store.DB
-	clock *clock
+	clock *guanxi.ManualClock
 	shop  *shop.Shop
 	svc   *campaign.Service
 	segs  *segment.Service
@@ -73,7 +63,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, db *store.DB, n int) *fixture {
 	t.Helper()
-	f := &fixture{db: db, clock: &clock{t: at("2025-06-30 12:00")}, ids: map[int]int64{}}
+	f := &fixture{db: db, clock: guanxi.NewManualClock(at("2025-06-30 12:00")), ids: map[int]int64{}}
 	f.shop = &shop.Shop{Code: "s1", Name: "西湖茶庄", Timezone: "Asia/Shanghai"}
 	must(t, shop.NewService(db, f.clock).Create(ctx, f.shop))
 	f.imp = importer.NewService(db, f.clock, slog.New(slog.DiscardHandler))

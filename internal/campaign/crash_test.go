@@ -4,13 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
@@ -49,25 +45,6 @@ func TestDispatchChild(t *testing.T) {
 	}
 }
 
-// crashEngines runs fn per engine with a DSN a child process can open.
-func crashEngines(t *testing.T, fn func(t *testing.T, dsn string, db *store.DB)) {
-	t.Run("sqlite", func(t *testing.T) {
-		dsn := "sqlite:" + filepath.Join(t.TempDir(), "crash.db")
-		db, err := store.Open(ctx, dsn)
-		must(t, err)
-		defer db.Close()
-		fn(t, dsn, db)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		dsn, drop := storetest.NewSchema(t, storetest.PostgresURL(t))
-		defer drop()
-		db, err := store.Open(ctx, dsn)
-		must(t, err)
-		defer db.Close()
-		fn(t, dsn, db)
-	})
-}
-
 // bulkShop makes a shop of n customers with a mobile, an e-mail and
 // consent to both: the crash tests are about dispatch.
 func bulkShop(t *testing.T, db *store.DB, n int) *shop.Shop {
@@ -83,22 +60,7 @@ func bulkShop(t *testing.T, db *store.DB, n int) *shop.Shop {
 // last kill.
 func killDuring(t *testing.T, dsn string, shopID, id int64, points []int, arrived func() int) {
 	t.Helper()
-	for _, p := range points {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestDispatchChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s|%d|%d", childEnv, dsn, shopID, id))
-		var stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stderr, &stderr
-		must(t, cmd.Start())
-		deadline := time.Now().Add(2 * time.Minute)
-		for arrived() < p && time.Now().Before(deadline) {
-			time.Sleep(200 * time.Microsecond)
-		}
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		err := cmd.Wait()
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-			t.Fatalf("child ended before the kill at %d (arrived %d): %v\n%s", p, arrived(), err, stderr.String())
-		}
-	}
+	storetest.KillChild(t, "TestDispatchChild", fmt.Sprintf("%s=%s|%d|%d", childEnv, dsn, shopID, id), points, arrived)
 }
 
 // killPoints draws k increasing points in (0, n).
@@ -126,7 +88,7 @@ func TestDispatchCrashSMS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	crashEngines(t, func(t *testing.T, dsn string, db *store.DB) {
+	storetest.CrashEngines(t, func(t *testing.T, dsn string, db *store.DB) {
 		const n = 100_000
 		sh := bulkShop(t, db, n)
 		svc := campaign.NewService(db, nil, segment.NewService(db, guanxi.SystemClock{}), nil)
@@ -175,7 +137,7 @@ func TestDispatchCrashEmail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	crashEngines(t, func(t *testing.T, dsn string, db *store.DB) {
+	storetest.CrashEngines(t, func(t *testing.T, dsn string, db *store.DB) {
 		const n = 20_000
 		sh := bulkShop(t, db, n)
 		svc := campaign.NewService(db, nil, segment.NewService(db, guanxi.SystemClock{}), nil)

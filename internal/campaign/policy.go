@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
@@ -201,14 +200,12 @@ func (s *Service) UnsubscribeToken(ctx context.Context, u Unsub) (string, error)
 }
 
 func signUnsub(key []byte, u Unsub) string {
-	b := make([]byte, 0, 25+16)
+	b := make([]byte, 0, 25+tokenMACLen)
 	b = binary.BigEndian.AppendUint64(b, uint64(u.ShopID))
 	b = binary.BigEndian.AppendUint64(b, uint64(u.CampaignID))
 	b = binary.BigEndian.AppendUint64(b, uint64(u.CustomerID))
 	b = append(b, channelByte(u.Channel))
-	m := hmac.New(sha256.New, key)
-	m.Write(b)
-	return base64.RawURLEncoding.EncodeToString(append(b, m.Sum(nil)[:16]...))
+	return SignToken(key, b)
 }
 
 // ParseUnsubscribe checks a token and returns what it says; a forged or
@@ -216,7 +213,7 @@ func signUnsub(key []byte, u Unsub) string {
 func (s *Service) ParseUnsubscribe(ctx context.Context, token string) (Unsub, error) {
 	bad := guanxi.Errorf(guanxi.EINVALID, "this unsubscribe link is not valid")
 	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) != 25+16 || int(b[24]) >= len(Channels) {
+	if err != nil || len(b) != 25+tokenMACLen || int(b[24]) >= len(Channels) {
 		return Unsub{}, bad
 	}
 	u := Unsub{
@@ -225,12 +222,8 @@ func (s *Service) ParseUnsubscribe(ctx context.Context, token string) (Unsub, er
 		CustomerID: int64(binary.BigEndian.Uint64(b[16:])),
 		Channel:    Channels[b[24]],
 	}
-	var secret string
-	if err := s.db.QueryRow(ctx, `SELECT secret FROM contact_keys WHERE shop_id = ?`, u.ShopID).Scan(&secret); err != nil {
-		return Unsub{}, bad
-	}
-	k, err := hex.DecodeString(secret)
-	if err != nil {
+	k := s.storedKey(ctx, u.ShopID)
+	if k == nil {
 		return Unsub{}, bad
 	}
 	if !hmac.Equal([]byte(signUnsub(k, u)), []byte(token)) {
@@ -253,7 +246,7 @@ func (s *Service) Unsubscribe(ctx context.Context, u Unsub, how string) error {
 		if err := setConsent(ctx, tx, u.ShopID, u.CustomerID, u.Channel, false, source, now); err != nil {
 			return err
 		}
-		return addTimeline(ctx, tx, u.ShopID, u.CustomerID, "consent", "退订 "+u.Channel, map[string]any{"campaign_id": u.CampaignID, "channel": u.Channel, "how": how}, now)
+		return AddTimeline(ctx, tx, u.ShopID, u.CustomerID, "consent", "退订 "+u.Channel, map[string]any{"campaign_id": u.CampaignID, "channel": u.Channel, "how": how}, now)
 	})
 }
 
@@ -289,7 +282,7 @@ func (s *Service) OptOut(ctx context.Context, shopID int64, ch, address, source 
 			if err := setConsent(ctx, tx, shopID, id, ch, false, source, now); err != nil {
 				return err
 			}
-			if err := addTimeline(ctx, tx, shopID, id, "consent", "退订 "+ch, map[string]any{"channel": ch, "source": source}, now); err != nil {
+			if err := AddTimeline(ctx, tx, shopID, id, "consent", "退订 "+ch, map[string]any{"channel": ch, "source": source}, now); err != nil {
 				return err
 			}
 		}
@@ -299,8 +292,11 @@ func (s *Service) OptOut(ctx context.Context, shopID int64, ch, address, source 
 	return n, err
 }
 
-// addTimeline puts an event on the customer's timeline.
-func addTimeline(ctx context.Context, tx *store.Tx, shopID, customerID int64, kind, title string, data any, now time.Time) error {
+// AddTimeline puts an event of kind on the customer's timeline, with no
+// actor (the system did it): consent changes here, care actions and survey
+// responses elsewhere. (The customer package, which reads the timeline,
+// would be its natural home, but it must not import the campaign side.)
+func AddTimeline(ctx context.Context, tx *store.Tx, shopID, customerID int64, kind, title string, data any, now time.Time) error {
 	id, err := tx.NextIDs(ctx, shopID, "timeline_events", 1)
 	if err != nil {
 		return err
@@ -308,7 +304,7 @@ func addTimeline(ctx context.Context, tx *store.Tx, shopID, customerID int64, ki
 	_, err = tx.Exec(ctx, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, title, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		shopID, id, customerID, kind, now.Unix(), title, jsonString(data))
 	if err != nil {
-		return fmt.Errorf("campaign: timeline of customer %d: %w", customerID, err)
+		return fmt.Errorf("timeline of customer %d: %w", customerID, err)
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,14 +30,6 @@ var ctx = context.Background()
 var cst = time.FixedZone("CST", 8*3600)
 
 func at(s string) time.Time { t, _ := time.ParseInLocation("2006-01-02 15:04", s, cst); return t }
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func must(t *testing.T, err error) {
 	t.Helper()
@@ -66,7 +57,7 @@ func wantCode(t *testing.T, err error, c string) {
 //	u5  no birthday, ordered 2025-12-01
 type fixture struct {
 	db    *store.DB
-	clock *clock
+	clock *guanxi.ManualClock
 	shop  *shop.Shop
 	ids   map[string]int64
 	g     *channeltest.SMSGateway
@@ -92,7 +83,7 @@ func (f *fixture) services() *instance {
 
 func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
-	f := &fixture{db: db, clock: &clock{t: at("2026-01-01 10:00")}, ids: map[string]int64{}}
+	f := &fixture{db: db, clock: guanxi.NewManualClock(at("2026-01-01 10:00")), ids: map[string]int64{}}
 	f.shop = &shop.Shop{Code: "s1", Name: "西湖茶庄", Timezone: "Asia/Shanghai"}
 	must(t, shop.NewService(db, f.clock).Create(ctx, f.shop))
 	imp := importer.NewService(db, f.clock, slog.New(slog.DiscardHandler))

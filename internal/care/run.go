@@ -224,7 +224,7 @@ func (s *Service) location(ctx context.Context, shopID int64) (*time.Location, e
 		}
 		return nil, fmt.Errorf("care: shop %d: %w", shopID, err)
 	}
-	return (&shop.Shop{Timezone: tz}).Location(), nil
+	return shop.LocationOf(tz), nil
 }
 
 // candidates returns the trigger's occurrences due now.
@@ -557,35 +557,17 @@ func (s *Service) tag(ctx context.Context, tx *store.Tx, shopID, customerID int6
 
 // timeline puts the care action on the customer's timeline.
 func timeline(ctx context.Context, tx *store.Tx, shopID, customerID int64, r *Rule, key, detail string, now time.Time) error {
-	id, err := tx.NextIDs(ctx, shopID, "timeline_events", 1)
-	if err != nil {
-		return err
-	}
-	data, _ := json.Marshal(map[string]any{"rule_id": r.ID, "occurrence": key, "action": r.Action, "detail": detail})
-	_, err = tx.Exec(ctx, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, title, data) VALUES (?, ?, ?, 'care', ?, ?, ?)`,
-		shopID, id, customerID, now.Unix(), "关怀："+r.Name, string(data))
-	if err != nil {
-		return fmt.Errorf("care: timeline of customer %d: %w", customerID, err)
-	}
-	return nil
+	data := map[string]any{"rule_id": r.ID, "occurrence": key, "action": r.Action, "detail": detail}
+	return campaign.AddTimeline(ctx, tx, shopID, customerID, "care", "关怀："+r.Name, data, now)
 }
 
 // SendingCampaigns returns the rules' message campaigns still sending, so
 // that a job can make sure each has its dispatch queued (a run killed
 // between queuing messages and queuing the dispatch leaves one).
 func (s *Service) SendingCampaigns(ctx context.Context, shopID int64) ([]int64, error) {
-	rows, err := s.db.Query(ctx, `SELECT id FROM campaigns WHERE shop_id = ? AND status = 'sending' AND theme LIKE 'care:%' ORDER BY id`, shopID)
+	ids, err := store.IDs(ctx, s.db, `SELECT id FROM campaigns WHERE shop_id = ? AND status = 'sending' AND theme LIKE 'care:%' ORDER BY id`, shopID)
 	if err != nil {
 		return nil, fmt.Errorf("care: sending campaigns: %w", err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }

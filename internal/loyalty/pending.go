@@ -125,22 +125,9 @@ ON CONFLICT (shop_id, customer_id) DO UPDATE SET balance = loyalty_accounts.bala
 // refundedSince returns the orders that earned points and whose net amount
 // fell below the one their points were last computed from.
 func (s *Service) refundedSince(ctx context.Context, shopID int64) ([]int64, error) {
-	rows, err := s.db.Query(ctx, `SELECT o.id FROM orders o
+	return store.IDs(ctx, s.db, `SELECT o.id FROM orders o
 WHERE o.shop_id = ? AND o.customer_id IS NOT NULL AND (o.refunded > 0 OR o.status IN ('refunded', 'cancelled'))
   AND CASE WHEN o.status IN ('refunded', 'cancelled') OR o.refunded >= o.amount THEN 0 ELSE o.amount - o.refunded END <
       (SELECT MIN(l.order_net) FROM points_ledger l WHERE l.shop_id = o.shop_id AND l.order_id = o.id AND l.kind IN ('earn', 'reverse'))
 ORDER BY o.id`, shopID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }

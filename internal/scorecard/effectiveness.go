@@ -12,6 +12,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/analytics"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/shop"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 )
 
 // The CRM effectiveness dashboard, month by month in the shop's zone. Its
@@ -277,7 +278,8 @@ WHERE shop_id = ? AND kind IN ('csat', 'nps') AND score IS NOT NULL AND responde
 	defer rows.Close()
 	for rows.Next() {
 		var kind string
-		var score, at int64
+		var score int
+		var at int64
 		if err := rows.Scan(&kind, &score, &at); err != nil {
 			return nil, fmt.Errorf("scorecard: responses: %w", err)
 		}
@@ -289,14 +291,14 @@ WHERE shop_id = ? AND kind IN ('csat', 'nps') AND score IS NOT NULL AND responde
 		if kind == "nps" {
 			m.NPSResponses++
 			switch {
-			case score >= 9:
+			case survey.Promoter(score):
 				m.Promoters++
-			case score <= 6:
+			case survey.Detractor(survey.NPS, score):
 				m.Detractors++
 			}
 		} else {
 			m.CSATResponses++
-			if score >= 4 {
+			if survey.Satisfied(score) {
 				m.CSATSatisfied++
 			}
 		}

@@ -56,9 +56,11 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/analytics"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
+	"github.com/guanxi-crm/guanxi/internal/survey"
 )
 
 // Service computes scorecards.
@@ -321,7 +323,7 @@ func (d *data) kpi(owns func(assignee, team int64) bool, rates func(agent int64)
 	for _, r := range d.responses {
 		if rates(r.agent) {
 			k.CSATResponses++
-			if r.score >= 4 {
+			if survey.Satisfied(int(r.score)) {
 				k.CSATSatisfied++
 			}
 		}
@@ -356,15 +358,8 @@ func percentiles(v []int64) Times {
 		return t
 	}
 	slices.Sort(v)
-	t.P50, t.P90 = Percentile(v, 50), Percentile(v, 90)
+	t.P50, t.P90 = analytics.NearestRank(v, 50), analytics.NearestRank(v, 90)
 	return t
-}
-
-// Percentile returns the nearest-rank p-th percentile (0 < p ≤ 100) of
-// sorted, a non-empty ascending list: the value at 1-based rank ⌈p·n/100⌉.
-func Percentile(sorted []int64, p int) int64 {
-	rank := (p*len(sorted) + 99) / 100
-	return sorted[max(rank, 1)-1]
 }
 
 // load reads the tickets, CSAT responses, tasks and order count that the

@@ -421,18 +421,6 @@ func TestEffectivenessFixture(t *testing.T) {
 	})
 }
 
-func TestPercentile(t *testing.T) {
-	v := []int64{10, 20, 30, 40, 50, 60, 70, 80, 90, 100}
-	for p, want := range map[int]int64{50: 50, 90: 90, 91: 100, 10: 10, 1: 10, 100: 100} {
-		if got := scorecard.Percentile(v, p); got != want {
-			t.Errorf("p%d = %d, want %d", p, got, want)
-		}
-	}
-	if got := scorecard.Percentile([]int64{7}, 50); got != 7 {
-		t.Errorf("p50 of one = %d", got)
-	}
-}
-
 func TestParsePeriod(t *testing.T) {
 	loc := cst
 	p, err := scorecard.ParsePeriod("", "", loc, now)

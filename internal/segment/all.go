@@ -3,6 +3,8 @@ package segment
 import (
 	"context"
 	"fmt"
+
+	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
 // AllMembers returns the ids of every live customer of the shop the rule
@@ -14,21 +16,9 @@ func (s *Service) AllMembers(ctx context.Context, shopID int64, r *Rule) ([]int6
 		return nil, err
 	}
 	where, args := e.where(r)
-	rows, err := s.db.Query(ctx, `SELECT c.id `+from(uses(r, "s"), uses(r, "cs"))+where+`
+	ids, err := store.IDs(ctx, s.db, `SELECT c.id `+from(uses(r, "s"), uses(r, "cs"))+where+`
 ORDER BY c.id`, append([]any{shopID}, args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("segment: all members in shop %d: %w", shopID, err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("segment: all members in shop %d: %w", shopID, err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("segment: all members in shop %d: %w", shopID, err)
 	}
 	return ids, nil

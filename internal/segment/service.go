@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -97,20 +98,8 @@ func (s *Service) Members(ctx context.Context, shopID int64, r *Rule, limit, off
 	}
 	where, args := e.where(r)
 	args = append(append([]any{shopID}, args...), limit, offset)
-	rows, err := s.db.Query(ctx, membersSQL(r)+where+membersOrder, args...)
+	ids, err := store.IDs(ctx, s.db, membersSQL(r)+where+membersOrder, args...)
 	if err != nil {
-		return nil, fmt.Errorf("segment: members in shop %d: %w", shopID, err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("segment: members in shop %d: %w", shopID, err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("segment: members in shop %d: %w", shopID, err)
 	}
 	return ids, nil
@@ -126,11 +115,7 @@ func (s *Service) env(ctx context.Context, shopID int64) (env, error) {
 	if err != nil {
 		return env{}, fmt.Errorf("segment: shop %d: %w", shopID, err)
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
-	return env{dialect: s.db.Dialect, loc: loc, now: s.clock.Now()}, nil
+	return env{dialect: s.db.Dialect, loc: shop.LocationOf(tz), now: s.clock.Now()}, nil
 }
 
 // Create saves a new segment, setting its ID and times. It fails with

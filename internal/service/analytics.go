@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/analytics"
+	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -80,13 +82,10 @@ func (s *Service) Analytics(ctx context.Context, shopID int64, from, to time.Tim
 		}
 		return nil, fmt.Errorf("service: analytics of shop %d: %w", shopID, err)
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
+	loc := shop.LocationOf(tz)
 	out := &ComplaintAnalytics{From: from, To: to}
 	index := map[string]int{}
-	for m := time.Date(from.In(loc).Year(), from.In(loc).Month(), 1, 0, 0, 0, 0, loc); m.Before(to); m = m.AddDate(0, 1, 0) {
+	for _, m := range shop.MonthStarts(from, to, loc) {
 		key := m.Format("2006-01")
 		index[key] = len(out.Months)
 		out.Months = append(out.Months, ComplaintMonth{Month: key, Start: m})
@@ -222,7 +221,7 @@ WHERE shop_id = ? AND kind = 'status' AND ticket_id IN (`+store.In(len(chunk))+`
 	}
 	for k, hs := range hours {
 		slices.Sort(hs)
-		out.Steps = append(out.Steps, StepTime{From: k.from, To: k.to, Count: len(hs), P50: nearestRank(hs, 50), P90: nearestRank(hs, 90)})
+		out.Steps = append(out.Steps, StepTime{From: k.from, To: k.to, Count: len(hs), P50: analytics.NearestRank(hs, 50), P90: analytics.NearestRank(hs, 90)})
 	}
 	slices.SortFunc(out.Steps, func(a, b StepTime) int { return order(key{a.From, a.To}) - order(key{b.From, b.To}) })
 	return out, nil
@@ -236,15 +235,4 @@ func per1000(n, orders int) float64 {
 		return 0
 	}
 	return float64(n) * 1000 / float64(orders)
-}
-
-// nearestRank is the pct-th percentile of sorted xs by the nearest-rank
-// method: the ⌈pct·n/100⌉-th smallest, in integers so 90% of 10 is the
-// 9th and not, by a rounding error, the 10th.
-func nearestRank(xs []float64, pct int) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	rank := (pct*len(xs) + 99) / 100
-	return xs[max(rank-1, 0)]
 }

@@ -188,7 +188,7 @@ func pickAgent(ctx context.Context, tx *store.Tx, shopID int64, mode, kind strin
 	} else {
 		q = `SELECT user_id FROM shop_members WHERE shop_id = ? AND role = 'agent' ORDER BY user_id`
 	}
-	cands, err := ids(ctx, tx, q, args...)
+	cands, err := store.IDs(ctx, tx, q, args...)
 	if err != nil {
 		return 0, fmt.Errorf("service: assignment candidates: %w", err)
 	}
@@ -200,7 +200,7 @@ func pickAgent(ctx context.Context, tx *store.Tx, shopID int64, mode, kind strin
 		for _, c := range cands {
 			args = append(args, c)
 		}
-		skilled, err := ids(ctx, tx, `SELECT user_id FROM agent_skills WHERE shop_id = ? AND skill = ? AND user_id IN (`+store.In(len(cands))+`) ORDER BY user_id`, args...)
+		skilled, err := store.IDs(ctx, tx, `SELECT user_id FROM agent_skills WHERE shop_id = ? AND skill = ? AND user_id IN (`+store.In(len(cands))+`) ORDER BY user_id`, args...)
 		if err != nil {
 			return 0, fmt.Errorf("service: skilled agents: %w", err)
 		}
@@ -268,21 +268,4 @@ ON CONFLICT (shop_id, team_id) DO UPDATE SET last_user_id = assign_cursors.last_
 		return 0, fmt.Errorf("service: round robin cursor: %w", err)
 	}
 	return next, nil
-}
-
-func ids(ctx context.Context, q querier, query string, args ...any) ([]int64, error) {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }

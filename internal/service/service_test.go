@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,16 +26,6 @@ var cst = time.FixedZone("CST", 8*3600)
 // t0 is when the fixture's tickets are opened: a Monday morning in Shanghai.
 var t0 = time.Date(2025, 6, 2, 9, 0, 0, 0, cst)
 
-// clock is a controllable guanxi.Clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time)         { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -56,7 +45,7 @@ func wantCode(t *testing.T, err error, code string) {
 // outsider who is no member of the shop.
 type fixture struct {
 	db       *store.DB
-	clock    *clock
+	clock    *guanxi.ManualClock
 	shopID   int64
 	svc      *service.Service
 	c1, c2   int64
@@ -71,7 +60,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
-	f := &fixture{db: db, clock: &clock{t: t0}}
+	f := &fixture{db: db, clock: guanxi.NewManualClock(t0)}
 	sh := &shop.Shop{Code: "s1", Name: "西湖茶庄", Timezone: "Asia/Shanghai"}
 	must(t, shop.NewService(db, f.clock).Create(bg, sh))
 	f.shopID = sh.ID

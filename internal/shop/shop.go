@@ -27,11 +27,28 @@ type Shop struct {
 
 // Location returns the shop's time zone (Asia/Shanghai when it is unknown to
 // this system's zone database).
-func (s *Shop) Location() *time.Location {
-	if loc, err := time.LoadLocation(s.Timezone); err == nil {
+func (s *Shop) Location() *time.Location { return LocationOf(s.Timezone) }
+
+// LocationOf returns the time zone named tz, a shop's timezone column, or
+// China Standard Time when this system's zone database does not know it:
+// for packages that read the column alone rather than the whole shop.
+func LocationOf(tz string) *time.Location {
+	if loc, err := time.LoadLocation(tz); err == nil {
 		return loc
 	}
 	return shanghai
+}
+
+// MonthStarts returns the first instants, in loc, of the calendar months
+// that [from, to) touches, in order: the buckets of a month-by-month report
+// in shop time.
+func MonthStarts(from, to time.Time, loc *time.Location) []time.Time {
+	var out []time.Time
+	f := from.In(loc)
+	for m := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, loc); m.Before(to); m = m.AddDate(0, 1, 0) {
+		out = append(out, m)
+	}
+	return out
 }
 
 // shanghai is China Standard Time, with no DST, for systems without tzdata.

@@ -3,7 +3,6 @@ package survey
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
@@ -16,6 +15,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/channel"
+	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -70,9 +70,7 @@ func signToken(key []byte, shopID, inviteID int64, expires time.Time) string {
 	b = binary.BigEndian.AppendUint64(b, uint64(shopID))
 	b = binary.BigEndian.AppendUint64(b, uint64(inviteID))
 	b = binary.BigEndian.AppendUint64(b, uint64(expires.Unix()))
-	m := hmac.New(sha256.New, key)
-	m.Write(b)
-	return base64.RawURLEncoding.EncodeToString(append(b, m.Sum(nil)[:16]...))
+	return campaign.SignToken(key, b)
 }
 
 // Token returns the signed token of an invite's link.
@@ -300,10 +298,7 @@ func (s *Service) Dispatch(ctx context.Context, shopID int64, publicURL string, 
 	if err := s.db.QueryRow(ctx, `SELECT timezone FROM shops WHERE id = ?`, shopID).Scan(&tz); err != nil {
 		return out, fmt.Errorf("survey: shop %d: %w", shopID, err)
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
+	loc := shop.LocationOf(tz)
 	policy, err := s.campaigns.Policy(ctx, shopID)
 	if err != nil {
 		return out, err

@@ -13,7 +13,9 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/audit"
+	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/service"
+	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -97,6 +99,12 @@ type Response struct {
 	RespondedAt time.Time
 	TaskID      int64 // the detractor follow-up opened, 0 for none
 }
+
+// Promoter reports whether an NPS score is a promoter's (9-10).
+func Promoter(score int) bool { return score >= 9 }
+
+// Satisfied reports whether a CSAT score counts towards CSAT (4-5).
+func Satisfied(score int) bool { return score >= 4 }
 
 // Detractor reports whether a score is a detractor's: NPS 0-6, CSAT 1-2.
 func Detractor(kind string, score int) bool {
@@ -298,14 +306,8 @@ ticket_id, agent_id, segment, responded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		if r.TicketID != 0 {
 			data["ticket_id"] = r.TicketID
 		}
-		ev, err := tx.NextIDs(ctx, shopID, "timeline_events", 1)
-		if err != nil {
+		if err := campaign.AddTimeline(ctx, tx, shopID, r.CustomerID, "survey", title, data, now); err != nil {
 			return err
-		}
-		dj, _ := json.Marshal(data)
-		if _, err := tx.Exec(ctx, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, actor_id, title, data) VALUES (?, ?, ?, 'survey', ?, NULL, ?, ?)`,
-			shopID, ev, r.CustomerID, now.Unix(), title, string(dj)); err != nil {
-			return fmt.Errorf("survey: timeline of customer %d: %w", r.CustomerID, err)
 		}
 		actx := audit.WithActor(ctx, audit.Actor{Name: "customer:" + strconv.FormatInt(r.CustomerID, 10), IP: audit.ActorFrom(ctx).IP})
 		if r.Score != nil && Detractor(r.Kind, *r.Score) && s.tasks != nil {
@@ -334,12 +336,10 @@ ticket_id, agent_id, segment, responded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 
 func shopLocation(ctx context.Context, q querier, shopID int64) *time.Location {
 	var tz string
-	if err := q.QueryRow(ctx, `SELECT timezone FROM shops WHERE id = ?`, shopID).Scan(&tz); err == nil {
-		if loc, err := time.LoadLocation(tz); err == nil {
-			return loc
-		}
+	if err := q.QueryRow(ctx, `SELECT timezone FROM shops WHERE id = ?`, shopID).Scan(&tz); err != nil {
+		tz = "Asia/Shanghai" // as good a guess as any for an unreadable shop
 	}
-	return time.FixedZone("CST", 8*3600)
+	return shop.LocationOf(tz)
 }
 
 // NextWorkingDay is 18:00 (the end of the care team's day) on the first

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/guanxi-crm/guanxi/internal/shop"
 )
 
 type nullInt = sql.NullInt64
@@ -38,17 +40,17 @@ func (s *Score) add(kind string, score *int) {
 	case NPS:
 		s.NPSCount++
 		switch {
-		case *score >= 9:
+		case Promoter(*score):
 			s.Promoters++
-		case *score >= 7:
-			s.Passives++
-		default:
+		case Detractor(NPS, *score):
 			s.Detractors++
+		default:
+			s.Passives++
 		}
 	case CSAT:
 		s.CSATCount++
 		s.csatSum += *score
-		if *score >= 4 {
+		if Satisfied(*score) {
 			s.Satisfied++
 		}
 	}
@@ -100,7 +102,7 @@ func (s *Service) results(ctx context.Context, shopID, surveyID int64, from, to 
 	loc := shopLocation(ctx, s.db, shopID)
 	res := &Results{From: from, To: to}
 	months := map[string]*Group{}
-	for m := time.Date(from.In(loc).Year(), from.In(loc).Month(), 1, 0, 0, 0, 0, loc); m.Before(to); m = m.AddDate(0, 1, 0) {
+	for _, m := range shop.MonthStarts(from, to, loc) {
 		k := m.Format("2006-01")
 		res.Months = append(res.Months, Group{Key: k})
 	}

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,14 +34,6 @@ var cst = time.FixedZone("CST", 8*3600)
 // t0: Monday 2025-06-02 10:00 in Shanghai, outside the default quiet hours.
 var t0 = time.Date(2025, 6, 2, 10, 0, 0, 0, cst)
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -61,7 +52,7 @@ func wantCode(t *testing.T, err error, code string) {
 // no mobile), agent wang, RFM segments for C1 and C2, and an SMS gateway.
 type fixture struct {
 	db        *store.DB
-	clock     *clock
+	clock     *guanxi.ManualClock
 	shop      *shop.Shop
 	c         map[string]int64
 	agent     int64
@@ -75,7 +66,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
-	f := &fixture{db: db, clock: &clock{t: t0}, c: map[string]int64{}}
+	f := &fixture{db: db, clock: guanxi.NewManualClock(t0), c: map[string]int64{}}
 	f.shop = &shop.Shop{Code: "s1", Name: "西湖茶庄", Timezone: "Asia/Shanghai"}
 	must(t, shop.NewService(db, f.clock).Create(bg, f.shop))
 	if _, err := importer.NewService(db, f.clock, slog.New(slog.DiscardHandler)).ImportFile(bg, f.shop, "testdata/orders.csv", importer.Options{Format: "generic"}); err != nil {

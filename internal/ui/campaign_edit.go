@@ -117,27 +117,37 @@ func readForm(r *http.Request, loc *time.Location, segs *segment.Service) (campa
 // campaignPageFor fills the editor's choices.
 func (u *UI) campaignPageFor(r *http.Request, rq *request, p *campaignPage) error {
 	p.Channels, p.CanWrite = campaign.Channels, canWriteCampaigns(rq.role)
+	var err error
+	p.Segments, p.Coupons, err = u.audienceOptions(r, rq)
+	return err
+}
+
+// audienceOptions are the choices of a form that picks who to reach and
+// what to give them: the shop's segments and its active coupon templates
+// (none where the server runs without them). Campaigns and care rules
+// both offer them.
+func (u *UI) audienceOptions(r *http.Request, rq *request) (segments, coupons []option, err error) {
 	if u.cfg.Segments != nil {
 		segs, err := u.cfg.Segments.List(r.Context(), rq.shop.ID)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		for _, s := range segs {
-			p.Segments = append(p.Segments, option{s.ID, s.Name})
+			segments = append(segments, option{s.ID, s.Name})
 		}
 	}
 	if u.cfg.Coupons != nil {
 		ts, err := u.cfg.Coupons.List(r.Context(), rq.shop.ID)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		for _, t := range ts {
 			if t.Status == "active" {
-				p.Coupons = append(p.Coupons, option{t.ID, t.Name})
+				coupons = append(coupons, option{t.ID, t.Name})
 			}
 		}
 	}
-	return nil
+	return segments, coupons, nil
 }
 
 // campaignNew shows an empty editor with the defaults.
@@ -231,15 +241,10 @@ func (u *UI) campaignSave(w http.ResponseWriter, r *http.Request, rq *request, c
 		}
 	}
 	if err != nil {
-		switch guanxi.ErrorCode(err) {
-		case guanxi.EINVALID, guanxi.ECONFLICT:
+		if status, ok := formStatus(err); ok {
 			p.Error = i18n.ErrorMessage(rq.locale, err)
-			status := http.StatusBadRequest
-			if guanxi.ErrorCode(err) == guanxi.ECONFLICT {
-				status = http.StatusConflict
-			}
 			u.render(w, r, rq, status, "campaign_edit", "", u.view(r, rq, "campaigns", p))
-		default:
+		} else {
 			u.fail(w, r, rq, err)
 		}
 		return

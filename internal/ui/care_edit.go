@@ -8,7 +8,6 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/care"
-	"github.com/guanxi-crm/guanxi/internal/i18n"
 )
 
 // careForm is the editor's fields as typed, so a refused form shows again
@@ -83,27 +82,9 @@ func readCareForm(r *http.Request) (careForm, *care.Rule, error) {
 // carePageFor fills the editor's choices.
 func (u *UI) carePageFor(r *http.Request, rq *request, p *carePage) error {
 	p.Triggers, p.Actions, p.Channels, p.CanWrite = care.Triggers, care.Actions, campaign.Channels, canWriteCare(rq.role)
-	if u.cfg.Segments != nil {
-		segs, err := u.cfg.Segments.List(r.Context(), rq.shop.ID)
-		if err != nil {
-			return err
-		}
-		for _, s := range segs {
-			p.Segments = append(p.Segments, option{s.ID, s.Name})
-		}
-	}
-	if u.cfg.Coupons != nil {
-		ts, err := u.cfg.Coupons.List(r.Context(), rq.shop.ID)
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			if t.Status == "active" {
-				p.Coupons = append(p.Coupons, option{t.ID, t.Name})
-			}
-		}
-	}
-	return nil
+	var err error
+	p.Segments, p.Coupons, err = u.audienceOptions(r, rq)
+	return err
 }
 
 // careNew shows an empty editor: a birthday message by SMS.
@@ -185,17 +166,13 @@ func (u *UI) careSave(w http.ResponseWriter, r *http.Request, rq *request, cur *
 		}
 	}
 	if err != nil {
-		switch code := guanxi.ErrorCode(err); code {
-		case guanxi.EINVALID, guanxi.ECONFLICT:
-			p.Error = i18n.ErrorMessage(rq.locale, err) + " " + guanxi.ErrorMessage(err)
-			status := http.StatusBadRequest
-			if code == guanxi.ECONFLICT {
-				status = http.StatusConflict
-			}
-			u.render(w, r, rq, status, "care_edit", "", u.view(r, rq, "care", p))
-		default:
+		msg, status, ok := formError(rq.locale, err)
+		if !ok {
 			u.fail(w, r, rq, err)
+			return
 		}
+		p.Error = msg
+		u.render(w, r, rq, status, "care_edit", "", u.view(r, rq, "care", p))
 		return
 	}
 	u.log.Info("care rule saved", "shop", rq.shop.Code, "rule", rule.ID, "user", rq.sess.User.Username)

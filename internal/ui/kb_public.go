@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,9 +47,8 @@ func (u *UI) kbService() (*kb.Service, error) {
 // their locale (Accept-Language, or a signed-in user's setting) is, else
 // Chinese; ?lang= overrides.
 func kbLanguage(r *http.Request, rq *request) string {
-	switch r.URL.Query().Get("lang") {
-	case kb.Chinese, kb.English:
-		return r.URL.Query().Get("lang")
+	if l := r.URL.Query().Get("lang"); slices.Contains(kb.Languages, l) {
+		return l
 	}
 	if rq.locale == i18n.En {
 		return kb.English

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -66,7 +67,7 @@ func (u *UI) kbList(w http.ResponseWriter, r *http.Request, rq *request) {
 	}
 	ctx, q := r.Context(), r.URL.Query()
 	p := &kbListPage{Query: strings.TrimSpace(q.Get("q")), Lang: q.Get("lang"), Status: q.Get("status"), CanWrite: canWriteKB(rq.role), Done: q.Get("done")}
-	if p.Lang != kb.Chinese && p.Lang != kb.English {
+	if !slices.Contains(kb.Languages, p.Lang) {
 		p.Lang = ""
 	}
 	p.CategoryID, _ = strconv.ParseInt(q.Get("c"), 10, 64)
@@ -214,14 +215,9 @@ func (u *UI) kbSave(w http.ResponseWriter, r *http.Request, rq *request, cur *kb
 		err = svc.UpdateArticle(r.Context(), rq.shop.ID, &a)
 	}
 	if err != nil {
-		switch code := guanxi.ErrorCode(err); code {
-		case guanxi.EINVALID, guanxi.ECONFLICT:
-			status := http.StatusBadRequest
-			if code == guanxi.ECONFLICT {
-				status = http.StatusConflict
-			}
+		if status, ok := formStatus(err); ok {
 			u.kbEditor(w, r, rq, status, &kbEditPage{Article: cur, Form: f, Error: i18n.ErrorMessage(rq.locale, err)})
-		default:
+		} else {
 			u.fail(w, r, rq, err)
 		}
 		return
@@ -306,14 +302,9 @@ func (u *UI) kbCategorySave(w http.ResponseWriter, r *http.Request, rq *request)
 		err = svc.UpdateCategory(r.Context(), rq.shop.ID, c)
 	}
 	if err != nil {
-		switch code := guanxi.ErrorCode(err); code {
-		case guanxi.EINVALID, guanxi.ECONFLICT:
-			status := http.StatusBadRequest
-			if code == guanxi.ECONFLICT {
-				status = http.StatusConflict
-			}
+		if status, ok := formStatus(err); ok {
 			u.kbCategoriesPage(w, r, rq, status, &kbCategoriesPage{Error: i18n.ErrorMessage(rq.locale, err)})
-		default:
+		} else {
 			u.fail(w, r, rq, err)
 		}
 		return

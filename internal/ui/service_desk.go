@@ -207,13 +207,23 @@ func span(d time.Duration, locale string) string {
 // formError turns a caller's mistake into the message a form shows and its
 // status; other errors are not the form's and give ok false.
 func formError(locale string, err error) (msg string, status int, ok bool) {
+	if status, ok = formStatus(err); ok {
+		msg = detail(locale, err)
+	}
+	return msg, status, ok
+}
+
+// formStatus is the status a form shown again for a caller's mistake
+// answers with: 400 for an invalid field, 409 for a stale version; other
+// errors are not the form's and give ok false.
+func formStatus(err error) (status int, ok bool) {
 	switch guanxi.ErrorCode(err) {
 	case guanxi.EINVALID:
-		return detail(locale, err), http.StatusBadRequest, true
+		return http.StatusBadRequest, true
 	case guanxi.ECONFLICT:
-		return detail(locale, err), http.StatusConflict, true
+		return http.StatusConflict, true
 	}
-	return "", 0, false
+	return 0, false
 }
 
 // detail is the error's generic message with its own text after it, which

@@ -145,18 +145,8 @@ func (u *UI) surveyCreate(w http.ResponseWriter, r *http.Request, rq *request) {
 
 // surveyUpdate saves the editor.
 func (u *UI) surveyUpdate(w http.ResponseWriter, r *http.Request, rq *request) {
-	svc, err := u.surveys()
-	if err != nil {
-		u.fail(w, r, rq, err)
-		return
-	}
-	if !canWriteSurveys(rq.role) {
-		u.fail(w, r, rq, guanxi.Errorf(guanxi.EFORBIDDEN, "your role cannot change surveys"))
-		return
-	}
-	sv, err := u.surveyOf(r, rq, svc)
-	if err != nil {
-		u.fail(w, r, rq, err)
+	svc, sv, ok := u.writableSurvey(w, r, rq)
+	if !ok {
 		return
 	}
 	edit := *sv
@@ -166,21 +156,7 @@ func (u *UI) surveyUpdate(w http.ResponseWriter, r *http.Request, rq *request) {
 		err = svc.Update(r.Context(), rq.shop.ID, &edit)
 	}
 	if err != nil {
-		if c := guanxi.ErrorCode(err); c != guanxi.EINVALID && c != guanxi.ECONFLICT {
-			u.fail(w, r, rq, err)
-			return
-		}
-		p, perr := u.surveyEditPage(r, rq, sv)
-		if perr != nil {
-			u.fail(w, r, rq, perr)
-			return
-		}
-		p.Form, p.Error = f, i18n.ErrorMessage(rq.locale, err)
-		status := http.StatusBadRequest
-		if guanxi.ErrorCode(err) == guanxi.ECONFLICT {
-			status, p.Form.Version = http.StatusConflict, sv.Version
-		}
-		u.renderSurvey(w, r, rq, svc, p, status)
+		u.surveyRefused(w, r, rq, svc, sv, &f, err)
 		return
 	}
 	http.Redirect(w, r, "/s/"+rq.shop.Code+"/surveys/"+strconv.FormatInt(sv.ID, 10)+"?notice=saved", http.StatusSeeOther)
@@ -188,21 +164,12 @@ func (u *UI) surveyUpdate(w http.ResponseWriter, r *http.Request, rq *request) {
 
 // surveyAction activates, closes or sends a survey.
 func (u *UI) surveyAction(w http.ResponseWriter, r *http.Request, rq *request) {
-	svc, err := u.surveys()
-	if err != nil {
-		u.fail(w, r, rq, err)
-		return
-	}
-	if !canWriteSurveys(rq.role) {
-		u.fail(w, r, rq, guanxi.Errorf(guanxi.EFORBIDDEN, "your role cannot change surveys"))
-		return
-	}
-	sv, err := u.surveyOf(r, rq, svc)
-	if err != nil {
-		u.fail(w, r, rq, err)
+	svc, sv, ok := u.writableSurvey(w, r, rq)
+	if !ok {
 		return
 	}
 	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	var err error
 	notice := ""
 	switch a := r.PathValue("action"); a {
 	case "activate":
@@ -218,22 +185,54 @@ func (u *UI) surveyAction(w http.ResponseWriter, r *http.Request, rq *request) {
 		err = guanxi.Errorf(guanxi.ENOTFOUND, "no survey action %q", a)
 	}
 	if err != nil {
-		if c := guanxi.ErrorCode(err); c != guanxi.EINVALID && c != guanxi.ECONFLICT {
-			u.fail(w, r, rq, err)
-			return
-		}
-		p, perr := u.surveyEditPage(r, rq, sv)
-		if perr != nil {
-			u.fail(w, r, rq, perr)
-			return
-		}
-		p.Error = i18n.ErrorMessage(rq.locale, err)
-		status := http.StatusBadRequest
-		if guanxi.ErrorCode(err) == guanxi.ECONFLICT {
-			status = http.StatusConflict
-		}
-		u.renderSurvey(w, r, rq, svc, p, status)
+		u.surveyRefused(w, r, rq, svc, sv, nil, err)
 		return
 	}
 	http.Redirect(w, r, "/s/"+rq.shop.Code+"/surveys/"+strconv.FormatInt(sv.ID, 10)+"?notice="+notice, http.StatusSeeOther)
+}
+
+// writableSurvey reads the survey of the path for a change, answering the
+// request itself (403 for a role that does not write surveys, 404) when it
+// cannot.
+func (u *UI) writableSurvey(w http.ResponseWriter, r *http.Request, rq *request) (*survey.Service, *survey.Survey, bool) {
+	svc, err := u.surveys()
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return nil, nil, false
+	}
+	if !canWriteSurveys(rq.role) {
+		u.fail(w, r, rq, guanxi.Errorf(guanxi.EFORBIDDEN, "your role cannot change surveys"))
+		return nil, nil, false
+	}
+	sv, err := u.surveyOf(r, rq, svc)
+	if err != nil {
+		u.fail(w, r, rq, err)
+		return nil, nil, false
+	}
+	return svc, sv, true
+}
+
+// surveyRefused shows sv's page again with the caller's mistake err (400;
+// 409 for a stale version, with the form moved on to the current one), and
+// the fields as typed when form is not nil; any other error fails the
+// request.
+func (u *UI) surveyRefused(w http.ResponseWriter, r *http.Request, rq *request, svc *survey.Service, sv *survey.Survey, form *surveyForm, err error) {
+	status, ok := formStatus(err)
+	if !ok {
+		u.fail(w, r, rq, err)
+		return
+	}
+	p, perr := u.surveyEditPage(r, rq, sv)
+	if perr != nil {
+		u.fail(w, r, rq, perr)
+		return
+	}
+	if form != nil {
+		p.Form = *form
+	}
+	p.Error = i18n.ErrorMessage(rq.locale, err)
+	if status == http.StatusConflict {
+		p.Form.Version = sv.Version
+	}
+	u.renderSurvey(w, r, rq, svc, p, status)
 }

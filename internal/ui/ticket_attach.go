@@ -36,17 +36,7 @@ func (u *UI) ticketAttach(w http.ResponseWriter, r *http.Request, rq *request) {
 		_, err = svc.AddAttachment(r.Context(), rq.shop.ID, t.ID, hdr.Filename, f)
 	}
 	if err != nil {
-		msg, status, ok := formError(rq.locale, err)
-		if !ok {
-			u.fail(w, r, rq, err)
-			return
-		}
-		cur, gerr := svc.Get(r.Context(), rq.shop.ID, t.ID)
-		if gerr != nil {
-			u.fail(w, r, rq, gerr)
-			return
-		}
-		u.showTicket(w, r, rq, svc, &ticketPage{T: cur, Error: msg}, status)
+		u.ticketRefused(w, r, rq, svc, t.ID, err)
 		return
 	}
 	u.log.Info("ticket attachment", "shop", rq.shop.Code, "ticket", t.ID, "user", rq.sess.User.Username)
@@ -107,18 +97,25 @@ func (u *UI) ticketAutoAssign(w http.ResponseWriter, r *http.Request, rq *reques
 		return
 	}
 	if _, err := svc.AutoAssign(r.Context(), rq.shop.ID, t.ID, formInt(r, "version")); err != nil {
-		msg, status, ok := formError(rq.locale, err)
-		if !ok {
-			u.fail(w, r, rq, err)
-			return
-		}
-		cur, gerr := svc.Get(r.Context(), rq.shop.ID, t.ID)
-		if gerr != nil {
-			u.fail(w, r, rq, gerr)
-			return
-		}
-		u.showTicket(w, r, rq, svc, &ticketPage{T: cur, Error: msg}, status)
+		u.ticketRefused(w, r, rq, svc, t.ID, err)
 		return
 	}
 	http.Redirect(w, r, ticketPath(rq, t.ID)+"?done=assign", http.StatusSeeOther)
+}
+
+// ticketRefused shows the ticket as it is now with the caller's mistake
+// err (400, or 409 for a stale version), so the agent sees what changed;
+// any other error fails the request.
+func (u *UI) ticketRefused(w http.ResponseWriter, r *http.Request, rq *request, svc *service.Service, ticketID int64, err error) {
+	msg, status, ok := formError(rq.locale, err)
+	if !ok {
+		u.fail(w, r, rq, err)
+		return
+	}
+	cur, gerr := svc.Get(r.Context(), rq.shop.ID, ticketID)
+	if gerr != nil {
+		u.fail(w, r, rq, gerr)
+		return
+	}
+	u.showTicket(w, r, rq, svc, &ticketPage{T: cur, Error: msg}, status)
 }
