@@ -52,7 +52,7 @@ func TestConcurrentEdits(t *testing.T) {
 		sh := e.shopA
 		// Three customers, with a counter at 0 and no tags.
 		var custs []int64
-		rows, err := db.Query(ctx, `SELECT id FROM customers WHERE shop_id = ? AND merged_into IS NULL ORDER BY id LIMIT 3`, sh.ID)
+		rows, err := db.Query(ctx, `SELECT id FROM customers WHERE shop_id = ? AND merged_into IS NULL ORDER BY id LIMIT 5`, sh.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,9 +64,13 @@ func TestConcurrentEdits(t *testing.T) {
 			custs = append(custs, id)
 		}
 		rows.Close()
-		if _, err := db.Exec(ctx, `UPDATE customers SET city = '0', tags = '[]' WHERE shop_id = ? AND id IN (?, ?, ?)`, sh.ID, custs[0], custs[1], custs[2]); err != nil {
+		if _, err := db.Exec(ctx, `UPDATE customers SET city = '0', tags = '[]' WHERE shop_id = ? AND id IN (?, ?, ?, ?, ?)`, sh.ID, custs[0], custs[1], custs[2], custs[3], custs[4]); err != nil {
 			t.Fatal(err)
 		}
+		// The first three are edited with versions, the other two only by
+		// adding and removing tags, which commute and take no version.
+		tagged := custs[3:]
+		custs = custs[:3]
 		// Two agents to assign tickets to.
 		var agents []int64
 		for i := range 2 {
@@ -99,7 +103,7 @@ func TestConcurrentEdits(t *testing.T) {
 			initVersion[tk.ID], initEvents[tk.ID] = tk.Version, len(evs)
 		}
 		initCustVersion := map[int64]int64{}
-		for _, id := range custs {
+		for _, id := range append(slices.Clone(custs), tagged...) {
 			var c custState
 			if code := call(t, e, e.token(t, sh, "customers:read"), "GET", fmt.Sprintf("/customers/%d", id), "", nil, &c); code != 200 {
 				t.Fatalf("customer %d: %d", id, code)
@@ -117,14 +121,15 @@ func TestConcurrentEdits(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				cl.run(e.srv.URL+"/api/v1", deadline, custs, tickets, agents)
+				cl.run(e.srv.URL+"/api/v1", deadline, custs, tagged, tickets, agents)
 			}()
 		}
 		wg.Wait()
 
 		// Figures.
 		var all []time.Duration
-		var requests, conflicts, retries, ops int
+		var requests, conflicts, retried, ops, tagConflicts int
+		tagOps := map[int64]int{}
 		var failures []string
 		custAcks := map[int64][]custAck{}
 		verAcks := map[int64][]tickAck{}
@@ -133,7 +138,11 @@ func TestConcurrentEdits(t *testing.T) {
 			all = append(all, cl.latencies...)
 			requests += len(cl.latencies)
 			conflicts += cl.conflicts
-			retries += cl.retries
+			retried += cl.retried
+			tagConflicts += cl.tagConflicts
+			for id, n := range cl.tagOps {
+				tagOps[id] += n
+			}
 			ops += cl.ops
 			failures = append(failures, cl.failures...)
 			for _, a := range cl.custAcks {
@@ -154,8 +163,8 @@ func TestConcurrentEdits(t *testing.T) {
 			}
 			return all[min(len(all)-1, int(p*float64(len(all))))]
 		}
-		t.Logf("%s: %d clients for %d s: %d requests (%.0f/s), %d writes acknowledged, %d answered 409 and retried (%d retries), latency p50 %v p99 %v max %v",
-			db.Dialect, clients, seconds, requests, float64(requests)/float64(seconds), ops, conflicts, retries,
+		t.Logf("%s: %d clients for %d s: %d requests (%.0f/s), %d writes acknowledged, %d answered 409 and retried (%d writes needed a retry), latency p50 %v p99 %v max %v",
+			db.Dialect, clients, seconds, requests, float64(requests)/float64(seconds), ops, conflicts, retried,
 			pct(0.50).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
 		for i, f := range failures {
 			if i == 10 {
@@ -195,6 +204,20 @@ func TestConcurrentEdits(t *testing.T) {
 			}
 			if !slices.Equal(c.Tags, want) && !(len(c.Tags) == 0 && len(want) == 0) {
 				t.Errorf("customer %d: tags %v, want the last acknowledged %v", id, c.Tags, want)
+			}
+		}
+		// Adding and removing tags commute: they never conflict, and each
+		// client removed what it added.
+		if tagConflicts != 0 {
+			t.Errorf("%d tag additions or removals answered 409: they take no version and must not conflict", tagConflicts)
+		}
+		for _, id := range tagged {
+			var c custState
+			if code := call(t, e, rd, "GET", fmt.Sprintf("/customers/%d", id), "", nil, &c); code != 200 {
+				t.Fatalf("customer %d: %d", id, code)
+			}
+			if len(c.Tags) != 0 || c.Version != initCustVersion[id]+2*int64(tagOps[id]) {
+				t.Errorf("customer %d: tags %v at version %d after %d additions and removals from version %d", id, c.Tags, c.Version, tagOps[id], initCustVersion[id])
 			}
 		}
 		// Every acknowledged ticket change is there, once.
@@ -265,7 +288,11 @@ type clientLog struct {
 	rnd       *rand.Rand
 	latencies []time.Duration
 	conflicts int // 409 answers
-	retries   int // reads again after a 409
+	retried   int // writes that needed at least one retry
+	// tagConflicts are 409s of tag additions and removals; tagOps counts
+	// each customer's completed addition-and-removal pairs.
+	tagConflicts int
+	tagOps       map[int64]int
 	ops       int // writes acknowledged
 	custAcks  []custAck
 	tickAcks  []tickAck
@@ -321,12 +348,14 @@ func (c *clientLog) do(base, method, path string, hdr map[string]string, body an
 // run makes changes until the deadline. A change under way when it passes
 // is finished, so that every write the server made is one the client knows
 // of.
-func (c *clientLog) run(base string, deadline time.Time, custs, tickets, agents []int64) {
+func (c *clientLog) run(base string, deadline time.Time, custs, tagged, tickets, agents []int64) {
 	for time.Now().Before(deadline) && len(c.failures) == 0 {
 		c.seq++
 		switch p := c.rnd.IntN(100); {
-		case p < 50:
+		case p < 40:
 			c.editCustomer(base, custs[c.rnd.IntN(len(custs))])
+		case p < 50:
+			c.tagCustomer(base, tagged[c.rnd.IntN(len(tagged))])
 		case p < 85:
 			c.changeTicket(base, tickets[c.rnd.IntN(len(tickets))], agents)
 		default:
@@ -341,7 +370,9 @@ func (c *clientLog) retry(step func() int) bool {
 	for attempt := 0; attempt < 10000; attempt++ {
 		switch code := step(); {
 		case code == http.StatusConflict:
-			c.retries++
+			if attempt == 0 {
+				c.retried++
+			}
 		case code >= 200 && code < 300:
 			c.ops++
 			return true
@@ -372,7 +403,9 @@ func (c *clientLog) editCustomer(base string, id int64) {
 		var after custState
 		code := c.do(base, "PATCH", path, map[string]string{"If-Match": strconv.Quote(strconv.FormatInt(cur.Version, 10))},
 			map[string]any{"city": strconv.Itoa(counter), "tags": tags}, &after)
-		if code == 200 && (after.City != strconv.Itoa(counter) || after.Version != cur.Version+1) {
+		// The answer is the customer read after the write: this write's
+		// state, or a later one when another client wrote in between.
+		if code == 200 && (after.Version <= cur.Version || after.Version == cur.Version+1 && after.City != strconv.Itoa(counter)) {
 			c.failures = append(c.failures, fmt.Sprintf("client %d: customer %d: wrote counter %d on version %d, answered %s at version %d",
 				c.id, id, counter, cur.Version, after.City, after.Version))
 		}
@@ -381,6 +414,33 @@ func (c *clientLog) editCustomer(base string, id int64) {
 	if ok {
 		c.custAcks = append(c.custAcks, custAck{customer: id, counter: counter, tag: tag})
 	}
+}
+
+// tagCustomer adds a tag of its own to a customer, then removes it, with
+// the endpoints that take no version.
+func (c *clientLog) tagCustomer(base string, id int64) {
+	tag := fmt.Sprintf("t%d-%d", c.id, c.seq)
+	path := fmt.Sprintf("/customers/%d/tags", id)
+	before := c.conflicts
+	defer func() { c.tagConflicts += c.conflicts - before }()
+	var after custState
+	if !c.retry(func() int { return c.do(base, "POST", path, nil, map[string]any{"tags": []string{tag}}, &after) }) {
+		return
+	}
+	if !slices.Contains(after.Tags, tag) {
+		c.failures = append(c.failures, fmt.Sprintf("client %d: customer %d: tag %s added, answered tags %v", c.id, id, tag, after.Tags))
+	}
+	after = custState{}
+	if !c.retry(func() int { return c.do(base, "DELETE", path+"/"+tag, nil, nil, &after) }) {
+		return
+	}
+	if slices.Contains(after.Tags, tag) {
+		c.failures = append(c.failures, fmt.Sprintf("client %d: customer %d: tag %s removed, answered tags %v", c.id, id, tag, after.Tags))
+	}
+	if c.tagOps == nil {
+		c.tagOps = map[int64]int{}
+	}
+	c.tagOps[id]++
 }
 
 // changeTicket makes one versioned change: a new priority, an assignment,
