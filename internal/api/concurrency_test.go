@@ -293,11 +293,11 @@ type clientLog struct {
 	// each customer's completed addition-and-removal pairs.
 	tagConflicts int
 	tagOps       map[int64]int
-	ops       int // writes acknowledged
-	custAcks  []custAck
-	tickAcks  []tickAck
-	failures  []string
-	seq       int
+	ops          int // writes acknowledged
+	custAcks     []custAck
+	tickAcks     []tickAck
+	failures     []string
+	seq          int
 }
 
 // do sends one request and decodes a 2xx answer into out. Any 5xx, any
