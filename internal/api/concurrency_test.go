@@ -102,6 +102,9 @@ func TestConcurrentEdits(t *testing.T) {
 			tickets = append(tickets, tk.ID)
 			initVersion[tk.ID], initEvents[tk.ID] = tk.Version, len(evs)
 		}
+		if _, err := db.Exec(ctx, `INSERT INTO service_settings (shop_id, assign_mode, updated_at) VALUES (?, 'round_robin', 1)`, sh.ID); err != nil {
+			t.Fatal(err)
+		}
 		initCustVersion := map[int64]int64{}
 		for _, id := range append(slices.Clone(custs), tagged...) {
 			var c custState
@@ -129,6 +132,7 @@ func TestConcurrentEdits(t *testing.T) {
 		// Figures.
 		var all []time.Duration
 		var requests, conflicts, retried, ops, tagConflicts int
+		var created []int64
 		tagOps := map[int64]int{}
 		var failures []string
 		custAcks := map[int64][]custAck{}
@@ -140,6 +144,7 @@ func TestConcurrentEdits(t *testing.T) {
 			conflicts += cl.conflicts
 			retried += cl.retried
 			tagConflicts += cl.tagConflicts
+			created = append(created, cl.created...)
 			for id, n := range cl.tagOps {
 				tagOps[id] += n
 			}
@@ -220,6 +225,15 @@ func TestConcurrentEdits(t *testing.T) {
 				t.Errorf("customer %d: tags %v at version %d after %d additions and removals from version %d", id, c.Tags, c.Version, tagOps[id], initCustVersion[id])
 			}
 		}
+		// Every ticket opened is there once, with its own id, assigned.
+		var opened int
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM tickets WHERE shop_id = ? AND subject LIKE '新工单 %' AND assignee_id IS NOT NULL`, sh.ID).Scan(&opened); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(created)
+		if opened != len(created) || len(slices.Compact(slices.Clone(created))) != len(created) {
+			t.Errorf("%d tickets opened and assigned, %d acknowledged (ids %v)", opened, len(created), created)
+		}
 		// Every acknowledged ticket change is there, once.
 		for _, id := range tickets {
 			var tk ticketOut
@@ -293,7 +307,8 @@ type clientLog struct {
 	// each customer's completed addition-and-removal pairs.
 	tagConflicts int
 	tagOps       map[int64]int
-	ops          int // writes acknowledged
+	created      []int64 // tickets opened
+	ops          int     // writes acknowledged
 	custAcks     []custAck
 	tickAcks     []tickAck
 	failures     []string
@@ -356,8 +371,10 @@ func (c *clientLog) run(base string, deadline time.Time, custs, tagged, tickets,
 			c.editCustomer(base, custs[c.rnd.IntN(len(custs))])
 		case p < 50:
 			c.tagCustomer(base, tagged[c.rnd.IntN(len(tagged))])
-		case p < 85:
+		case p < 82:
 			c.changeTicket(base, tickets[c.rnd.IntN(len(tickets))], agents)
+		case p < 85:
+			c.createTicket(base, custs[c.rnd.IntN(len(custs))])
 		default:
 			c.noteTicket(base, tickets[c.rnd.IntN(len(tickets))])
 		}
@@ -449,7 +466,10 @@ func (c *clientLog) changeTicket(base string, id int64, agents []int64) {
 	kind := c.rnd.IntN(3)
 	var after ticketOut
 	ok := c.retry(func() int {
-		var cur ticketOut
+		var cur struct {
+			ticketOut
+			AssigneeID *int64 `json:"assignee_id"`
+		}
 		path := fmt.Sprintf("/tickets/%d", id)
 		if code := c.do(base, "GET", path, nil, nil, &cur); code != 200 {
 			return code
@@ -461,7 +481,17 @@ func (c *clientLog) changeTicket(base string, id int64, agents []int64) {
 			ps := slices.DeleteFunc(slices.Clone(service.Priorities), func(p string) bool { return p == cur.Priority })
 			return c.do(base, "POST", path+"/priority", ifm, map[string]any{"priority": ps[c.rnd.IntN(len(ps))]}, &after)
 		case 1:
-			return c.do(base, "POST", path+"/assign", ifm, map[string]any{"assignee_id": agents[c.rnd.IntN(len(agents))]}, &after)
+			// The shop assigns round robin: an unassigned ticket is
+			// given automatically (its cursor is shared by every client),
+			// an assigned one to an agent or to nobody.
+			in := map[string]any{"assignee_id": agents[c.rnd.IntN(len(agents))]}
+			switch {
+			case cur.AssigneeID == nil:
+				in = map[string]any{"auto": true}
+			case c.rnd.IntN(3) == 0:
+				in = map[string]any{"assignee_id": 0}
+			}
+			return c.do(base, "POST", path+"/assign", ifm, in, &after)
 		default:
 			to := "pending"
 			if cur.Status == "pending" {
@@ -472,6 +502,24 @@ func (c *clientLog) changeTicket(base string, id int64, agents []int64) {
 	})
 	if ok {
 		c.tickAcks = append(c.tickAcks, tickAck{ticket: id, version: after.Version, priority: after.Priority, status: after.Status})
+	}
+}
+
+// createTicket opens a ticket, which the shop's round robin assigns.
+func (c *clientLog) createTicket(base string, customer int64) {
+	var tk struct {
+		ID         int64  `json:"id"`
+		AssigneeID *int64 `json:"assignee_id"`
+		Version    int64  `json:"version"`
+	}
+	subject := fmt.Sprintf("新工单 %d-%d", c.id, c.seq)
+	if c.retry(func() int {
+		return c.do(base, "POST", "/tickets", nil, map[string]any{"kind": "consultation", "subject": subject, "customer_id": customer}, &tk)
+	}) {
+		if tk.ID == 0 || tk.AssigneeID == nil {
+			c.failures = append(c.failures, fmt.Sprintf("client %d: ticket %q opened as %d, assigned to %v", c.id, subject, tk.ID, tk.AssigneeID))
+		}
+		c.created = append(c.created, tk.ID)
 	}
 }
 
