@@ -119,7 +119,7 @@ func TestConcurrentEdits(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range clients {
 			cl := &clientLog{id: i, token: e.token(t, sh, "customers:read", "customers:write", "tickets:read", "tickets:write"),
-				http: &http.Client{Timeout: 30 * time.Second}, rnd: rand.New(rand.NewPCG(uint64(i), 7))}
+				http: &http.Client{Timeout: 15 * time.Second}, rnd: rand.New(rand.NewPCG(uint64(i), 7))}
 			results[i] = cl
 			wg.Add(1)
 			go func() {
@@ -316,7 +316,8 @@ type clientLog struct {
 }
 
 // do sends one request and decodes a 2xx answer into out. Any 5xx, any
-// transport error (a hung request times out) is recorded as a failure.
+// transport error (a request hung for 15 s times out; the API itself gives
+// up on a request after 10 s with a 503) is recorded as a failure.
 func (c *clientLog) do(base, method, path string, hdr map[string]string, body any, out any) int {
 	var rd io.Reader
 	if body != nil {

@@ -148,6 +148,11 @@ func (a *App) ScheduledBackup(ctx context.Context, s BackupSchedule) (string, er
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
+		if ctx.Err() != nil {
+			// The server is stopping: not a failure of the backup.
+			a.Log.Info("backup cut short by shutdown", "path", path)
+			return "", ctx.Err()
+		}
 		return "", a.backupFailed(now, err)
 	}
 	var size int64
