@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
@@ -26,7 +27,7 @@ import (
 const usage = `Guanxi (关系) — a self-hosted CRM for e-commerce shops.
 
 Usage:
-  guanxi serve   [--db DSN] [--addr :8080] [--demo] [--score-at 02:00|off]
+  guanxi serve   [--db DSN] [--addr :8080] [--demo] [--score-at 02:00|off] [--backup-dir DIR [--backup-every 24h] [--backup-keep 7]]
   guanxi import  [--db DSN] --shop CODE --format generic|taobao|shopify [--map col=header,…] [--skip-bad] [--json] FILE...
   guanxi export  [--db DSN] --shop CODE customers|orders --out FILE(.csv|.xlsx) [--bom]
   guanxi score   [--db DSN] --shop CODE [--as-of DATE] [--lifecycle …|auto] [--discount-rate R|auto] [--json]
@@ -165,13 +166,22 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	publicURL := fs.String("public-url", os.Getenv("GUANXI_PUBLIC_URL"), "where customers reach this server, for unsubscribe links in campaign messages, e.g. https://crm.example.com (env GUANXI_PUBLIC_URL; default http:// and the listen address)")
 	inboundSMTP := fs.String("inbound-smtp", os.Getenv("GUANXI_INBOUND_SMTP"), "receive the shops' service mail by SMTP at this address, e.g. 127.0.0.1:2525: mail to service+<shop code>@… becomes tickets (env GUANXI_INBOUND_SMTP; default off)")
 	apiRate := fs.Float64("api-rate", 100, "requests a second each API token may make on average, in bursts of twice that (env GUANXI_API_RATE)")
-	if v := os.Getenv("GUANXI_API_RATE"); v != "" {
-		if err := fs.Set("api-rate", v); err != nil {
-			return fmt.Errorf("GUANXI_API_RATE: %w", err)
+	backupDir := fs.String("backup-dir", os.Getenv("GUANXI_BACKUP_DIR"), "write a backup of the whole database into this directory on a schedule (env GUANXI_BACKUP_DIR; default off)")
+	backupEvery := fs.Duration("backup-every", 24*time.Hour, "with --backup-dir: time between backups (env GUANXI_BACKUP_EVERY)")
+	backupKeep := fs.Int("backup-keep", 7, "with --backup-dir: how many backups to keep, the newest (env GUANXI_BACKUP_KEEP)")
+	for flag, env := range map[string]string{"api-rate": "GUANXI_API_RATE", "backup-every": "GUANXI_BACKUP_EVERY", "backup-keep": "GUANXI_BACKUP_KEEP"} {
+		if v := os.Getenv(env); v != "" {
+			if err := fs.Set(flag, v); err != nil {
+				return fmt.Errorf("%s: %w", env, err)
+			}
 		}
 	}
 	if err := parse(fs, args, stdout); err != nil {
 		return err
+	}
+	backups := app.BackupSchedule{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep}
+	if err := backups.Check(); err != nil {
+		return fmt.Errorf("--%w", err)
 	}
 	if *apiRate <= 0 {
 		return fmt.Errorf("--api-rate %v: must be above 0", *apiRate)
@@ -190,7 +200,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			return err
 		}
 	}
-	return a.Serve(ctx, app.ServerConfig{Addr: *addr, SecureCookies: *secure, PublicURL: *publicURL, APIRate: *apiRate, InboundSMTP: *inboundSMTP, ScoreDaily: daily, ScoreHour: hour, ScoreMinute: minute, Ready: func(addr string) {
+	return a.Serve(ctx, app.ServerConfig{Addr: *addr, SecureCookies: *secure, PublicURL: *publicURL, APIRate: *apiRate, InboundSMTP: *inboundSMTP, Backups: backups, ScoreDaily: daily, ScoreHour: hour, ScoreMinute: minute, Ready: func(addr string) {
 		host := addr
 		if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
 			host = "localhost" + host[strings.LastIndexByte(host, ':'):]

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guanxi-crm/guanxi/internal/app"
+	"github.com/guanxi-crm/guanxi/internal/backup"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
 )
 
@@ -193,6 +195,8 @@ func TestCLIErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"bogus"}, 2, "unknown command"},
+		{[]string{"serve", "--db", db, "--backup-dir", t.TempDir(), "--backup-every", "10s"}, 1, "at least 1m"},
+		{[]string{"serve", "--db", db, "--backup-dir", t.TempDir(), "--backup-keep", "0"}, 1, "keep at least 1"},
 		{[]string{"import", "--db", db, fixture}, 2, "Usage"},
 		{[]string{"import", "--db", db, "--shop", "s1", bad}, 1, `bad.csv: row 3, column "amount": got "ten", expected an amount`},
 		{[]string{"import", "--db", db, "--shop", "s1", "--format", "excel", bad}, 1, "unknown format"},
@@ -298,6 +302,36 @@ func TestServeHealthMetricsShutdown(t *testing.T) {
 	}
 	if code, body := get(t, base+"/metrics"); code != 200 || !strings.Contains(body, "guanxi_http_requests_total") || !strings.Contains(body, "guanxi_db_open_connections") {
 		t.Errorf("/metrics: %d %s", code, body)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("graceful shutdown exited %d", code)
+	}
+}
+
+// TestServeBackups: serve with a backup directory (from the environment)
+// backs up at once when the directory holds none, verified, on /metrics.
+func TestServeBackups(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "backups")
+	base, stopServer := startServer(t, map[string]string{"GUANXI_BACKUP_DIR": dir, "GUANXI_BACKUP_KEEP": "2"}, "--db", "sqlite:"+filepath.Join(t.TempDir(), "g.db"))
+	stop := sync.OnceValue(stopServer)
+	defer stop()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body := get(t, base+"/metrics")
+		if strings.Contains(body, "guanxi_backups_total 1\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no scheduled backup within 30 s:\n%s", body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	names, err := app.Backups(dir)
+	if err != nil || len(names) != 1 {
+		t.Fatalf("backups %v, %v", names, err)
+	}
+	if _, err := backup.Verify(filepath.Join(dir, names[0])); err != nil {
+		t.Fatal(err)
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("graceful shutdown exited %d", code)

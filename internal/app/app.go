@@ -86,6 +86,7 @@ type App struct {
 	// tools' messages (the API's inbound webhook) into tickets.
 	Inbound *inbound.Service
 	desk    deskMetrics
+	backups backupMetrics // scheduled backups (backups.go)
 	// Surveys: CSAT, NPS and questionnaires (jobs in surveys.go).
 	Surveys *survey.Service
 }

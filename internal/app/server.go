@@ -44,11 +44,17 @@ type ServerConfig struct {
 	// service mail listens (127.0.0.1:2525): mail to service+<shop>@… opens
 	// or continues tickets (internal/inbound).
 	InboundSMTP string
+	// Backups, when its Dir is set, backs the database up there on a
+	// schedule, keeping the newest (backups.go).
+	Backups BackupSchedule
 }
 
 // Serve runs the HTTP server until ctx is done, then shuts down gracefully,
 // letting requests in flight finish for up to 15 seconds.
 func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
+	if err := cfg.Backups.Check(); err != nil {
+		return err
+	}
 	h, err := a.Handler(cfg)
 	if err != nil {
 		return err
@@ -112,6 +118,9 @@ func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
 		jobs.Go(func() { a.serveInbound(jctx, smtpLn) })
 	}
 	jobs.Go(func() { a.escalationLoop(jctx) })
+	if cfg.Backups.Dir != "" {
+		jobs.Go(func() { a.backupLoop(jctx, cfg.Backups) })
+	}
 	defer jobs.Wait()
 	select {
 	case err := <-errc:
@@ -211,6 +220,7 @@ func (a *App) writeMetrics(w http.ResponseWriter, m *metrics) {
 		fmt.Fprintf(w, "guanxi_campaign_messages_total{channel=%q,outcome=%q} %d\n", k[0], k[1], n)
 	}
 	a.writeDeskMetrics(w)
+	a.writeBackupMetrics(w)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(w, "# TYPE go_goroutines gauge\ngo_goroutines %d\n", runtime.NumGoroutine())

@@ -412,6 +412,9 @@ func TestCorruptArchive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if m, err := backup.Verify(path); err != nil || m.Rows() == 0 {
+			t.Fatalf("verify the good archive: %v (%d rows)", err, m.Rows())
+		}
 		target := same(t, db.Dialect)
 		bad := filepath.Join(dir, "bad.tar.gz")
 		try := func(name string, b []byte) {
@@ -422,6 +425,10 @@ func TestCorruptArchive(t *testing.T) {
 			_, err := backup.Restore(ctx, target, bad)
 			if guanxi.ErrorCode(err) != guanxi.EINVALID || !strings.Contains(err.Error(), bad) {
 				t.Errorf("%s: %v, want an invalid error naming the file", name, err)
+			}
+			// Verify, without a database, finds the same damage.
+			if _, err := backup.Verify(bad); guanxi.ErrorCode(err) != guanxi.EINVALID || !strings.Contains(err.Error(), bad) {
+				t.Errorf("%s: verify: %v, want an invalid error naming the file", name, err)
 			}
 			for tb, n := range counts(t, target) {
 				if n != 0 {

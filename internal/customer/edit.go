@@ -90,46 +90,7 @@ func (s *Service) Update(ctx context.Context, shopID, id, version int64, e Edit,
 	if err := e.check(); err != nil {
 		return 0, err
 	}
-	if e.Tags == nil {
-		e.Tags = []string{}
-	}
-	tags, _ := json.Marshal(e.Tags) // a slice of strings always marshals
-	data, _ := json.Marshal(map[string]any{"name": e.Name, "gender": e.Gender, "birthday": e.Birthday, "province": e.Province, "city": e.City, "tags": e.Tags})
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		var old Edit
-		var oldTags string
-		err := tx.QueryRow(ctx, `SELECT name, gender, birthday, province, city, tags FROM customers WHERE shop_id = ? AND id = ? AND version = ? AND merged_into IS NULL`,
-			shopID, id, version).Scan(&old.Name, &old.Gender, &old.Birthday, &old.Province, &old.City, &oldTags)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		_ = json.Unmarshal([]byte(oldTags), &old.Tags)
-		res, err := tx.Exec(ctx, `UPDATE customers SET name = ?, gender = ?, birthday = ?, province = ?, city = ?, tags = ?, version = version + 1, updated_at = ?
-WHERE shop_id = ? AND id = ? AND version = ? AND merged_into IS NULL`,
-			e.Name, e.Gender, e.Birthday, e.Province, e.City, string(tags), now.Unix(), shopID, id, version)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 1 {
-			// The edit and its timeline entry are one change.
-			ev, err := tx.NextIDs(ctx, shopID, "timeline_events", 1)
-			if err != nil {
-				return err
-			}
-			if _, err = tx.Exec(ctx, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, actor_id, title, data) VALUES (?, ?, ?, 'edit', ?, ?, 'profile edited', ?)`,
-				shopID, ev, id, now.Unix(), actor, string(data)); err != nil {
-				return err
-			}
-			return audit.Write(ctx, tx, shopID, "customer.update", "customer", id, map[string]any{"version": version + 1, "changed": old.diff(e)}, now)
-		}
-		var cur int64
-		if err := tx.QueryRow(ctx, `SELECT version FROM customers WHERE shop_id = ? AND id = ? AND merged_into IS NULL`, shopID, id).Scan(&cur); err != nil {
-			return guanxi.Errorf(guanxi.ENOTFOUND, "customer %d not found", id)
-		}
-		return guanxi.Errorf(guanxi.ECONFLICT, "customer %d was changed by someone else since you opened it (version %d, now %d): reload to see the change, then edit again", id, version, cur)
-	})
+	err := s.db.Update(ctx, func(tx *store.Tx) error { return update(ctx, tx, shopID, id, version, e, actor, now) })
 	if err != nil {
 		if guanxi.ErrorCode(err) != guanxi.EINTERNAL {
 			return 0, err
@@ -137,4 +98,47 @@ WHERE shop_id = ? AND id = ? AND version = ? AND merged_into IS NULL`,
 		return 0, fmt.Errorf("customer: update %d in shop %d: %w", id, shopID, err)
 	}
 	return version + 1, nil
+}
+
+// update is Update's work in the caller's write transaction, for a checked
+// edit.
+func update(ctx context.Context, tx *store.Tx, shopID, id, version int64, e Edit, actor int64, now time.Time) error {
+	if e.Tags == nil {
+		e.Tags = []string{}
+	}
+	tags, _ := json.Marshal(e.Tags) // a slice of strings always marshals
+	data, _ := json.Marshal(map[string]any{"name": e.Name, "gender": e.Gender, "birthday": e.Birthday, "province": e.Province, "city": e.City, "tags": e.Tags})
+	var old Edit
+	var oldTags string
+	err := tx.QueryRow(ctx, `SELECT name, gender, birthday, province, city, tags FROM customers WHERE shop_id = ? AND id = ? AND version = ? AND merged_into IS NULL`,
+		shopID, id, version).Scan(&old.Name, &old.Gender, &old.Birthday, &old.Province, &old.City, &oldTags)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	_ = json.Unmarshal([]byte(oldTags), &old.Tags)
+	res, err := tx.Exec(ctx, `UPDATE customers SET name = ?, gender = ?, birthday = ?, province = ?, city = ?, tags = ?, version = version + 1, updated_at = ?
+WHERE shop_id = ? AND id = ? AND version = ? AND merged_into IS NULL`,
+		e.Name, e.Gender, e.Birthday, e.Province, e.City, string(tags), now.Unix(), shopID, id, version)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 1 {
+		// The edit and its timeline entry are one change.
+		ev, err := tx.NextIDs(ctx, shopID, "timeline_events", 1)
+		if err != nil {
+			return err
+		}
+		if _, err = tx.Exec(ctx, `INSERT INTO timeline_events (shop_id, id, customer_id, kind, occurred_at, actor_id, title, data) VALUES (?, ?, ?, 'edit', ?, ?, 'profile edited', ?)`,
+			shopID, ev, id, now.Unix(), actor, string(data)); err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, shopID, "customer.update", "customer", id, map[string]any{"version": version + 1, "changed": old.diff(e)}, now)
+	}
+	var cur int64
+	if err := tx.QueryRow(ctx, `SELECT version FROM customers WHERE shop_id = ? AND id = ? AND merged_into IS NULL`, shopID, id).Scan(&cur); err != nil {
+		return guanxi.Errorf(guanxi.ENOTFOUND, "customer %d not found", id)
+	}
+	return guanxi.Errorf(guanxi.ECONFLICT, "customer %d was changed by someone else since you opened it (version %d, now %d): reload to see the change, then edit again", id, version, cur)
 }

@@ -3,12 +3,15 @@ package customer
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
 // TagCount is a tag and how many of the shop's live customers carry it.
@@ -60,37 +63,57 @@ func (s *Service) TagCounts(ctx context.Context, shopID int64) ([]TagCount, erro
 	return out, nil
 }
 
-// ChangeTags adds and removes tags on the customer as it stands, through
-// Update (so the change is versioned and on the timeline), trying again
-// when another edit lands in between. It returns the customer after the
+// ChangeTags adds and removes tags on the customer as it stands, as one
+// versioned edit on the timeline. The customer is read and written in one
+// write transaction, holding its row (PostgreSQL; SQLite's writer is one
+// at a time anyway), so concurrent tag changes never conflict: adding and
+// removing commute, and none is lost. It returns the customer after the
 // change; a change that changes nothing writes nothing. ENOTFOUND for a
 // customer the shop does not have or that was merged away.
 func (s *Service) ChangeTags(ctx context.Context, shopID, id int64, add, remove []string, actor int64, now time.Time) (*Customer, error) {
-	for attempt := 0; ; attempt++ {
-		c, err := s.Get(ctx, shopID, id)
-		if err != nil {
-			return nil, err
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		lock := ""
+		if tx.Dialect() == store.Postgres {
+			lock = " FOR UPDATE"
 		}
-		if c.MergedInto != 0 {
-			return nil, guanxi.Errorf(guanxi.ENOTFOUND, "customer %d was merged into %d", id, c.MergedInto)
+		var e Edit
+		var raw string
+		var version int64
+		var merged sql.NullInt64
+		err := tx.QueryRow(ctx, `SELECT name, gender, birthday, province, city, tags, version, merged_into FROM customers WHERE shop_id = ? AND id = ?`+lock,
+			shopID, id).Scan(&e.Name, &e.Gender, &e.Birthday, &e.Province, &e.City, &raw, &version, &merged)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return guanxi.Errorf(guanxi.ENOTFOUND, "customer %d not found", id)
+		case err != nil:
+			return err
+		case merged.Valid:
+			return guanxi.Errorf(guanxi.ENOTFOUND, "customer %d was merged into %d", id, merged.Int64)
 		}
-		tags := slices.DeleteFunc(slices.Clone(c.Tags), func(t string) bool { return slices.Contains(remove, t) })
+		var old []string
+		if raw != "" && raw != "[]" {
+			_ = json.Unmarshal([]byte(raw), &old) // malformed: no tags, as Get shows it
+		}
+		tags := slices.DeleteFunc(slices.Clone(old), func(t string) bool { return slices.Contains(remove, t) })
 		for _, t := range add {
 			if !slices.Contains(tags, t) {
 				tags = append(tags, t)
 			}
 		}
-		if slices.Equal(tags, c.Tags) {
-			return c, nil
+		if slices.Equal(tags, old) {
+			return nil
 		}
-		e := Edit{Name: c.Name, Gender: c.Gender, Birthday: c.Birthday, Province: c.Province, City: c.City, Tags: tags}
-		_, err = s.Update(ctx, shopID, id, c.Version, e, actor, now)
-		if guanxi.ErrorCode(err) == guanxi.ECONFLICT && attempt < 3 {
-			continue
+		e.Tags = tags
+		if err := e.check(); err != nil {
+			return err
 		}
-		if err != nil {
+		return update(ctx, tx, shopID, id, version, e, actor, now)
+	})
+	if err != nil {
+		if guanxi.ErrorCode(err) != guanxi.EINTERNAL {
 			return nil, err
 		}
-		return s.Get(ctx, shopID, id)
+		return nil, fmt.Errorf("customer: tags of %d in shop %d: %w", id, shopID, err)
 	}
+	return s.Get(ctx, shopID, id)
 }
