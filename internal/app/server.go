@@ -44,11 +44,18 @@ type ServerConfig struct {
 	// service mail listens (127.0.0.1:2525): mail to service+<shop>@… opens
 	// or continues tickets (internal/inbound).
 	InboundSMTP string
+	// AllowPrivateNetwork lets every shop's channel providers (SMS gateway,
+	// webhook, WeChat base URL, SMTP server) be on loopback, private or
+	// CGNAT addresses, for on-premise gateways; off, only a shop's admin
+	// can allow it for the shop's own channels. Link-local addresses (the
+	// cloud metadata service) stay refused. See internal/netguard.
+	AllowPrivateNetwork bool
 }
 
 // Serve runs the HTTP server until ctx is done, then shuts down gracefully,
 // letting requests in flight finish for up to 15 seconds.
 func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
+	a.Campaigns.AllowPrivateNetwork(cfg.AllowPrivateNetwork)
 	h, err := a.Handler(cfg)
 	if err != nil {
 		return err

@@ -74,7 +74,7 @@ func TestCareCrash(t *testing.T) {
 			in := f.services()
 			g := channeltest.NewSMSGateway(false)
 			defer g.Close()
-			must(t, in.campaigns.SetChannelSettings(ctx, f.shop.ID, &campaign.ChannelSettings{Channel: campaign.SMS,
+			must(t, in.campaigns.SetChannelSettings(ctx, f.shop.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.SMS,
 				SMS: &campaign.SMSSettings{Endpoint: g.URL, AppKey: g.AppKey, AppSecret: g.Secret, SignName: "批量店"}}))
 			msg := &care.Rule{Name: "生日祝福", Enabled: true, Trigger: care.Birthday, Action: care.Message, Params: care.Params{Channel: campaign.SMS, Body: "{{name}}，生日快乐"}}
 			pts := &care.Rule{Name: "生日积分", Enabled: true, Trigger: care.Birthday, Action: care.Points, Params: care.Params{Points: 88}}

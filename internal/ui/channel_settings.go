@@ -91,7 +91,7 @@ func (u *UI) channelSave(w http.ResponseWriter, r *http.Request, rq *request) {
 		}
 		return old
 	}
-	st := &campaign.ChannelSettings{Channel: ch}
+	st := &campaign.ChannelSettings{Channel: ch, AllowPrivateNetwork: pf("allow_private_network") == "on"}
 	if st.Rate, err = strconv.ParseFloat(cmpOr(pf("rate"), "0"), 64); err != nil {
 		u.renderChannels(w, r, rq, http.StatusBadRequest, false, i18n.T(rq.locale, "channels.bad_rate"))
 		return
