@@ -259,3 +259,20 @@ func TestRejectsFileNeutralisesFormulas(t *testing.T) {
 		}
 	}
 }
+
+// TestImportRefusesWorkbookNamedCSV: the importer goes by the bytes: an
+// Excel workbook (a zip) saved as orders.csv is refused, naming the file,
+// and nothing is imported.
+func TestImportRefusesWorkbookNamedCSV(t *testing.T) {
+	db := storetest.SQLite(t)
+	svc, sh := setup(t, db)
+	path := filepath.Join(t.TempDir(), "orders.csv")
+	os.WriteFile(path, []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml"), 0o644)
+	_, err := svc.ImportFile(context.Background(), sh, path, importer.Options{})
+	if guanxi.ErrorCode(err) != guanxi.EINVALID || !strings.Contains(err.Error(), "orders.csv") || !strings.Contains(err.Error(), "xlsx") {
+		t.Fatalf("import of a workbook named .csv: %v, want EINVALID naming the file", err)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM orders WHERE shop_id = ?`, sh.ID); n != 0 {
+		t.Fatalf("%d orders imported", n)
+	}
+}
