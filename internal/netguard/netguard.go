@@ -166,10 +166,18 @@ func CheckHost(field, host string, allowPrivate bool) error {
 		if !allowPrivate && allowable(ip) {
 			hint = "; allow private addresses for this shop if the gateway is on your own network"
 		}
-		return guanxi.Errorf(guanxi.EINVALID, "%s: %s is a %s address (%s), refused%s", field, host, r.Reason, r.Addr, hint)
+		return &settingError{guanxi.Errorf(guanxi.EINVALID, "%s: %s is a %s address (%s), refused%s", field, host, r.Reason, r.Addr, hint)}
 	}
 	return nil
 }
+
+// settingError is a refused host in settings: a guanxi EINVALID for the
+// caller, that errors.Is(err, ErrRefused) also recognises, so a page can
+// say what to do about it.
+type settingError struct{ e *guanxi.Error }
+
+func (s *settingError) Error() string   { return s.e.Error() }
+func (s *settingError) Unwrap() []error { return []error{s.e, ErrRefused} }
 
 func allowable(ip netip.Addr) bool { _, a := Classify(ip); return a }
 

@@ -239,3 +239,15 @@ func TestTransportRefusesRedirect(t *testing.T) {
 		}
 	}
 }
+
+// A refused setting is both a guanxi EINVALID and ErrRefused, so that a
+// page can tell it from other invalid settings.
+func TestSettingErrorIsRefused(t *testing.T) {
+	err := CheckURL("url", "http://127.0.0.1/", false)
+	if !errors.Is(err, ErrRefused) || guanxi.ErrorCode(err) != guanxi.EINVALID || guanxi.ErrorMessage(err) != err.Error() {
+		t.Fatalf("%v: Is refused %v, code %s", err, errors.Is(err, ErrRefused), guanxi.ErrorCode(err))
+	}
+	if err := CheckURL("url", "ftp://x/", false); errors.Is(err, ErrRefused) {
+		t.Fatalf("a malformed URL is not a refused address: %v", err)
+	}
+}
