@@ -165,6 +165,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	scoreAt := fs.String("score-at", envOr("GUANXI_SCORE_AT", "02:00"), "score every shop each day at this time in the shop's zone, or off (env GUANXI_SCORE_AT)")
 	publicURL := fs.String("public-url", os.Getenv("GUANXI_PUBLIC_URL"), "where customers reach this server, for unsubscribe links in campaign messages, e.g. https://crm.example.com (env GUANXI_PUBLIC_URL; default http:// and the listen address)")
 	inboundSMTP := fs.String("inbound-smtp", os.Getenv("GUANXI_INBOUND_SMTP"), "receive the shops' service mail by SMTP at this address, e.g. 127.0.0.1:2525: mail to service+<shop code>@… becomes tickets (env GUANXI_INBOUND_SMTP; default off)")
+	allowPrivate := fs.Bool("allow-private-network", os.Getenv("GUANXI_ALLOW_PRIVATE_NETWORK") == "1", "let every shop's SMS gateway, webhook, WeChat and SMTP settings point at loopback or private addresses (on-premise gateways); off, only a shop's admin can allow it for the shop (env GUANXI_ALLOW_PRIVATE_NETWORK=1)")
 	apiRate := fs.Float64("api-rate", 100, "requests a second each API token may make on average, in bursts of twice that (env GUANXI_API_RATE)")
 	backupDir := fs.String("backup-dir", os.Getenv("GUANXI_BACKUP_DIR"), "write a backup of the whole database into this directory on a schedule (env GUANXI_BACKUP_DIR; default off)")
 	backupEvery := fs.Duration("backup-every", 24*time.Hour, "with --backup-dir: time between backups (env GUANXI_BACKUP_EVERY)")
@@ -200,7 +201,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			return err
 		}
 	}
-	return a.Serve(ctx, app.ServerConfig{Addr: *addr, SecureCookies: *secure, PublicURL: *publicURL, APIRate: *apiRate, InboundSMTP: *inboundSMTP, Backups: backups, ScoreDaily: daily, ScoreHour: hour, ScoreMinute: minute, Ready: func(addr string) {
+	return a.Serve(ctx, app.ServerConfig{Addr: *addr, SecureCookies: *secure, PublicURL: *publicURL, APIRate: *apiRate, InboundSMTP: *inboundSMTP, Backups: backups, AllowPrivateNetwork: *allowPrivate, ScoreDaily: daily, ScoreHour: hour, ScoreMinute: minute, Ready: func(addr string) {
 		host := addr
 		if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
 			host = "localhost" + host[strings.LastIndexByte(host, ':'):]

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/export"
 )
 
 // RFMHeader is the header of the `guanxi analyze rfm` CSV (DESIGN.md).
@@ -39,7 +40,7 @@ func WriteRFMCSV(w io.Writer, c *Customers, s Scores) error {
 	// chunks on every core, written in order.
 	format := func(buf []byte, rows []int32) []byte {
 		for _, i := range rows {
-			buf = appendCSVField(buf, c.IDs[i])
+			buf = appendCSVField(buf, export.Neutralise(c.IDs[i])) // an id is the shop's data: never a formula
 			buf = append(buf, ',')
 			buf = strconv.AppendInt(buf, int64(c.RecencyDays[i]), 10)
 			buf = append(buf, ',')

@@ -106,7 +106,7 @@ func TestCampaigns(t *testing.T) {
 		phone := consentAll(t, db, e.shopA.ID)
 		g := channeltest.NewSMSGateway(true)
 		t.Cleanup(g.Close)
-		if err := e.campaigns.SetChannelSettings(ctx, e.shopA.ID, &campaign.ChannelSettings{Channel: campaign.SMS, CostPerMessage: 5,
+		if err := e.campaigns.SetChannelSettings(ctx, e.shopA.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.SMS, CostPerMessage: 5,
 			SMS: &campaign.SMSSettings{Endpoint: g.URL, AppKey: g.AppKey, AppSecret: g.Secret, SignName: "西湖茶庄"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -354,7 +354,7 @@ WHERE cc.shop_id = ? AND c.phone = ? AND cc.channel = 'sms' AND cc.purpose = 'ma
 
 func TestCampaignWebhookReceipts(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t), api.Config{})
-	if err := e.campaigns.SetChannelSettings(ctx, e.shopA.ID, &campaign.ChannelSettings{Channel: campaign.Webhook,
+	if err := e.campaigns.SetChannelSettings(ctx, e.shopA.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.Webhook,
 		Webhook: &campaign.WebhookSettings{URL: "http://127.0.0.1:1/hook", Secret: "hook-secret"}}); err != nil {
 		t.Fatal(err)
 	}

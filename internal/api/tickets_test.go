@@ -362,7 +362,7 @@ func TestInboundWebhook(t *testing.T) {
 		desk := service.NewService(db, clock)
 		in := inbound.NewService(db, desk, shop.NewService(db, clock), clock, slog.New(slog.DiscardHandler))
 		e := newEnv(t, db, api.Config{Service: desk, Inbound: in})
-		if err := e.campaigns.SetChannelSettings(ctx, e.shopA.ID, &campaign.ChannelSettings{Channel: campaign.Webhook,
+		if err := e.campaigns.SetChannelSettings(ctx, e.shopA.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.Webhook,
 			Webhook: &campaign.WebhookSettings{URL: "http://127.0.0.1:1/hook", Secret: "hook-secret"}}); err != nil {
 			t.Fatal(err)
 		}

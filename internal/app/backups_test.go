@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/guanxi-crm/guanxi"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -32,7 +33,7 @@ func TestScheduledBackups(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = a.Close() })
 		start := time.Date(2026, 1, 1, 2, 0, 0, 0, time.FixedZone("CST", 8*3600))
-		clock := &testClock{t: start}
+		clock := guanxi.NewManualClock(start)
 		a.Clock = clock
 		demotest.Shop(t, a.DB, "s1", start, 5, 10)
 		dir := filepath.Join(t.TempDir(), "backups") // made by the first run

@@ -12,6 +12,7 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/export"
 )
 
 // DedupeConfig is what `guanxi dedupe` was asked for.
@@ -114,7 +115,8 @@ func (a *App) Dedupe(ctx context.Context, cfg DedupeConfig, out io.Writer) error
 			return err
 		}
 		for _, r := range rows {
-			if err := w.Write(record(r)); err != nil {
+			// Names come from the shop's data: never a formula in a spreadsheet.
+			if err := w.Write(export.NeutraliseRecord(record(r))); err != nil {
 				return err
 			}
 		}

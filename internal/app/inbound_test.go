@@ -31,7 +31,7 @@ func TestServeInbound(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = a.Close() })
 	sh := demotest.Shop(t, a.DB, "tea", time.Now(), 5, 5)
-	if err := a.Campaigns.SetChannelSettings(ctx, sh.ID, &campaign.ChannelSettings{Channel: campaign.Webhook,
+	if err := a.Campaigns.SetChannelSettings(ctx, sh.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.Webhook,
 		Webhook: &campaign.WebhookSettings{URL: "http://127.0.0.1:1/hook", Secret: "s3cret"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/export"
 	"github.com/guanxi-crm/guanxi/internal/report"
 )
 
@@ -118,6 +119,11 @@ func (a *App) Report(ctx context.Context, cfg ReportConfig, out io.Writer) error
 		w := csv.NewWriter(out)
 		if err := w.Write(header); err != nil {
 			return err
+		}
+		for _, r := range rows {
+			// Product names and labels come from the shop's data: a
+			// spreadsheet must not run them as formulas.
+			export.NeutraliseRecord(r)
 		}
 		if err := w.WriteAll(rows); err != nil {
 			return err

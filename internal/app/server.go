@@ -47,6 +47,12 @@ type ServerConfig struct {
 	// Backups, when its Dir is set, backs the database up there on a
 	// schedule, keeping the newest (backups.go).
 	Backups BackupSchedule
+	// AllowPrivateNetwork lets every shop's channel providers (SMS gateway,
+	// webhook, WeChat base URL, SMTP server) be on loopback, private or
+	// CGNAT addresses, for on-premise gateways; off, only a shop's admin
+	// can allow it for the shop's own channels. Link-local addresses (the
+	// cloud metadata service) stay refused. See internal/netguard.
+	AllowPrivateNetwork bool
 }
 
 // Serve runs the HTTP server until ctx is done, then shuts down gracefully,
@@ -55,6 +61,7 @@ func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
 	if err := cfg.Backups.Check(); err != nil {
 		return err
 	}
+	a.Campaigns.AllowPrivateNetwork(cfg.AllowPrivateNetwork)
 	h, err := a.Handler(cfg)
 	if err != nil {
 		return err

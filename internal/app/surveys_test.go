@@ -37,7 +37,7 @@ func TestSurveyJobs(t *testing.T) {
 		must(t, err)
 		g := channeltest.NewSMSGateway(true)
 		t.Cleanup(g.Close)
-		must(t, a.Campaigns.SetChannelSettings(ctx, sh.ID, &campaign.ChannelSettings{Channel: campaign.SMS,
+		must(t, a.Campaigns.SetChannelSettings(ctx, sh.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.SMS,
 			SMS: &campaign.SMSSettings{Endpoint: g.URL, AppKey: g.AppKey, AppSecret: g.Secret, SignName: "西湖茶庄"}}))
 		sv := &survey.Survey{Kind: survey.CSAT, Title: "服务满意度", Channel: campaign.SMS}
 		must(t, a.Surveys.Create(ctx, sh.ID, sv))

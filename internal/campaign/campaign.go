@@ -140,7 +140,17 @@ type Service struct {
 	clock    guanxi.Clock
 	segments *segment.Service
 	coupons  CouponIssuer // nil: campaigns cannot carry coupons
+
+	// allowPrivate is the operator's switch: every shop's channels may reach
+	// private addresses (an on-premise deployment's gateways).
+	allowPrivate bool
 }
+
+// AllowPrivateNetwork lets every shop's channel providers be on loopback,
+// private or CGNAT addresses, as if each had allowed it (serve
+// --allow-private-network, for on-premise gateways). Call it before the
+// service is used.
+func (s *Service) AllowPrivateNetwork(on bool) { s.allowPrivate = on }
 
 // NewService returns the campaign service. coupons may be nil.
 func NewService(db *store.DB, clock guanxi.Clock, segments *segment.Service, coupons CouponIssuer) *Service {

@@ -141,7 +141,7 @@ func (f *fixture) smsGateway(t *testing.T, rate float64) *channeltest.SMSGateway
 	t.Helper()
 	g := channeltest.NewSMSGateway(true)
 	t.Cleanup(g.Close)
-	must(t, f.svc.SetChannelSettings(ctx, f.shop.ID, &campaign.ChannelSettings{Channel: campaign.SMS, Rate: rate, CostPerMessage: 5,
+	must(t, f.svc.SetChannelSettings(ctx, f.shop.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.SMS, Rate: rate, CostPerMessage: 5,
 		SMS: &campaign.SMSSettings{Endpoint: g.URL, AppKey: g.AppKey, AppSecret: g.Secret, SignName: "西湖茶庄"}}))
 	return g
 }
@@ -360,7 +360,7 @@ func TestEmailUnsubscribeBounceRetry(t *testing.T) {
 		sink, err := channeltest.NewSMTPSink(true)
 		must(t, err)
 		defer sink.Close()
-		must(t, f.svc.SetChannelSettings(ctx, f.shop.ID, &campaign.ChannelSettings{Channel: campaign.Email,
+		must(t, f.svc.SetChannelSettings(ctx, f.shop.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.Email,
 			Email: &campaign.EmailSettings{Addr: sink.Addr(), From: "shop@example.com", FromName: "西湖茶庄", Connections: 2}}))
 		c := &campaign.Campaign{Name: "邮件", Channel: campaign.Email, Rule: rule(t, guangdong), Subject: "{{name}}，新品", Body: "亲爱的{{name}}：新茶到了。", HoldoutShare: 0.0001}
 		must(t, f.svc.Create(ctx, f.shop.ID, c))

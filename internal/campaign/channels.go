@@ -27,7 +27,25 @@ type ChannelSettings struct {
 	WeChat         *WeChatSettings
 	Webhook        *WebhookSettings
 	UpdatedAt      time.Time
+
+	// AllowPrivateNetwork lets this channel's provider be on a loopback,
+	// private or CGNAT address (an on-premise gateway). Off, Guanxi refuses
+	// to connect there, so that a shop's settings cannot reach into the
+	// server's own network (SSRF); link-local addresses such as the cloud
+	// metadata service stay refused either way. See internal/netguard.
+	AllowPrivateNetwork bool
+	// operatorAllows is the server-wide switch (serve
+	// --allow-private-network), copied in by the Service that loaded or
+	// saves the settings; it is not stored with them.
+	operatorAllows bool
 }
+
+// privateAllowed reports whether the channel may reach private addresses:
+// by the shop's setting or the operator's.
+func (st *ChannelSettings) privateAllowed() bool { return st.AllowPrivateNetwork || st.operatorAllows }
+
+// privateKey is the key of AllowPrivateNetwork in a stored config.
+const privateKey = "allow_private_network"
 
 // EmailSettings: an SMTP server.
 type EmailSettings struct {
@@ -83,7 +101,7 @@ func (s *Service) ChannelSettings(ctx context.Context, shopID int64, ch string) 
 	if !validChannel(ch) {
 		return nil, invalid("channel", "%q: expected one of email, sms, wechat, webhook", ch)
 	}
-	st := &ChannelSettings{Channel: ch}
+	st := &ChannelSettings{Channel: ch, operatorAllows: s.allowPrivate}
 	var cfg string
 	var cost, updated int64
 	err := s.db.QueryRow(ctx, `SELECT config, rate, cost_per_message, updated_at FROM channel_settings WHERE shop_id = ? AND channel = ?`, shopID, ch).
@@ -112,6 +130,10 @@ func (s *Service) ChannelSettings(ctx context.Context, shopID int64, ch string) 
 	}
 	if err := json.Unmarshal([]byte(cfg), target); err != nil {
 		return nil, fmt.Errorf("campaign: %s settings of shop %d: %w", ch, shopID, err)
+	}
+	var flags map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(cfg), &flags); err == nil {
+		st.AllowPrivateNetwork = string(flags[privateKey]) == "true"
 	}
 	return st, nil
 }
@@ -143,7 +165,11 @@ func (s *Service) SetChannelSettings(ctx context.Context, shopID int64, st *Chan
 	if !st.Configured() {
 		return invalid(st.Channel, "provider settings are required")
 	}
-	snd, err := newSender(st, nil)
+	// The settings are checked as the server will use them: with the
+	// operator's switch, whatever the caller's copy says.
+	chk := *st
+	chk.operatorAllows = s.allowPrivate
+	snd, err := newSender(&chk, nil)
 	if err != nil {
 		return err
 	}
@@ -151,6 +177,20 @@ func (s *Service) SetChannelSettings(ctx context.Context, shopID int64, st *Chan
 	cfg, err := json.Marshal(st.config())
 	if err != nil {
 		return err
+	}
+	if st.AllowPrivateNetwork {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(cfg, &m); err != nil {
+			return err
+		}
+		m[privateKey] = json.RawMessage("true")
+		if cfg, err = json.Marshal(m); err != nil {
+			return err
+		}
+	}
+	var before bool
+	if cur, err := s.ChannelSettings(ctx, shopID, st.Channel); err == nil {
+		before = cur.AllowPrivateNetwork
 	}
 	now := s.clock.Now()
 	return s.db.Update(ctx, func(tx *store.Tx) error {
@@ -160,12 +200,23 @@ ON CONFLICT (shop_id, channel) DO UPDATE SET config = excluded.config, rate = ex
 			return fmt.Errorf("campaign: save %s settings of shop %d: %w", st.Channel, shopID, err)
 		}
 		// The audit records which channel changed, never its secrets.
-		return audit.Write(ctx, tx, shopID, "channel.update", "channel", 0, map[string]any{"channel": st.Channel, "rate": st.Rate}, now)
+		if err := audit.Write(ctx, tx, shopID, "channel.update", "channel", 0, map[string]any{"channel": st.Channel, "rate": st.Rate,
+			privateKey: st.AllowPrivateNetwork}, now); err != nil {
+			return err
+		}
+		if st.AllowPrivateNetwork != before {
+			// Opening (or closing) the private network is its own entry, so
+			// that a review of the audit log finds who did it.
+			return audit.Write(ctx, tx, shopID, "channel.private_network", "channel", 0, map[string]any{"channel": st.Channel,
+				"allowed": st.AllowPrivateNetwork}, now)
+		}
+		return nil
 	})
 }
 
 // newSender builds the channel's sender from its settings.
 func newSender(st *ChannelSettings, clock guanxi.Clock) (channel.Sender, error) {
+	private := st.privateAllowed()
 	switch st.Channel {
 	case Email:
 		e := st.Email
@@ -176,7 +227,7 @@ func newSender(st *ChannelSettings, clock guanxi.Clock) (channel.Sender, error) 
 		pool := &emailPool{free: make(chan *channel.Email, n)}
 		for range n {
 			snd, err := channel.NewEmail(channel.EmailConfig{Addr: e.Addr, From: e.From, FromName: e.FromName,
-				Username: e.Username, Password: e.Password, RequireTLS: e.RequireTLS, Clock: clock})
+				Username: e.Username, Password: e.Password, RequireTLS: e.RequireTLS, Clock: clock, AllowPrivateNetwork: private})
 			if err != nil {
 				return nil, err
 			}
@@ -186,11 +237,12 @@ func newSender(st *ChannelSettings, clock guanxi.Clock) (channel.Sender, error) 
 		return pool, nil
 	case SMS:
 		return channel.NewSMS(channel.SMSConfig{Endpoint: st.SMS.Endpoint, AppKey: st.SMS.AppKey, AppSecret: st.SMS.AppSecret,
-			SignName: st.SMS.SignName, Clock: clock})
+			SignName: st.SMS.SignName, Clock: clock, AllowPrivateNetwork: private})
 	case WeChat:
-		return channel.NewWeChat(channel.WeChatConfig{BaseURL: st.WeChat.BaseURL, AppID: st.WeChat.AppID, AppSecret: st.WeChat.AppSecret, Clock: clock})
+		return channel.NewWeChat(channel.WeChatConfig{BaseURL: st.WeChat.BaseURL, AppID: st.WeChat.AppID, AppSecret: st.WeChat.AppSecret,
+			Clock: clock, AllowPrivateNetwork: private})
 	case Webhook:
-		return channel.NewWebhook(channel.WebhookConfig{URL: st.Webhook.URL, Secret: st.Webhook.Secret, Clock: clock})
+		return channel.NewWebhook(channel.WebhookConfig{URL: st.Webhook.URL, Secret: st.Webhook.Secret, Clock: clock, AllowPrivateNetwork: private})
 	}
 	return nil, invalid("channel", "%q unknown", st.Channel)
 }

@@ -94,7 +94,7 @@ func TestDispatchCrashSMS(t *testing.T) {
 		svc := campaign.NewService(db, nil, segment.NewService(db, guanxi.SystemClock{}), nil)
 		g := channeltest.NewSMSGateway(false)
 		defer g.Close()
-		must(t, svc.SetChannelSettings(ctx, sh.ID, &campaign.ChannelSettings{Channel: campaign.SMS,
+		must(t, svc.SetChannelSettings(ctx, sh.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.SMS,
 			SMS: &campaign.SMSSettings{Endpoint: g.URL, AppKey: g.AppKey, AppSecret: g.Secret, SignName: "批量店"}}))
 		must(t, svc.SetPolicy(ctx, sh.ID, campaign.Policy{CapMessages: 2, CapDays: 7})) // no quiet hours: the test runs at any hour
 		c := &campaign.Campaign{Name: "大促", Channel: campaign.SMS, Rule: rule(t, guangdong), Body: "{{name}}，大促开始", HoldoutShare: 0.1}
@@ -144,7 +144,7 @@ func TestDispatchCrashEmail(t *testing.T) {
 		sink, err := channeltest.NewSMTPSink(false)
 		must(t, err)
 		defer sink.Close()
-		must(t, svc.SetChannelSettings(ctx, sh.ID, &campaign.ChannelSettings{Channel: campaign.Email,
+		must(t, svc.SetChannelSettings(ctx, sh.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.Email,
 			Email: &campaign.EmailSettings{Addr: sink.Addr(), From: "shop@example.com", Connections: 4}}))
 		must(t, svc.SetPolicy(ctx, sh.ID, campaign.Policy{CapMessages: 2, CapDays: 7}))
 		c := &campaign.Campaign{Name: "邮件大促", Channel: campaign.Email, Rule: rule(t, guangdong), Subject: "大促", Body: "{{name}}，大促开始", HoldoutShare: 0.1}

@@ -115,7 +115,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	must(t, in.campaigns.Hold(ctx, f.shop.ID, f.ids["u3"], "complaint:1"))
 	f.g = channeltest.NewSMSGateway(true)
 	t.Cleanup(f.g.Close)
-	must(t, in.campaigns.SetChannelSettings(ctx, f.shop.ID, &campaign.ChannelSettings{Channel: campaign.SMS,
+	must(t, in.campaigns.SetChannelSettings(ctx, f.shop.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.SMS,
 		SMS: &campaign.SMSSettings{Endpoint: f.g.URL, AppKey: f.g.AppKey, AppSecret: f.g.Secret, SignName: "西湖茶庄"}}))
 	// No frequency cap unless a test sets one.
 	must(t, in.campaigns.SetPolicy(ctx, f.shop.ID, campaign.Policy{QuietStart: 21 * 60, QuietEnd: 8 * 60}))

@@ -59,7 +59,7 @@ func TestCareCrash(t *testing.T) {
 		g := channeltest.NewSMSGateway(false)
 		defer g.Close()
 		must(t, in.campaigns.SetChannelSettings(ctx, f.shop.ID, &campaign.ChannelSettings{Channel: campaign.SMS,
-			SMS: &campaign.SMSSettings{Endpoint: g.URL, AppKey: g.AppKey, AppSecret: g.Secret, SignName: "批量店"}}))
+			SMS: &campaign.SMSSettings{Endpoint: g.URL, AppKey: g.AppKey, AppSecret: g.Secret, SignName: "批量店"}, AllowPrivateNetwork: true}))
 		msg := &care.Rule{Name: "生日祝福", Enabled: true, Trigger: care.Birthday, Action: care.Message, Params: care.Params{Channel: campaign.SMS, Body: "{{name}}，生日快乐"}}
 		pts := &care.Rule{Name: "生日积分", Enabled: true, Trigger: care.Birthday, Action: care.Points, Params: care.Params{Points: 88}}
 		must(t, in.care.Create(ctx, f.shop.ID, msg))

@@ -20,6 +20,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/guanxi-crm/guanxi/internal/netguard"
 )
 
 // Message is one message to one recipient. Each adapter uses the fields that
@@ -124,6 +126,11 @@ func transportError(ctx context.Context, ch string, err error) error {
 	if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
 		return permanent(ch, "", "cancelled", err)
 	}
+	if errors.Is(err, netguard.ErrRefused) {
+		// The provider's address is one Guanxi may not reach: sending again
+		// will not change that, the settings must.
+		return permanent(ch, "", "address refused", err)
+	}
 	return temporary(ch, "", "", err)
 }
 
@@ -146,15 +153,18 @@ func statusError(ch string, status int, body []byte) *Error {
 
 // newHTTPClient returns a client whose transport keeps up to conns idle
 // connections per host alive, so that concurrent senders reuse them instead
-// of dialling for each message.
-func newHTTPClient(conns int, timeout time.Duration) *http.Client {
+// of dialling for each message. Its dials go through netguard: loopback,
+// link-local and private addresses are refused unless allowPrivate (which
+// still refuses link-local), also after a redirect or a DNS answer that
+// changed since the settings were saved.
+func newHTTPClient(conns int, timeout time.Duration, allowPrivate bool) *http.Client {
 	if conns <= 0 {
 		conns = 64
 	}
 	if timeout <= 0 {
 		timeout = 15 * time.Second
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t := netguard.Transport(allowPrivate)
 	t.MaxIdleConns = conns * 2
 	t.MaxIdleConnsPerHost = conns
 	t.IdleConnTimeout = 90 * time.Second

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/netguard"
 )
 
 // EmailConfig configures an SMTP Email sender.
@@ -42,6 +43,10 @@ type EmailConfig struct {
 	HelloName string        // EHLO name; default "localhost"
 	Timeout   time.Duration // per message, when ctx has no earlier deadline; default 30s
 	Clock     guanxi.Clock  // Date header; default the system clock
+
+	// AllowPrivateNetwork lets the sender reach an SMTP server on a
+	// loopback, private or CGNAT address; see internal/netguard.
+	AllowPrivateNetwork bool
 }
 
 // Email sends messages over one persistent SMTP connection, reused from
@@ -64,6 +69,9 @@ func NewEmail(cfg EmailConfig) (*Email, error) {
 	host, _, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
 		return nil, guanxi.Errorf(guanxi.EINVALID, "email: SMTP address %q must be host:port", cfg.Addr)
+	}
+	if err := netguard.CheckHost("email: SMTP host", host, cfg.AllowPrivateNetwork); err != nil {
+		return nil, err
 	}
 	if hasCRLF(cfg.From) || hasCRLF(cfg.FromName) {
 		return nil, guanxi.Errorf(guanxi.EINVALID, "email: sender must not contain line breaks")
@@ -167,8 +175,7 @@ func (e *Email) send(ctx context.Context, rcpt string, data []byte) (string, err
 }
 
 func (e *Email) dial(ctx context.Context, deadline time.Time) error {
-	d := net.Dialer{Deadline: deadline}
-	conn, err := d.DialContext(ctx, "tcp", e.cfg.Addr)
+	conn, err := netguard.DialContext(ctx, e.cfg.AllowPrivateNetwork, deadline, "tcp", e.cfg.Addr)
 	if err != nil {
 		return err
 	}

@@ -203,6 +203,7 @@ func newTestEmail(t testing.TB, s *smtpServer, cfg EmailConfig) *Email {
 	}
 	cfg.Clock = guanxi.FixedClock(testTime)
 	cfg.Timeout = 5 * time.Second
+	cfg.AllowPrivateNetwork = true // the test server is on loopback
 	e, err := NewEmail(cfg)
 	if err != nil {
 		t.Fatal(err)

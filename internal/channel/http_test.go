@@ -80,7 +80,7 @@ func newSMSGateway(t testing.TB, record bool) *smsGateway {
 }
 
 func newTestSMS(t testing.TB, g *smsGateway, conns int) *SMS {
-	s, err := NewSMS(SMSConfig{Endpoint: g.URL + "/sms/send", AppKey: "app-1", AppSecret: g.secret, SignName: "西湖茶庄", Conns: conns})
+	s, err := NewSMS(SMSConfig{AllowPrivateNetwork: true, Endpoint: g.URL + "/sms/send", AppKey: "app-1", AppSecret: g.secret, SignName: "西湖茶庄", Conns: conns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestSMSErrors(t *testing.T) {
 	}
 
 	// A wrong secret is refused by the gateway: permanent.
-	bad, _ := NewSMS(SMSConfig{Endpoint: g.URL, AppKey: "app-1", AppSecret: "wrong", SignName: "【西湖茶庄】"})
+	bad, _ := NewSMS(SMSConfig{AllowPrivateNetwork: true, Endpoint: g.URL, AppKey: "app-1", AppSecret: "wrong", SignName: "【西湖茶庄】"})
 	if _, err := bad.Send(context.Background(), m); err == nil || IsTemporary(err) {
 		t.Errorf("bad signature: %v, want a permanent error", err)
 	}
@@ -169,7 +169,7 @@ func TestSMSErrors(t *testing.T) {
 	// A gateway that does not answer in time, and one that is gone: temporary.
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(200 * time.Millisecond) }))
 	defer slow.Close()
-	ss, _ := NewSMS(SMSConfig{Endpoint: slow.URL, AppKey: "k", AppSecret: "s", SignName: "x", Timeout: 20 * time.Millisecond})
+	ss, _ := NewSMS(SMSConfig{AllowPrivateNetwork: true, Endpoint: slow.URL, AppKey: "k", AppSecret: "s", SignName: "x", Timeout: 20 * time.Millisecond})
 	if _, err := ss.Send(context.Background(), m); !IsTemporary(err) {
 		t.Errorf("timeout: %v, want a temporary error", err)
 	}
@@ -283,7 +283,7 @@ func (s *wechatServer) tokens() int {
 func TestWeChat(t *testing.T) {
 	srv := newWeChatServer(t)
 	clock := &mutableClock{t: testTime}
-	w, err := NewWeChat(WeChatConfig{BaseURL: srv.URL + "/", AppID: "wx1", AppSecret: "wxsecret", Clock: clock})
+	w, err := NewWeChat(WeChatConfig{AllowPrivateNetwork: true, BaseURL: srv.URL + "/", AppID: "wx1", AppSecret: "wxsecret", Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +365,7 @@ func TestWeChat(t *testing.T) {
 	if _, err := w.Send(ctx, Message{To: "oABC"}); guanxi.ErrorCode(err) != guanxi.EINVALID {
 		t.Errorf("no template: %v, want EINVALID", err)
 	}
-	bad, _ := NewWeChat(WeChatConfig{BaseURL: srv.URL, AppID: "wx1", AppSecret: "wrong"})
+	bad, _ := NewWeChat(WeChatConfig{AllowPrivateNetwork: true, BaseURL: srv.URL, AppID: "wx1", AppSecret: "wrong"})
 	if _, err := bad.Send(ctx, m); err == nil || IsTemporary(err) {
 		t.Errorf("bad app secret: %v, want a permanent error", err)
 	}
@@ -400,7 +400,7 @@ func TestWebhook(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer srv.Close()
-	h, err := NewWebhook(WebhookConfig{URL: srv.URL, Secret: secret, Clock: guanxi.FixedClock(testTime)})
+	h, err := NewWebhook(WebhookConfig{AllowPrivateNetwork: true, URL: srv.URL, Secret: secret, Clock: guanxi.FixedClock(testTime)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +426,7 @@ func TestWebhook(t *testing.T) {
 			t.Errorf("status %d: %v, want temporary %v", status, err, temp)
 		}
 	}
-	wrong, _ := NewWebhook(WebhookConfig{URL: srv.URL, Secret: "other", Clock: guanxi.FixedClock(testTime)})
+	wrong, _ := NewWebhook(WebhookConfig{AllowPrivateNetwork: true, URL: srv.URL, Secret: "other", Clock: guanxi.FixedClock(testTime)})
 	if _, err := wrong.Send(ctx, m); err == nil || IsTemporary(err) {
 		t.Errorf("wrong secret: %v, want a permanent error", err)
 	}

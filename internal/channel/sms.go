@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/netguard"
 )
 
 // OptOut is the opt-out text every marketing SMS in China must carry.
@@ -35,6 +36,10 @@ type SMSConfig struct {
 	Conns   int           // concurrent senders expected: idle connections kept per host; default 64
 	Timeout time.Duration // per request; default 15s
 	Clock   guanxi.Clock  // timestamp of the signature; default the system clock
+
+	// AllowPrivateNetwork lets the sender reach loopback, private and CGNAT
+	// addresses (an on-premise gateway); see internal/netguard.
+	AllowPrivateNetwork bool
 }
 
 // DefaultTemporarySMSCodes are the gateway codes treated as temporary when
@@ -80,6 +85,9 @@ func NewSMS(cfg SMSConfig) (*SMS, error) {
 	if !strings.HasPrefix(cfg.Endpoint, "http://") && !strings.HasPrefix(cfg.Endpoint, "https://") {
 		return nil, guanxi.Errorf(guanxi.EINVALID, "sms: gateway endpoint %q must be an http(s) URL", cfg.Endpoint)
 	}
+	if err := netguard.CheckURL("sms: gateway endpoint", cfg.Endpoint, cfg.AllowPrivateNetwork); err != nil {
+		return nil, err
+	}
 	if cfg.AppKey == "" || cfg.AppSecret == "" {
 		return nil, guanxi.Errorf(guanxi.EINVALID, "sms: gateway app key and secret are required")
 	}
@@ -93,7 +101,7 @@ func NewSMS(cfg SMSConfig) (*SMS, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = guanxi.SystemClock{}
 	}
-	return &SMS{cfg: cfg, sign: "【" + name + "】", client: newHTTPClient(cfg.Conns, cfg.Timeout)}, nil
+	return &SMS{cfg: cfg, sign: "【" + name + "】", client: newHTTPClient(cfg.Conns, cfg.Timeout, cfg.AllowPrivateNetwork)}, nil
 }
 
 // SignSMS returns the X-Signature of a gateway request: what the sender

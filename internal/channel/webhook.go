@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/netguard"
 )
 
 // WebhookConfig configures an outbound webhook.
@@ -23,6 +24,10 @@ type WebhookConfig struct {
 	Conns   int    // idle connections kept; default 64
 	Timeout time.Duration
 	Clock   guanxi.Clock // X-Guanxi-Timestamp; default the system clock
+
+	// AllowPrivateNetwork lets the webhook reach loopback, private and
+	// CGNAT addresses; see internal/netguard.
+	AllowPrivateNetwork bool
 }
 
 // Webhook POSTs each message as JSON (a WebhookPayload), signed the way
@@ -60,13 +65,16 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, guanxi.Errorf(guanxi.EINVALID, "webhook: %q is not an http(s) URL", cfg.URL)
 	}
+	if err := netguard.CheckURL("webhook: URL", cfg.URL, cfg.AllowPrivateNetwork); err != nil {
+		return nil, err
+	}
 	if cfg.Secret == "" {
 		return nil, guanxi.Errorf(guanxi.EINVALID, "webhook: a signing secret is required")
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = guanxi.SystemClock{}
 	}
-	return &Webhook{cfg: cfg, client: newHTTPClient(cfg.Conns, cfg.Timeout)}, nil
+	return &Webhook{cfg: cfg, client: newHTTPClient(cfg.Conns, cfg.Timeout, cfg.AllowPrivateNetwork)}, nil
 }
 
 // SignWebhook returns the X-Guanxi-Signature of a body: the scheme of

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/netguard"
 )
 
 // WeChatConfig configures a WeChat official-account template message sender.
@@ -22,6 +23,11 @@ type WeChatConfig struct {
 	Conns     int           // idle connections kept; default 64
 	Timeout   time.Duration // per request; default 15s
 	Clock     guanxi.Clock  // token expiry; default the system clock
+
+	// AllowPrivateNetwork lets the sender reach loopback, private and CGNAT
+	// addresses (a proxy of the API on the shop's network); see
+	// internal/netguard.
+	AllowPrivateNetwork bool
 }
 
 // WeChat sends template messages. It fetches an access token from
@@ -53,10 +59,13 @@ func NewWeChat(cfg WeChatConfig) (*WeChat, error) {
 		cfg.BaseURL = "https://api.weixin.qq.com"
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if err := netguard.CheckURL("wechat: base URL", cfg.BaseURL, cfg.AllowPrivateNetwork); err != nil {
+		return nil, err
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = guanxi.SystemClock{}
 	}
-	return &WeChat{cfg: cfg, client: newHTTPClient(cfg.Conns, cfg.Timeout)}, nil
+	return &WeChat{cfg: cfg, client: newHTTPClient(cfg.Conns, cfg.Timeout, cfg.AllowPrivateNetwork)}, nil
 }
 
 type wechatAnswer struct {

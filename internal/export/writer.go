@@ -130,6 +130,16 @@ func Neutralise(s string) string {
 	return s
 }
 
+// NeutraliseRecord neutralises every cell of a CSV record in place, for
+// writers that build records themselves (command-line reports, rejects
+// files), and returns it.
+func NeutraliseRecord(rec []string) []string {
+	for i, s := range rec {
+		rec[i] = Neutralise(s)
+	}
+	return rec
+}
+
 // plainNumber reports whether s is an optional sign, digits and an optional
 // decimal part: -12.50, +3, 42.
 func plainNumber(s string) bool {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/export"
 	"github.com/guanxi-crm/guanxi/internal/orderfile"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
@@ -239,7 +240,10 @@ func writeRejects(path string, header []string, rejects []*orderfile.RowError) e
 		for _, row := range rows {
 			cells := make([]string, len(header))
 			copy(cells, row)
-			_ = w.Write(append(cells, re.Error()))
+			// The rejected cells are the file's own, and the file goes back
+			// to a spreadsheet to be fixed: neutralised, like every export
+			// (the importer strips the quote when it is imported again).
+			_ = w.Write(export.NeutraliseRecord(append(cells, re.Error())))
 		}
 	}
 	w.Flush()

@@ -2,6 +2,8 @@ package importer_test
 
 import (
 	"context"
+	"encoding/csv"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -215,4 +217,62 @@ func TestImportLinesAndProducts(t *testing.T) {
 			t.Errorf("L1 amount after re-import %d, want 10033", a)
 		}
 	})
+}
+
+// TestRejectsFileNeutralisesFormulas: the rejects file goes back to a
+// spreadsheet to be fixed, so its cells — the file's own — are neutralised
+// like every export; importing it again reads the values as they were.
+func TestRejectsFileNeutralisesFormulas(t *testing.T) {
+	db := storetest.SQLite(t)
+	svc, sh := setup(t, db)
+	bad := filepath.Join(t.TempDir(), "formula.csv")
+	cells := []string{"=1+1", "+cmd", "-2+3", "@SUM(A1)", "=HYPERLINK(\"http://x\")"}
+	var b strings.Builder
+	b.WriteString("order_id,order_date,customer_id,amount\nOK1,2025-01-01,C1,10\n")
+	for i, c := range cells {
+		fmt.Fprintf(&b, "R%d,2025-01-02,\"%s\",not-a-number\n", i, strings.ReplaceAll(c, `"`, `""`))
+	}
+	os.WriteFile(bad, []byte(b.String()), 0o644)
+	sum := importFile(t, svc, sh, bad, importer.Options{SkipBad: true})
+	if sum.Rejected != len(cells) {
+		t.Fatalf("summary %+v", sum)
+	}
+	f, err := os.Open(sum.RejectsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, r := range rows[1:] {
+		got[r[2]] = true
+		if e := r[len(r)-1]; e != "" && strings.ContainsRune("=+-@", rune(e[0])) {
+			t.Errorf("error cell %q is a formula", e)
+		}
+	}
+	for _, c := range cells {
+		if !got["'"+c] {
+			t.Errorf("customer_id %q not neutralised in the rejects file: %v", c, got)
+		}
+	}
+}
+
+// TestImportRefusesWorkbookNamedCSV: the importer goes by the bytes: an
+// Excel workbook (a zip) saved as orders.csv is refused, naming the file,
+// and nothing is imported.
+func TestImportRefusesWorkbookNamedCSV(t *testing.T) {
+	db := storetest.SQLite(t)
+	svc, sh := setup(t, db)
+	path := filepath.Join(t.TempDir(), "orders.csv")
+	os.WriteFile(path, []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml"), 0o644)
+	_, err := svc.ImportFile(context.Background(), sh, path, importer.Options{})
+	if guanxi.ErrorCode(err) != guanxi.EINVALID || !strings.Contains(err.Error(), "orders.csv") || !strings.Contains(err.Error(), "xlsx") {
+		t.Fatalf("import of a workbook named .csv: %v, want EINVALID naming the file", err)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM orders WHERE shop_id = ?`, sh.ID); n != 0 {
+		t.Fatalf("%d orders imported", n)
+	}
 }

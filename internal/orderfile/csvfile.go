@@ -4,14 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
+
+	"github.com/guanxi-crm/guanxi"
 )
 
 // sniffSize is how much of a file is read to guess its encoding.
@@ -27,6 +32,9 @@ func Decode(r io.Reader) (io.Reader, string, error) {
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, "", err
 	}
+	if err := checkText(head); err != nil {
+		return nil, "", err
+	}
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 		_, _ = br.Discard(3)
 		return br, "utf-8-bom", nil
@@ -35,6 +43,38 @@ func Decode(r io.Reader) (io.Reader, string, error) {
 		return br, "utf-8", nil
 	}
 	return transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder()), "gb18030", nil
+}
+
+// errNotText is what checkText's errors wrap.
+var errNotText = errors.New("not CSV text")
+
+// checkText refuses, by its first bytes and whatever the file's name says,
+// content that is not CSV text: a workbook (XLSX is a zip, XLS an OLE
+// file), UTF-16 text (Excel's "Unicode text"), HTML (what some platforms'
+// ".xls" exports really are), images, PDFs, programs — anything
+// http.DetectContentType does not call plain text, or with NUL bytes.
+// Decoding such bytes as GB18030 would only turn them into a confusing
+// error about missing columns, or worse, into orders.
+func checkText(head []byte) error {
+	b := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	switch {
+	case len(b) == 0:
+		return nil // empty: the header check says so
+	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
+		return fmt.Errorf("%w: a zip archive (an Excel .xlsx workbook?); save the sheet as CSV (UTF-8) and import that", errNotText)
+	case bytes.HasPrefix(b, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")):
+		return fmt.Errorf("%w: an Excel 97-2003 .xls workbook; save the sheet as CSV (UTF-8) and import that", errNotText)
+	case bytes.HasPrefix(b, []byte("\xff\xfe")), bytes.HasPrefix(b, []byte("\xfe\xff")):
+		return fmt.Errorf("%w: UTF-16 text (Excel's \"Unicode text\"); save it as CSV (UTF-8) and import that", errNotText)
+	}
+	ct := http.DetectContentType(b)
+	if mt, _, _ := mime.ParseMediaType(ct); mt != "text/plain" {
+		return fmt.Errorf("%w: the content is %s", errNotText, mt)
+	}
+	if bytes.IndexByte(b, 0) >= 0 {
+		return fmt.Errorf("%w: the content has NUL bytes (a binary file)", errNotText)
+	}
+	return nil
 }
 
 // validUTF8Prefix is utf8.Valid that forgives a rune cut off at the end of a
@@ -78,6 +118,9 @@ type csvFile struct {
 
 func openCSV(name string, r io.Reader) (*csvFile, error) {
 	dr, _, err := Decode(r)
+	if errors.Is(err, errNotText) {
+		return nil, guanxi.Errorf(guanxi.EINVALID, "file %s is %v", name, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

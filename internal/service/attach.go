@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -115,11 +116,34 @@ func sniff(data []byte) (string, bool) {
 	case "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf":
 		return mt, true
 	case "text/plain":
-		if strings.Contains(ct, "utf-8") && utf8.Valid(data) {
-			return "text/plain; charset=utf-8", true
+		if !strings.Contains(ct, "utf-8") || !utf8.Valid(data) {
+			return mt, false
 		}
+		if markup(data) {
+			// HTML or SVG that does not start with a tag the sniffer knows
+			// ("hello<script>…", "<svg onload=…>") is text only by accident.
+			return "text/html", false
+		}
+		return "text/plain; charset=utf-8", true
 	}
 	return mt, false
+}
+
+// activeTags are the markup that runs or embeds something in a browser.
+var activeTags = []string{"<script", "<svg", "<iframe", "<object", "<embed", "<html", "<body", "<img", "<meta", "<link", "<style", "<form", "<?xml", "<!doctype", "<math", "<base"}
+
+// markup reports whether text holds active HTML or SVG tags anywhere.
+func markup(data []byte) bool {
+	if bytes.IndexByte(data, '<') < 0 {
+		return false
+	}
+	low := bytes.ToLower(data)
+	for _, t := range activeTags {
+		if bytes.Contains(low, []byte(t)) {
+			return true
+		}
+	}
+	return false
 }
 
 // extensions are the names' endings per content type, for a name that

@@ -250,9 +250,9 @@ func TestSendReply(t *testing.T) {
 		sink, err := channeltest.NewSMTPSink(true)
 		must(t, err)
 		t.Cleanup(func() { sink.Close() })
-		must(t, camp.SetChannelSettings(bg, f.shopID, &campaign.ChannelSettings{Channel: campaign.SMS,
+		must(t, camp.SetChannelSettings(bg, f.shopID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.SMS,
 			SMS: &campaign.SMSSettings{Endpoint: g.URL, AppKey: g.AppKey, AppSecret: g.Secret, SignName: "西湖茶庄"}}))
-		must(t, camp.SetChannelSettings(bg, f.shopID, &campaign.ChannelSettings{Channel: campaign.Email,
+		must(t, camp.SetChannelSettings(bg, f.shopID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.Email,
 			Email: &campaign.EmailSettings{Addr: sink.Addr(), From: "service@xihu.example"}}))
 		f.svc.SetChannels(camp)
 
@@ -315,7 +315,7 @@ func TestSendReply(t *testing.T) {
 			mu.Unlock()
 		}))
 		t.Cleanup(hook.Close)
-		must(t, camp.SetChannelSettings(bg, f.shopID, &campaign.ChannelSettings{Channel: campaign.Webhook,
+		must(t, camp.SetChannelSettings(bg, f.shopID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.Webhook,
 			Webhook: &campaign.WebhookSettings{URL: hook.URL, Secret: "s3cret"}}))
 		d, err = f.svc.SendReply(f.asAgent, f.shopID, tk.ID, campaign.Webhook, "转人工")
 		must(t, err)

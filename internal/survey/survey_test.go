@@ -102,7 +102,7 @@ lifecycle, tier, churn_risk, churn_reason, churn_reason_en, computed_at) VALUES 
 	f.svc = survey.NewService(db, f.clock, f.segs, f.campaigns, f.desk)
 	f.sms = channeltest.NewSMSGateway(true)
 	t.Cleanup(f.sms.Close)
-	must(t, f.campaigns.SetChannelSettings(bg, f.shop.ID, &campaign.ChannelSettings{Channel: campaign.SMS,
+	must(t, f.campaigns.SetChannelSettings(bg, f.shop.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.SMS,
 		SMS: &campaign.SMSSettings{Endpoint: f.sms.URL, AppKey: f.sms.AppKey, AppSecret: f.sms.Secret, SignName: "西湖茶庄"}}))
 	return f
 }
@@ -537,7 +537,7 @@ func TestEmailInvite(t *testing.T) {
 		sink, err := channeltest.NewSMTPSink(true)
 		must(t, err)
 		defer sink.Close()
-		must(t, f.campaigns.SetChannelSettings(bg, f.shop.ID, &campaign.ChannelSettings{Channel: campaign.Email,
+		must(t, f.campaigns.SetChannelSettings(bg, f.shop.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.Email,
 			Email: &campaign.EmailSettings{Addr: sink.Addr(), From: "shop@example.com", FromName: "西湖茶庄", Connections: 1}}))
 		sv := f.active(t, &survey.Survey{Kind: survey.NPS, Title: "推荐度", Channel: campaign.Email, SegmentID: f.segment(t, "广东")})
 		_, err = f.svc.Send(f.asAgent, f.shop.ID, sv.ID)

@@ -41,7 +41,7 @@ func TestCampaignPages(t *testing.T) {
 			got.Add(1)
 		}))
 		defer hook.Close()
-		if err := e.campaigns.SetChannelSettings(ctx, e.shopA.ID, &campaign.ChannelSettings{Channel: campaign.Webhook,
+		if err := e.campaigns.SetChannelSettings(ctx, e.shopA.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.Webhook,
 			Webhook: &campaign.WebhookSettings{URL: hook.URL, Secret: "s3cret"}}); err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/auth"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/i18n"
+	"github.com/guanxi-crm/guanxi/internal/netguard"
 )
 
 // secretKept is what a secret field shows: the secret itself never goes
@@ -91,7 +93,7 @@ func (u *UI) channelSave(w http.ResponseWriter, r *http.Request, rq *request) {
 		}
 		return old
 	}
-	st := &campaign.ChannelSettings{Channel: ch}
+	st := &campaign.ChannelSettings{Channel: ch, AllowPrivateNetwork: pf("allow_private_network") == "on"}
 	if st.Rate, err = strconv.ParseFloat(cmpOr(pf("rate"), "0"), 64); err != nil {
 		u.renderChannels(w, r, rq, http.StatusBadRequest, false, i18n.T(rq.locale, "channels.bad_rate"))
 		return
@@ -131,6 +133,10 @@ func (u *UI) channelSave(w http.ResponseWriter, r *http.Request, rq *request) {
 		st.Webhook = &campaign.WebhookSettings{URL: pf("url"), Secret: secret("secret", old.Secret)}
 	}
 	if err := svc.SetChannelSettings(r.Context(), rq.shop.ID, st); err != nil {
+		if errors.Is(err, netguard.ErrRefused) {
+			u.renderChannels(w, r, rq, http.StatusBadRequest, false, i18n.T(rq.locale, "channels.private_refused"))
+			return
+		}
 		if guanxi.ErrorCode(err) == guanxi.EINVALID {
 			u.renderChannels(w, r, rq, http.StatusBadRequest, false, i18n.ErrorMessage(rq.locale, err))
 			return

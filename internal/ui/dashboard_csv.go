@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/guanxi-crm/guanxi"
-	"github.com/guanxi-crm/guanxi/internal/export"
 	"github.com/guanxi-crm/guanxi/internal/report"
 )
 
@@ -51,23 +50,7 @@ func (u *UI) dashboardCSV(w http.ResponseWriter, r *http.Request, rq *request) {
 		u.fail(w, r, rq, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+rq.shop.Code+"-"+chart+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-	c := export.NewCSV(w, export.WithBOM())
-	if err := c.WriteHeader(t.header); err != nil {
-		u.log.Warn("dashboard csv", "chart", chart, "err", err)
-		return
-	}
-	for _, row := range t.rows {
-		if err := c.WriteRow(row); err != nil {
-			u.log.Warn("dashboard csv", "chart", chart, "err", err)
-			return
-		}
-	}
-	if err := c.Close(); err != nil {
-		u.log.Warn("dashboard csv", "chart", chart, "err", err)
-	}
+	u.writeCSV(w, rq, chart, t)
 }
 
 // share prints a fraction with four decimals.

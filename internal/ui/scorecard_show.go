@@ -254,24 +254,27 @@ func (v *view) ChangeOf(m scorecard.Month, name string) string {
 	return fmt.Sprintf("%s (%+.0f%%)", abs, 100**c.Rel)
 }
 
-// writeCSV sends a table as a CSV download, as dashboardCSV does.
+// writeCSV sends a table as a CSV download: UTF-8 with a byte order mark
+// (for Excel), cells a spreadsheet would run as formulas neutralised by
+// export.Neutralise. Every CSV the pages offer (dashboards, scorecard) goes
+// through it.
 func (u *UI) writeCSV(w http.ResponseWriter, rq *request, name string, t csvTable) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+rq.shop.Code+"-"+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	c := export.NewCSV(w, export.WithBOM())
 	if err := c.WriteHeader(t.header); err != nil {
-		u.log.Warn("scorecard csv", "table", name, "err", err)
+		u.log.Warn("csv download", "file", name, "err", err)
 		return
 	}
 	for _, row := range t.rows {
 		if err := c.WriteRow(row); err != nil {
-			u.log.Warn("scorecard csv", "table", name, "err", err)
+			u.log.Warn("csv download", "file", name, "err", err)
 			return
 		}
 	}
 	if err := c.Close(); err != nil {
-		u.log.Warn("scorecard csv", "table", name, "err", err)
+		u.log.Warn("csv download", "file", name, "err", err)
 	}
 }
 
