@@ -59,6 +59,12 @@ func (u *UI) totpEnable(w http.ResponseWriter, r *http.Request, rq *request) {
 		u.fail(w, r, rq, err)
 		return
 	}
+	// Whoever else holds a session of this user (a stolen cookie, a
+	// forgotten browser) signed in without the factor: they are signed out.
+	if err := u.cfg.Auth.EndOtherSessions(r.Context(), rq.sess.User.ID, rq.token); err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
 	u.log.Info("second factor on", "user", rq.sess.User.Username)
 	http.Redirect(w, r, "/settings/security?done=on", http.StatusSeeOther)
 }
