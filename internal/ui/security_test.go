@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi/internal/auth"
+	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/ui"
 )
@@ -356,6 +357,57 @@ func TestLockoutUnknownUser(t *testing.T) {
 		}
 		if p := e.client(t).post("/login", url.Values{"username": {"alice"}, "password": {password}}); p.status != http.StatusTooManyRequests {
 			t.Errorf("alice from an address that sprayed %d usernames: %d, want 429", auth.DefaultThrottle.AddrFailures, p.status)
+		}
+	})
+}
+
+// TestGetChangesNothing walks every GET route as shop a's admin and as a
+// visitor, public pages with a real unsubscribe and survey link among
+// them, and asserts the database is as it was: a GET is never a change,
+// so a link, an <img> on another site or a mail scanner following links
+// cannot make one (they carry no CSRF token to refuse).
+func TestGetChangesNothing(t *testing.T) {
+	storetestEngines(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		wang := e.customerID(t, e.shopA, "王芳")
+		alice := e.client(t)
+		alice.signIn("alice")
+		anon := e.client(t)
+		anon.get("/login")
+		unsub, err := e.campaigns.UnsubscribeToken(ctx, campaign.Unsub{ShopID: e.shopA.ID, CampaignID: 1, CustomerID: wang, Channel: campaign.Email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := fingerprint(t, e.db)
+		for _, pat := range e.routes {
+			method, p, _ := strings.Cut(pat, " ")
+			if method != http.MethodGet {
+				continue
+			}
+			p = strings.ReplaceAll(p, "{$}", "")
+			p = strings.ReplaceAll(p, "{shop}", "a")
+			p = strings.ReplaceAll(p, "{shopcode}", "a")
+			p = strings.ReplaceAll(p, "{id}", fmt.Sprint(wang))
+			p = strings.ReplaceAll(p, "{chart}", "monthly.csv")
+			if strings.HasPrefix(p, "/u/") {
+				p = "/u/" + unsub
+			}
+			p = paramRe.ReplaceAllString(p, "1")
+			for _, c := range []*client{alice, anon} {
+				if got := c.get(p); got.status >= 500 {
+					t.Errorf("GET %s: %d", p, got.status)
+				}
+			}
+		}
+		if after := fingerprint(t, e.db); after != before {
+			t.Errorf("GETs changed the database:\nbefore %s\nafter  %s", before, after)
+		}
+		// The fingerprint sees a change: the same link's POST unsubscribes.
+		if got := anon.post("/u/"+unsub, url.Values{}); got.status >= 400 {
+			t.Fatalf("POST unsubscribe: %d", got.status)
+		}
+		if fingerprint(t, e.db) == before {
+			t.Error("the unsubscribe POST left no trace the fingerprint sees")
 		}
 	})
 }
