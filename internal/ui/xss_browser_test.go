@@ -240,6 +240,13 @@ func TestXSSBrowser(t *testing.T) {
 		{fmt.Sprintf("/s/a/surveys/%d", sv.ID), []string{p0, p1}},
 		{"/f/" + open, []string{p0, p1, p2}},
 		{"/s/a/members", []string{p0}},
+		// Payloads in the address: search boxes echo them, next= goes to
+		// a hidden field.
+		{"/kb/a?q=" + url.QueryEscape(p1), []string{p1}},
+		{"/s/a/kb?q=" + url.QueryEscape(p0), []string{p0}},
+		{"/s/a/kb/suggest?q=" + url.QueryEscape(p1), nil},
+		{"/s/a/tickets?status=" + url.QueryEscape(p1) + "&kind=" + url.QueryEscape(p0), nil},
+		{"/s/a/segments/new?name=" + url.QueryEscape(p1), nil},
 		{"/s/a/audit", nil},
 	}
 	for _, pg := range pages {
@@ -267,6 +274,9 @@ func TestXSSBrowser(t *testing.T) {
 	}
 	dmu.Unlock()
 	for _, m := range b.pageErrors() {
+		if strings.Contains(m, "/favicon.ico") {
+			continue // an htmx fragment opened as a page has no icon link
+		}
 		t.Errorf("a page logged an error (a script or handler the CSP refused?): %s", m)
 	}
 }
