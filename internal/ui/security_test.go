@@ -411,3 +411,45 @@ func TestGetChangesNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestDisableTOTPThrottled: the form that turns the second factor off
+// checks the password, so it counts failures as sign-in does: a stolen
+// session cannot guess the password there, and once locked even the right
+// password and code are refused with 429, the factor staying on.
+func TestDisableTOTPThrottled(t *testing.T) {
+	storetestEngines(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		u, err := e.auth.CreateUser(ctx, "quinn", "", password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.auth.Grant(ctx, u.ID, e.shopA.ID, auth.RoleCare); err != nil {
+			t.Fatal(err)
+		}
+		c := e.client(t)
+		c.signIn("quinn")
+		m := secretRe.FindStringSubmatch(c.get("/settings/security").body)
+		if m == nil {
+			t.Fatal("no TOTP secret on the security page")
+		}
+		secret := m[1]
+		if p := c.post("/settings/totp", url.Values{"csrf_token": {c.csrf()}, "secret": {secret}, "code": {totpCode(t, secret, time.Now())}}); p.status != http.StatusSeeOther {
+			t.Fatalf("enable TOTP: %d", p.status)
+		}
+		csrf := c.csrf()
+		next := totpCode(t, secret, time.Now().Add(30*time.Second))
+		for i := range auth.DefaultThrottle.UserFailures {
+			if p := c.post("/settings/totp/disable", url.Values{"csrf_token": {csrf}, "password": {fmt.Sprintf("guess %d", i)}, "code": {next}}); p.status != http.StatusUnprocessableEntity {
+				t.Fatalf("wrong password %d: %d", i, p.status)
+			}
+		}
+		p := c.post("/settings/totp/disable", url.Values{"csrf_token": {csrf}, "password": {password}, "code": {next}})
+		if p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" {
+			t.Fatalf("right password while locked: %d %q", p.status, p.header.Get("Retry-After"))
+		}
+		mustContain(t, "locked page", p.body, "登录失败次数过多")
+		if got, err := e.auth.ByUsername(ctx, "quinn"); err != nil || !got.TOTP {
+			t.Fatalf("the factor was turned off while locked: %v", err)
+		}
+	})
+}

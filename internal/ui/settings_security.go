@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"html/template"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/guanxi-crm/guanxi"
@@ -73,6 +76,13 @@ func (u *UI) totpEnable(w http.ResponseWriter, r *http.Request, rq *request) {
 // It signs out every session, this one included.
 func (u *UI) totpDisable(w http.ResponseWriter, r *http.Request, rq *request) {
 	err := u.cfg.Auth.DisableTOTP(r.Context(), rq.sess.User.ID, r.PostFormValue("password"), digits(r.PostFormValue("code")))
+	var locked *auth.Locked
+	if errors.As(err, &locked) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(locked.Until.Sub(u.clock.Now()).Seconds()))))
+		u.renderSecurity(w, r, rq, http.StatusTooManyRequests, &securityPage{
+			Error: i18n.T(rq.locale, "login.locked", max(1, int(math.Ceil(locked.Until.Sub(u.clock.Now()).Minutes()))))})
+		return
+	}
 	if guanxi.ErrorCode(err) == guanxi.EUNAUTH {
 		u.renderSecurity(w, r, rq, http.StatusUnprocessableEntity, &securityPage{Error: i18n.T(rq.locale, "totp.wrong_disable")})
 		return
