@@ -142,7 +142,7 @@ func TestSessionFixation(t *testing.T) {
 			t.Fatal("no TOTP secret on the security page")
 		}
 		secret := m[1]
-		if p := mine.post("/settings/totp", url.Values{"csrf_token": {mine.csrf()}, "secret": {secret}, "code": {totpCode(t, secret, time.Now())}}); p.status != http.StatusSeeOther {
+		if p := mine.post("/settings/totp", url.Values{"csrf_token": {mine.csrf()}, "password": {password}, "secret": {secret}, "code": {totpCode(t, secret, time.Now())}}); p.status != http.StatusSeeOther {
 			t.Fatalf("enable TOTP: %d", p.status)
 		}
 		if !mine.signedIn() {
@@ -412,10 +412,11 @@ func TestGetChangesNothing(t *testing.T) {
 	})
 }
 
-// TestDisableTOTPThrottled: the form that turns the second factor off
-// checks the password, so it counts failures as sign-in does: a stolen
-// session cannot guess the password there, and once locked even the right
-// password and code are refused with 429, the factor staying on.
+// TestDisableTOTPThrottled: the forms that turn the second factor on and
+// off check the password (turning it on without one would let a stolen
+// session lock the owner out), and count failures as sign-in does: a
+// stolen session cannot guess the password there, and once locked even
+// the right password and code are refused with 429, the factor staying on.
 func TestDisableTOTPThrottled(t *testing.T) {
 	storetestEngines(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
@@ -433,7 +434,18 @@ func TestDisableTOTPThrottled(t *testing.T) {
 			t.Fatal("no TOTP secret on the security page")
 		}
 		secret := m[1]
-		if p := c.post("/settings/totp", url.Values{"csrf_token": {c.csrf()}, "secret": {secret}, "code": {totpCode(t, secret, time.Now())}}); p.status != http.StatusSeeOther {
+		// Turning it on takes the password too: a stolen session cannot
+		// put the thief's authenticator on the account.
+		for _, pw := range []string{"", "wrong password"} {
+			p := c.post("/settings/totp", url.Values{"csrf_token": {c.csrf()}, "password": {pw}, "secret": {secret}, "code": {totpCode(t, secret, time.Now())}})
+			if p.status != http.StatusUnprocessableEntity {
+				t.Fatalf("enable TOTP with password %q: %d", pw, p.status)
+			}
+			if got, _ := e.auth.ByUsername(ctx, "quinn"); got.TOTP {
+				t.Fatalf("TOTP turned on with password %q", pw)
+			}
+		}
+		if p := c.post("/settings/totp", url.Values{"csrf_token": {c.csrf()}, "password": {password}, "secret": {secret}, "code": {totpCode(t, secret, time.Now())}}); p.status != http.StatusSeeOther {
 			t.Fatalf("enable TOTP: %d", p.status)
 		}
 		csrf := c.csrf()
