@@ -382,6 +382,16 @@ func (s *Service) EndSession(ctx context.Context, token string) error {
 	return nil
 }
 
+// EndOtherSessions signs out every session of the user but the one of
+// keep (a cookie token), as after a change to how they sign in.
+func (s *Service) EndOtherSessions(ctx context.Context, userID int64, keep string) error {
+	_, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, tokenHash(keep))
+	if err != nil {
+		return fmt.Errorf("auth: end other sessions of %d: %w", userID, err)
+	}
+	return nil
+}
+
 // SetLocale records the user's language (zh-CN or en).
 func (s *Service) SetLocale(ctx context.Context, userID int64, locale string) error {
 	if locale != "zh-CN" && locale != "en" {

@@ -131,10 +131,27 @@ func (s *Service) DisableTOTP(ctx context.Context, userID int64, password, code 
 	if err != nil {
 		return fmt.Errorf("auth: disable TOTP for %d: %w", userID, err)
 	}
+	// The password and code are checked as at sign-in, against the same
+	// count of failures: else whoever holds a session (a stolen cookie)
+	// could guess the password or codes here without limit.
+	if err := s.checkThrottle(ctx, username, ""); err != nil {
+		return err
+	}
 	if ok, err := VerifyPassword(hash, password); err != nil || !ok {
+		if rerr := s.recordFailure(ctx, username, ""); rerr != nil {
+			return rerr
+		}
 		return errBadLogin
 	}
 	if err := s.useCode(ctx, userID, code); err != nil {
+		if err == errBadCode {
+			if rerr := s.recordFailure(ctx, username, ""); rerr != nil {
+				return rerr
+			}
+		}
+		return err
+	}
+	if err := s.clearFailures(ctx, username); err != nil {
 		return err
 	}
 	return s.ResetTOTP(ctx, username)

@@ -34,7 +34,7 @@ var cst = time.FixedZone("CST", 8*3600)
 // t0: Monday 2025-06-02 10:00 in Shanghai, outside the default quiet hours.
 var t0 = time.Date(2025, 6, 2, 10, 0, 0, 0, cst)
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ type fixture struct {
 	asAgent   context.Context
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	f := &fixture{db: db, clock: guanxi.NewManualClock(t0), c: map[string]int64{}}
 	f.shop = &shop.Shop{Code: "s1", Name: "西湖茶庄", Timezone: "Asia/Shanghai"}
@@ -107,7 +107,7 @@ lifecycle, tier, churn_risk, churn_reason, churn_reason_en, computed_at) VALUES 
 	return f
 }
 
-func (f *fixture) segment(t *testing.T, province string) int64 {
+func (f *fixture) segment(t testing.TB, province string) int64 {
 	t.Helper()
 	r, err := segment.ParseRule([]byte(`{"field":"province","op":"eq","value":"` + province + `"}`))
 	must(t, err)
@@ -116,7 +116,7 @@ func (f *fixture) segment(t *testing.T, province string) int64 {
 	return sg.ID
 }
 
-func (f *fixture) active(t *testing.T, sv *survey.Survey) *survey.Survey {
+func (f *fixture) active(t testing.TB, sv *survey.Survey) *survey.Survey {
 	t.Helper()
 	must(t, f.svc.Create(f.asAgent, f.shop.ID, sv))
 	out, err := f.svc.SetStatus(f.asAgent, f.shop.ID, sv.ID, sv.Version, survey.Active)
@@ -140,7 +140,7 @@ func (f *fixture) links(t *testing.T) map[string]string {
 	return out
 }
 
-func (f *fixture) invites(t *testing.T, surveyID int64) map[int64]survey.Invite {
+func (f *fixture) invites(t testing.TB, surveyID int64) map[int64]survey.Invite {
 	t.Helper()
 	invs, err := f.svc.Invites(bg, f.shop.ID, surveyID, 0)
 	must(t, err)

@@ -58,7 +58,7 @@ func testTOTP(t *testing.T, e *env) {
 	mustContain(t, "security page", p.body, `src="data:image/png;base64,`)
 	secret, csrf := m[1], c.csrf()
 	// A wrong code keeps it off and shows the same secret again.
-	p = c.post("/settings/totp", url.Values{"csrf_token": {csrf}, "secret": {secret}, "code": {"000000"}})
+	p = c.post("/settings/totp", url.Values{"csrf_token": {csrf}, "password": {password}, "secret": {secret}, "code": {"000000"}})
 	if p.status != http.StatusUnprocessableEntity || !secretRe.MatchString(p.body) || secretRe.FindStringSubmatch(p.body)[1] != secret {
 		t.Fatalf("wrong code: %d", p.status)
 	}
@@ -66,7 +66,7 @@ func testTOTP(t *testing.T, e *env) {
 	if p = c.post("/settings/totp", url.Values{"secret": {secret}, "code": {totpCode(t, secret, time.Now())}}); p.status != http.StatusForbidden {
 		t.Fatalf("enable without CSRF: %d", p.status)
 	}
-	if p = c.post("/settings/totp", url.Values{"csrf_token": {csrf}, "secret": {secret}, "code": {totpCode(t, secret, time.Now())}}); p.status != http.StatusSeeOther {
+	if p = c.post("/settings/totp", url.Values{"csrf_token": {csrf}, "password": {password}, "secret": {secret}, "code": {totpCode(t, secret, time.Now())}}); p.status != http.StatusSeeOther {
 		t.Fatalf("enable: %d\n%s", p.status, p.body)
 	}
 

@@ -32,8 +32,10 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
 // secure sets the security headers and refuses cross-origin POSTs (by
-// Sec-Fetch-Site or Origin against Host), which also protects the sign-in
-// form, the one POST made before there is a session and its CSRF token.
+// Sec-Fetch-Site or Origin against Host, and, from a client that sends
+// neither, by a Referer naming another host), which also protects the
+// public forms: sign-in, the second factor, unsubscribe, survey answers and
+// KB votes, POSTs made without a session and its CSRF token.
 func (u *UI) secure(h http.Handler) http.Handler {
 	h = u.cop.Handler(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -43,8 +45,33 @@ func (u *UI) secure(h http.Handler) http.Handler {
 		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if crossReferer(r) {
+			u.fail(w, r, u.newRequest(r), guanxi.Errorf(guanxi.EFORBIDDEN, "cross-origin request refused"))
+			return
+		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// crossReferer reports whether an unsafe request carries neither
+// Sec-Fetch-Site nor Origin (which CrossOriginProtection checks) but a
+// Referer from another host: an old browser or a proxy that strips Origin.
+// A request with no Referer either (a mail provider's one-click
+// unsubscribe, curl) is let through to the CSRF token check.
+func crossReferer(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	if r.Header.Get("Sec-Fetch-Site") != "" || r.Header.Get("Origin") != "" {
+		return false
+	}
+	ref := r.Header.Get("Referer")
+	if ref == "" {
+		return false
+	}
+	p, err := url.Parse(ref)
+	return err != nil || !strings.EqualFold(p.Host, r.Host)
 }
 
 func (u *UI) newRequest(r *http.Request) *request {

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"html/template"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/guanxi-crm/guanxi"
@@ -45,9 +48,28 @@ func (u *UI) renderSecurity(w http.ResponseWriter, r *http.Request, rq *request,
 // authenticator holds the secret; a wrong code shows the same secret again.
 func (u *UI) totpEnable(w http.ResponseWriter, r *http.Request, rq *request) {
 	secret, code := r.PostFormValue("secret"), digits(r.PostFormValue("code"))
-	err := u.cfg.Auth.EnableTOTP(r.Context(), rq.sess.User.ID, secret, code)
+	// The password first, through the sign-in throttle: else whoever holds
+	// a session (a stolen cookie, a browser left open) could put their
+	// own authenticator on the account and lock its owner out.
+	_, err := u.cfg.Auth.Authenticate(r.Context(), rq.sess.User.Username, r.PostFormValue("password"), clientIP(r))
+	var locked *auth.Locked
+	switch {
+	case errors.As(err, &locked):
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(locked.Until.Sub(u.clock.Now()).Seconds()))))
+		p := &securityPage{Error: i18n.T(rq.locale, "login.locked", max(1, int(math.Ceil(locked.Until.Sub(u.clock.Now()).Minutes()))))}
+		if p.Enrolment, err = u.cfg.Auth.EnrolmentOf(rq.sess.User.Username, secret); err != nil {
+			u.fail(w, r, rq, err)
+			return
+		}
+		u.renderSecurity(w, r, rq, http.StatusTooManyRequests, p)
+		return
+	case guanxi.ErrorCode(err) == guanxi.EUNAUTH:
+		err = guanxi.Errorf(guanxi.EUNAUTH, "wrong password") // shown as the page's one message below
+	case err == nil:
+		err = u.cfg.Auth.EnableTOTP(r.Context(), rq.sess.User.ID, secret, code)
+	}
 	if guanxi.ErrorCode(err) == guanxi.EUNAUTH {
-		p := &securityPage{Error: i18n.T(rq.locale, "totp.wrong")}
+		p := &securityPage{Error: i18n.T(rq.locale, "totp.wrong_disable")}
 		if p.Enrolment, err = u.cfg.Auth.EnrolmentOf(rq.sess.User.Username, secret); err != nil {
 			u.fail(w, r, rq, err)
 			return
@@ -59,6 +81,12 @@ func (u *UI) totpEnable(w http.ResponseWriter, r *http.Request, rq *request) {
 		u.fail(w, r, rq, err)
 		return
 	}
+	// Whoever else holds a session of this user (a stolen cookie, a
+	// forgotten browser) signed in without the factor: they are signed out.
+	if err := u.cfg.Auth.EndOtherSessions(r.Context(), rq.sess.User.ID, rq.token); err != nil {
+		u.fail(w, r, rq, err)
+		return
+	}
 	u.log.Info("second factor on", "user", rq.sess.User.Username)
 	http.Redirect(w, r, "/settings/security?done=on", http.StatusSeeOther)
 }
@@ -67,6 +95,13 @@ func (u *UI) totpEnable(w http.ResponseWriter, r *http.Request, rq *request) {
 // It signs out every session, this one included.
 func (u *UI) totpDisable(w http.ResponseWriter, r *http.Request, rq *request) {
 	err := u.cfg.Auth.DisableTOTP(r.Context(), rq.sess.User.ID, r.PostFormValue("password"), digits(r.PostFormValue("code")))
+	var locked *auth.Locked
+	if errors.As(err, &locked) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(locked.Until.Sub(u.clock.Now()).Seconds()))))
+		u.renderSecurity(w, r, rq, http.StatusTooManyRequests, &securityPage{
+			Error: i18n.T(rq.locale, "login.locked", max(1, int(math.Ceil(locked.Until.Sub(u.clock.Now()).Minutes()))))})
+		return
+	}
 	if guanxi.ErrorCode(err) == guanxi.EUNAUTH {
 		u.renderSecurity(w, r, rq, http.StatusUnprocessableEntity, &securityPage{Error: i18n.T(rq.locale, "totp.wrong_disable")})
 		return

@@ -9,6 +9,14 @@
     var d = JSON.parse(el.textContent);
     var L = d.labels || {};
     var charts = [];
+    // esc makes text safe in a tooltip a formatter function returns:
+    // ECharts writes that string as HTML (its string templates escape,
+    // functions do not).
+    function esc(s) {
+      return String(s).replace(/[&<>"']/g, function (c) {
+        return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+      });
+    }
     function chart(id, option) {
       var node = document.getElementById(id);
       if (!node) { return; }
@@ -71,7 +79,7 @@
       chart('chart-segments', {
         tooltip: {
           formatter: function (p) {
-            return p.name + '<br>' + L.customers + ': ' + p.value + '<br>' + L.revenue + ': ' + money(p.data.revenue) +
+            return esc(p.name) + '<br>' + esc(L.customers) + ': ' + p.value + '<br>' + esc(L.revenue) + ': ' + esc(money(p.data.revenue)) +
               ' (' + p.data.share + '%)';
           }
         },
@@ -114,7 +122,7 @@
         tooltip: {
           position: 'top',
           formatter: function (p) {
-            return L.cohort + ' ' + d.cohorts[p.value[1]] + '<br>+' + (p.value[0] + 1) + ' ' + L.month_offset + ': ' + p.value[2] + '%';
+            return esc(L.cohort + ' ' + d.cohorts[p.value[1]]) + '<br>+' + (p.value[0] + 1) + ' ' + esc(L.month_offset) + ': ' + p.value[2] + '%';
           }
         },
         grid: { left: 70, right: 20, top: 10, bottom: 70 },
