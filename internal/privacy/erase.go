@@ -41,9 +41,6 @@ type EraseResult struct {
 // they were, so the shop's figures do not move. The caller checks the
 // actor is an admin; reason is required and audited with the counts.
 func (s *Service) Erase(ctx context.Context, shopID, id int64, reason string) (*EraseResult, error) {
-	if strings.TrimSpace(reason) == "" {
-		return nil, guanxi.Errorf(guanxi.EINVALID, "reason: say why the personal data is erased")
-	}
 	var res *EraseResult
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		var err error
@@ -64,6 +61,11 @@ func eraseTx(ctx context.Context, tx *store.Tx, shopID, id int64, reason string,
 	ids, err := family(ctx, tx, shopID, id)
 	if err != nil {
 		return nil, err
+	}
+	// After the customer is known to be the shop's: another shop's caller
+	// learns nothing but "not found".
+	if strings.TrimSpace(reason) == "" {
+		return nil, guanxi.Errorf(guanxi.EINVALID, "reason: say why the personal data is erased")
 	}
 	key, err := shopKey(ctx, tx, shopID, now.Unix())
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -61,9 +62,6 @@ func (e *Export) MarshalJSON() ([]byte, error) {
 // Export gathers everything held on customer id of the shop and records in
 // the audit log who took it and why; reason is required.
 func (s *Service) Export(ctx context.Context, shopID int64, shopCode string, id int64, format, reason string) (*Export, error) {
-	if reason == "" {
-		return nil, guanxi.Errorf(guanxi.EINVALID, "reason: say why the export is made (e.g. the customer's request of 5 May)")
-	}
 	now := s.clock.Now()
 	e := &Export{Shop: shopCode, CustomerID: id, GeneratedAt: now.UTC().Truncate(time.Second)}
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
@@ -72,6 +70,9 @@ func (s *Service) Export(ctx context.Context, shopID int64, shopCode string, id 
 			return err
 		}
 		e.Customers = ids
+		if strings.TrimSpace(reason) == "" {
+			return guanxi.Errorf(guanxi.EINVALID, "reason: say why the export is made (e.g. the customer's request of 5 May)")
+		}
 		cat, names, err := catalogue(ctx, tx, tx.Dialect())
 		if err != nil {
 			return err
