@@ -148,28 +148,15 @@ version = version + 1, updated_at = ? WHERE shop_id = ? AND id = ?`, pseudonym(k
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range names {
-		cols := cat[name]
-		where := related(name, cols, ids)
-		if where == "" {
-			continue
-		}
-		for _, c := range cols {
-			if c.kind != colText && c.kind != colJSON {
+	if len(originals) > 0 {
+		for _, name := range names {
+			cols := cat[name]
+			where := related(name, cols, ids)
+			if where == "" {
 				continue
 			}
-			for _, o := range originals {
-				set, cond := "REPLACE("+c.name+", ?, ?)", "instr("+c.name+", ?) > 0"
-				if tx.Dialect() == store.Postgres {
-					cond = "strpos(" + castText(c.name) + ", ?) > 0"
-					if c.kind == colJSON {
-						set = "CAST(REPLACE(CAST(" + c.name + " AS TEXT), ?, ?) AS JSONB)"
-					}
-				}
-				if err := exec(name, "UPDATE "+name+" SET "+c.name+" = "+set+" WHERE shop_id = ? AND "+cond+" AND "+where,
-					o, erasedText, shopID, o); err != nil {
-					return nil, err
-				}
+			if err := scrub(ctx, tx, name, cols, where, shopID, originals, exec); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -277,4 +264,45 @@ func (s *Service) Erased(ctx context.Context, shopID, id int64) (*Erasure, error
 	}
 	e.At = time.Unix(at, 0)
 	return &e, nil
+}
+
+// scrub replaces every original value in every text column of the rows of
+// table that where selects, in one statement: each column is set to itself
+// with each value replaced (a no-op where none occurs), on the rows where
+// some column holds some value.
+func scrub(ctx context.Context, tx *store.Tx, table string, cols []column, where string, shopID int64, originals []string,
+	exec func(table, q string, args ...any) error) error {
+	var sets, conds []string
+	var setArgs, condArgs []any
+	pg := tx.Dialect() == store.Postgres
+	for _, c := range cols {
+		if c.kind != colText && c.kind != colJSON {
+			continue
+		}
+		expr := c.name
+		if pg && c.kind == colJSON {
+			expr = castText(c.name)
+		}
+		set := expr
+		for _, o := range originals {
+			set = "REPLACE(" + set + ", ?, ?)"
+			setArgs = append(setArgs, o, erasedText)
+			if pg {
+				conds = append(conds, "strpos("+expr+", ?) > 0")
+			} else {
+				conds = append(conds, "instr("+expr+", ?) > 0")
+			}
+			condArgs = append(condArgs, o)
+		}
+		if pg && c.kind == colJSON {
+			set = "CAST(" + set + " AS JSONB)"
+		}
+		sets = append(sets, c.name+" = "+set)
+	}
+	if len(sets) == 0 {
+		return nil
+	}
+	q := "UPDATE " + table + " SET " + strings.Join(sets, ", ") + " WHERE shop_id = ? AND " + where + " AND (" + strings.Join(conds, " OR ") + ")"
+	args := append(setArgs, shopID)
+	return exec(table, q, append(args, condArgs...)...)
 }
