@@ -22,11 +22,15 @@ CREATE TABLE consent_log (
 INSERT INTO consent_log (shop_id, customer_id, channel, purpose, granted, source, at)
 SELECT shop_id, customer_id, channel, purpose, granted, source, at FROM customer_consents;
 
+-- Not INSERT OR IGNORE: SQLite lets the firing statement's conflict
+-- clause override a trigger's, so a merge's upsert would make it fail.
 -- +goose StatementBegin
 CREATE TRIGGER consent_log_insert AFTER INSERT ON customer_consents
 BEGIN
-    INSERT OR IGNORE INTO consent_log (shop_id, customer_id, channel, purpose, granted, source, at)
-    VALUES (NEW.shop_id, NEW.customer_id, NEW.channel, NEW.purpose, NEW.granted, NEW.source, NEW.at);
+    INSERT INTO consent_log (shop_id, customer_id, channel, purpose, granted, source, at)
+    SELECT NEW.shop_id, NEW.customer_id, NEW.channel, NEW.purpose, NEW.granted, NEW.source, NEW.at
+    WHERE NOT EXISTS (SELECT 1 FROM consent_log l WHERE l.shop_id = NEW.shop_id AND l.customer_id = NEW.customer_id
+        AND l.channel = NEW.channel AND l.purpose = NEW.purpose AND l.at = NEW.at AND l.granted = NEW.granted AND l.source = NEW.source);
 END;
 -- +goose StatementEnd
 
@@ -35,8 +39,10 @@ CREATE TRIGGER consent_log_update AFTER UPDATE ON customer_consents
 WHEN OLD.granted IS NOT NEW.granted OR OLD.source IS NOT NEW.source OR OLD.at IS NOT NEW.at
   OR OLD.customer_id IS NOT NEW.customer_id
 BEGIN
-    INSERT OR IGNORE INTO consent_log (shop_id, customer_id, channel, purpose, granted, source, at)
-    VALUES (NEW.shop_id, NEW.customer_id, NEW.channel, NEW.purpose, NEW.granted, NEW.source, NEW.at);
+    INSERT INTO consent_log (shop_id, customer_id, channel, purpose, granted, source, at)
+    SELECT NEW.shop_id, NEW.customer_id, NEW.channel, NEW.purpose, NEW.granted, NEW.source, NEW.at
+    WHERE NOT EXISTS (SELECT 1 FROM consent_log l WHERE l.shop_id = NEW.shop_id AND l.customer_id = NEW.customer_id
+        AND l.channel = NEW.channel AND l.purpose = NEW.purpose AND l.at = NEW.at AND l.granted = NEW.granted AND l.source = NEW.source);
 END;
 -- +goose StatementEnd
 
