@@ -21,7 +21,7 @@ type Retention struct {
 	SignInDays          int      // failed sign-ins; not per shop: the shortest set wins
 	AuditDays           int      // audit log entries
 	TimelineDays        int      // timeline events of TimelineKinds
-	TimelineKinds       []string // e.g. campaign, survey, care; none: the limit is off
+	TimelineKinds       []string // e.g. survey, care; none: the limit is off
 	CampaignAddressDays int      // a sent message's address is blanked
 	AttachmentDays      int      // a ticket attachment's bytes are deleted
 	InboundDays         int      // a received mail's or chat message's text is deleted
@@ -32,7 +32,7 @@ type Retention struct {
 
 // TimelineKindChoices are the timeline kinds a limit may apply to; orders
 // are not among them, since they are the shop's books.
-var TimelineKindChoices = []string{"note", "edit", "campaign", "survey", "care", "tier", "merge", "consent"}
+var TimelineKindChoices = []string{"note", "edit", "consent", "survey", "care", "tier", "merge", "unmerge"}
 
 // Settings returns the shop's retention limits (the defaults if never set).
 func (s *Service) Settings(ctx context.Context, shopID int64) (Retention, error) {

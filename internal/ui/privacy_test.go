@@ -72,7 +72,7 @@ ON CONFLICT (shop_id, customer_id, channel, purpose) DO UPDATE SET granted = exc
 		if got := c.post("/s/a/privacy", url.Values{"csrf_token": {csrf}, "version": {"0"}, "audit_days": {"30"}}); got.status != http.StatusBadRequest {
 			t.Errorf("30-day audit log: %d", got.status)
 		}
-		if got := c.post("/s/a/privacy", url.Values{"csrf_token": {csrf}, "version": {"0"}, "audit_days": {"365"}, "timeline_days": {"90"}, "timeline_kinds": {"campaign", "care"}}); got.status != http.StatusSeeOther {
+		if got := c.post("/s/a/privacy", url.Values{"csrf_token": {csrf}, "version": {"0"}, "audit_days": {"365"}, "timeline_days": {"90"}, "timeline_kinds": {"survey", "care"}}); got.status != http.StatusSeeOther {
 			t.Fatalf("save settings: %d %.300s", got.status, got.body)
 		}
 		if set := c.get("/s/a/privacy"); !strings.Contains(set.body, `name="audit_days" value="365"`) || !strings.Contains(set.body, `value="care" checked`) {
