@@ -169,6 +169,13 @@ AND COALESCE(sent_at, (SELECT c.created_at FROM campaigns c WHERE c.shop_id = ca
 			shopID, before(r.InboundDays)); err != nil {
 			return err
 		}
+		// A ticket opened by a received mail or chat message holds its text
+		// as the ticket's body too.
+		if err := exec("inbound_text", r.InboundDays, `UPDATE tickets SET body = '' WHERE shop_id = ? AND body <> '' AND created_at < ?
+AND EXISTS (SELECT 1 FROM inbound_messages m WHERE m.shop_id = tickets.shop_id AND m.ticket_id = tickets.id)`,
+			shopID, before(r.InboundDays)); err != nil {
+			return err
+		}
 		if err := exec("survey_comments", r.SurveyCommentDays, `UPDATE survey_responses SET comment = '' WHERE shop_id = ? AND comment <> '' AND responded_at < ?`,
 			shopID, before(r.SurveyCommentDays)); err != nil {
 			return err
