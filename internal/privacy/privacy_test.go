@@ -21,6 +21,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/importer"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
+	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
@@ -164,6 +165,22 @@ func figures(t *testing.T, db *store.DB, sh *shop.Shop) string {
 		}
 		j, _ := json.Marshal(c)
 		b.Write(j)
+	}
+	segs := segment.NewService(db, guanxi.FixedClock(end))
+	for _, rule := range []string{
+		`{"field": "province", "op": "eq", "value": "浙江省"}`,
+		`{"field": "orders_count", "op": "gte", "value": 2}`, `{"field": "total_spent", "op": "gt", "value": 100}`,
+		`{"field": "segment", "op": "eq", "value": "Champions"}`,
+	} {
+		r, err := segment.ParseRule([]byte(rule))
+		if err != nil {
+			t.Fatalf("%s: %v", rule, err)
+		}
+		n, err := segs.Count(ctx, sh.ID, r)
+		if err != nil {
+			t.Fatalf("count %s: %v", rule, err)
+		}
+		fmt.Fprintf(&b, "segment %s: %d\n", rule, n)
 	}
 	for _, col := range []string{"segment", "lifecycle"} {
 		tot, err := rs.ScoreTotals(ctx, sh.ID, col)
