@@ -40,6 +40,7 @@ Usage:
   guanxi restore [--db DSN] FILE
   guanxi user    create|list|set-password|grant|reset-totp [--db DSN] …
   guanxi analyze rfm|model|cohort --orders FILE --as-of DATE …   (on a CSV alone, no database)
+  guanxi privacy export|erase|retention --shop CODE …      (a customer's data: export, erasure; retention)
   guanxi version
 
 DSN is sqlite:PATH (default sqlite:guanxi.db) or a postgres:// URL; GUANXI_DB
@@ -65,6 +66,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"serve": cmdServe, "import": cmdImport, "export": cmdExport, "backup": cmdBackup,
 		"restore": cmdRestore, "user": cmdUser, "version": cmdVersion, "analyze": cmdAnalyze, "score": cmdScore,
 		"report": cmdReport, "jobs": cmdJobs, "token": cmdToken, "dedupe": cmdDedupe, "webhook": cmdWebhook,
+		"privacy": cmdPrivacy,
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {

@@ -36,6 +36,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
+	"github.com/guanxi-crm/guanxi/internal/privacy"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/scorecard"
 	"github.com/guanxi-crm/guanxi/internal/segment"
@@ -86,6 +87,9 @@ type Config struct {
 	// app's, which also queues the dispatch of the messages a run queued.
 	Care        *care.Service
 	RunCareRule func(ctx context.Context, shopID, ruleID int64) (*care.Run, error)
+
+	// Privacy exports and erases a customer's data (nil: 404).
+	Privacy *privacy.Service
 }
 
 // API serves /api/v1.
@@ -174,6 +178,8 @@ func (a *API) routes() []route {
 		{"PATCH", "/customers/{id}", "customers:write", a.patchCustomer},
 		{"POST", "/customers/{id}/tags", "customers:write", a.addTags},
 		{"DELETE", "/customers/{id}/tags/{tag}", "customers:write", a.deleteTag},
+		{"GET", "/customers/{id}/export", "customers:pii", a.exportCustomer},
+		{"DELETE", "/customers/{id}/personal-data", "customers:pii", a.eraseCustomer},
 		{"GET", "/tags", "customers:read", a.listTags},
 		{"GET", "/segments", "scores:read", a.listSegments},
 		{"POST", "/segments/count", "segments:read", a.countSegment},

@@ -23,6 +23,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/importer"
 	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/order"
+	"github.com/guanxi-crm/guanxi/internal/privacy"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/scorecard"
 	"github.com/guanxi-crm/guanxi/internal/segment"
@@ -74,6 +75,9 @@ func newEnv(t testing.TB, db *store.DB, cfg api.Config) *env {
 	e.surveys = survey.NewService(db, clock, e.segments, e.campaigns, service.NewService(db, clock))
 	cfg.Surveys, cfg.SendSurvey = e.surveys, e.surveys.Send
 	cfg.Writer = order.NewWriter(importer.NewService(db, clock, slog.New(slog.DiscardHandler)))
+	if cfg.Privacy == nil {
+		cfg.Privacy = privacy.NewService(db, clock)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api.New(cfg))
 	e.handler = mux

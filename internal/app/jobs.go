@@ -33,6 +33,7 @@ func (a *App) scheduler() *job.Scheduler {
 	s.Handle("evaluate", a.evaluateJob)
 	s.Handle("care", a.careJob)
 	s.Handle(EscalateKind, a.escalateJob)
+	s.Handle(PrivacyKind, a.privacyJob)
 	a.surveyJobs(s)
 	return s
 }

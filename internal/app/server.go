@@ -108,6 +108,7 @@ func (a *App) Serve(ctx context.Context, cfg ServerConfig) error {
 	sch.Every(job.Daily{Kind: "evaluate", Hour: 6, Minute: 0})
 	// Care rules run every morning, then hourly (see care.go).
 	sch.Every(job.Daily{Kind: "care", Hour: CareHour, Minute: 0})
+	sch.Every(job.Daily{Kind: PrivacyKind, Hour: PrivacyHour, Minute: PrivacyMinute})
 	if cfg.JobPoll > 0 {
 		sch.Poll = cfg.JobPoll
 	}
@@ -158,7 +159,7 @@ func (a *App) Handler(cfg ServerConfig) (http.Handler, error) {
 	}
 	mux.Handle("/api/v1/", api.New(api.Config{Auth: a.Auth, Customers: a.Customers, Scores: a.Scores, Segments: a.Segments, Log: a.Log,
 		Shops: a.Shops, Orders: order.NewService(a.DB), Writer: order.NewWriter(a.Importer), Loyalty: a.Loyalty, Coupons: a.Coupons, Webhooks: webhook.NewService(a.DB, a.Clock), Clock: a.Clock,
-		Service: a.Desk, Inbound: a.Inbound,
+		Service: a.Desk, Inbound: a.Inbound, Privacy: a.Privacy(),
 		Campaigns: a.Campaigns, LaunchCampaign: a.LaunchCampaign, ResumeCampaign: a.ResumeCampaign,
 		Scorecard: a.Scorecard,
 		KB:        a.KB,

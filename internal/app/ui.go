@@ -28,6 +28,7 @@ func (a *App) registerUI(mux *http.ServeMux, cfg ServerConfig) error {
 		CareJobs:      a,
 		Service:       a.Desk,
 		Surveys:       a.Surveys,
+		Privacy:       a.Privacy(),
 		SurveyJobs:    a,
 		Log:           a.Log,
 		Clock:         a.Clock,

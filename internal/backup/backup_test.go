@@ -28,7 +28,7 @@ var clock = guanxi.FixedClock(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
 var ctx = context.Background()
 
 // allTables are the tables a backup holds, for the checks below.
-var allTables = []string{"shops", "shop_counters", "users", "shop_members", "sessions", "customers", "customer_consents",
+var allTables = []string{"shops", "shop_counters", "users", "shop_members", "sessions", "customers", "consent_log", "customer_consents",
 	"customer_identities", "customer_stats", "products", "orders", "order_lines", "timeline_events", "customer_merges", "customer_duplicate_dismissals", "import_runs", "customer_scores", "score_runs",
 	"score_clusters", "shop_cohorts", "product_rules", "score_settings", "api_tokens", "webhook_secrets", "webhook_deliveries", "jobs",
 	"audit_log", "teams", "team_members", "segments", "segment_sizes",
@@ -38,7 +38,7 @@ var allTables = []string{"shops", "shop_counters", "users", "shop_members", "ses
 	"kb_categories", "kb_articles", "kb_votes",
 	"care_rules", "care_runs", "care_occurrences", "care_churn", "care_state",
 	"service_settings", "assign_cursors", "agent_skills", "canned_replies", "ticket_attachments",
-	"inbound_messages",
+	"inbound_messages", "privacy_settings", "customer_erasures",
 }
 
 func newShop(t *testing.T, db *store.DB, code string) *shop.Shop {
@@ -196,6 +196,11 @@ VALUES (?, 1, 1, '收据 "1".png', 'image/png', 8, 'e3b0', ?, ?, 70)`, s1.ID, []
 		s1.ID, "有货吗？\n\n附件 attachments:\n- a.png")
 	exec(t, db, `INSERT INTO inbound_messages (shop_id, source, message_id, ticket_id, event_id, received_at) VALUES (?, 'wechat', ?, 2, 3, 71)`,
 		s1.ID, "<m 1@\"x\">\n")
+	// Consent changes are logged by a trigger; one more with awkward text.
+	exec(t, db, `INSERT INTO consent_log (shop_id, customer_id, channel, purpose, granted, source, at) VALUES (?, ?, 'wechat', 'service', FALSE, ?, 7)`,
+		s1.ID, cid, "sms-reply:\"TD\"\n退订")
+	exec(t, db, `INSERT INTO privacy_settings (shop_id, pseudonym_key, sign_in_days, audit_days, timeline_kinds, inactive_years, updated_at, version) VALUES (?, '00ff', 7, 400, 'note campaign', 3, 74, 2)`, s1.ID)
+	exec(t, db, `INSERT INTO customer_erasures (shop_id, customer_id, at, actor, reason) VALUES (?, ?, 75, 'user:admin', ?)`, s1.ID, cid, "客户 \"来电\"\n要求删除")
 	exec(t, db, `UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_last_step = 58000000 WHERE id = ?`, uid)
 	exec(t, db, `INSERT INTO customer_duplicate_dismissals (shop_id, customer_a, customer_b, dismissed_by, dismissed_at) SELECT shop_id, MIN(id), MAX(id), NULL, 28 FROM customers WHERE shop_id = ? GROUP BY shop_id`, s1.ID)
 	exec(t, db, `UPDATE customer_merges SET detail = ?, merged_by = ?, undone_at = 29 WHERE shop_id = ?`, `{"v": 1, "orders": [1, 2], "survivor_before": {"name": "王\t芳"}}`, uid, s1.ID)

@@ -60,7 +60,7 @@ func selectSQL(d store.Dialect, name string, cols []Column, key []string) string
 			b.WriteString(", ")
 		}
 		b.WriteString(`"` + k + `"`)
-		if d == store.Postgres && colType(cols, k) != typeInt {
+		if d == store.Postgres && colType(cols, k) == typeText {
 			b.WriteString(` COLLATE "C"`)
 		}
 	}

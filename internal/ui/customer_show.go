@@ -9,6 +9,7 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/order"
+	"github.com/guanxi-crm/guanxi/internal/privacy"
 	"github.com/guanxi-crm/guanxi/internal/score"
 )
 
@@ -26,10 +27,12 @@ type customerPage struct {
 	Score      *score.Card // nil until `guanxi score` has scored the customer
 	Events     []customer.Event
 	Timeline   []timelineItem
-	Merges     []customer.MergeRecord // merges into this customer, latest first
-	Points     *pointsCard            // nil when the server runs without loyalty
-	Desk       *customerDesk          // tickets and follow-up tasks; nil without the service desk
-	Saved      string                 // "1" just edited, "note" a note just added, "points" points adjusted, "merged", "undone", "undone_kept": say so
+	Merges     []customer.MergeRecord  // merges into this customer, latest first
+	Points     *pointsCard             // nil when the server runs without loyalty
+	Desk       *customerDesk           // tickets and follow-up tasks; nil without the service desk
+	ConsentLog []privacy.ConsentChange // every grant and withdrawal, newest first; nil without the privacy tools
+	Erased     *privacy.Erasure        // set when the customer's personal data was erased
+	Saved      string                  // "erased" just erased, "1" just edited, "note" a note just added, "points" points adjusted, "merged", "undone", "undone_kept": say so
 }
 
 // timelineShown is how many of a customer's latest other events their page lists.
@@ -107,6 +110,14 @@ func (u *UI) customerPageData(r *http.Request, rq *request) (*customerPage, erro
 	}
 	if p.Desk, err = u.deskOf(r, rq, id); err != nil {
 		return nil, err
+	}
+	if u.cfg.Privacy != nil {
+		if p.ConsentLog, err = u.cfg.Privacy.ConsentHistory(ctx, shopID, id); err != nil {
+			return nil, err
+		}
+		if p.Erased, err = u.cfg.Privacy.Erased(ctx, shopID, id); err != nil {
+			return nil, err
+		}
 	}
 	if len(p.Orders) > ordersShown {
 		p.Orders, p.MoreOrders = p.Orders[:ordersShown], true

@@ -24,6 +24,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
+	"github.com/guanxi-crm/guanxi/internal/privacy"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/scorecard"
@@ -134,6 +135,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 		Care: e.care, CareJobs: runNow{e.care},
 		Service: desk,
 		Surveys: e.surveys, SurveyJobs: sendNow{e.surveys},
+		Privacy: privacy.NewService(db, clock),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -49,6 +49,10 @@ func (u *UI) Register(mux Mux) {
 	mux.Handle("POST /s/{shop}/customers/{id}", u.member(u.customerSave))
 	mux.Handle("POST /s/{shop}/customers/{id}/reveal", u.member(u.customerReveal))
 	mux.Handle("POST /s/{shop}/customers/{id}/notes", u.member(u.customerNote))
+	mux.Handle("POST /s/{shop}/customers/{id}/export", u.member(u.customerExport)) // admin
+	mux.Handle("POST /s/{shop}/customers/{id}/erase", u.member(u.customerErase))   // admin
+	mux.Handle("GET /s/{shop}/privacy", u.member(u.privacySettings))               // admin
+	mux.Handle("POST /s/{shop}/privacy", u.member(u.privacySave))                  // admin
 	mux.Handle("GET /s/{shop}/duplicates", u.member(u.duplicateList))
 	mux.Handle("GET /s/{shop}/duplicates/preview", u.member(u.duplicatePreview))
 	mux.Handle("POST /s/{shop}/duplicates/merge", u.member(u.duplicateMerge))     // admin, agent

@@ -28,6 +28,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/kb"
 	"github.com/guanxi-crm/guanxi/internal/loyalty"
 	"github.com/guanxi-crm/guanxi/internal/order"
+	"github.com/guanxi-crm/guanxi/internal/privacy"
 	"github.com/guanxi-crm/guanxi/internal/report"
 	"github.com/guanxi-crm/guanxi/internal/score"
 	"github.com/guanxi-crm/guanxi/internal/scorecard"
@@ -73,6 +74,9 @@ type Config struct {
 	// Service is the service desk (tickets, follow-up tasks, SLA): nil, no
 	// desk pages.
 	Service *service.Service
+	// Privacy is the personal-data tools (a customer's export and erasure,
+	// the retention limits): nil, none.
+	Privacy *privacy.Service
 }
 
 // UI is the web interface. Mount it with Register.
@@ -99,7 +103,7 @@ var pageNames = []string{"login", "shops", "customer_list", "customer_show", "da
 	"campaign_list", "campaign_edit", "campaign_matrix", "channel_settings", "unsubscribe",
 	"care_list", "care_edit",
 	"ticket_list", "ticket_new", "ticket_show", "task_list", "service_settings", "ticket_analytics",
-	"survey_list", "survey_edit", "survey_form",
+	"survey_list", "survey_edit", "survey_form", "privacy_settings",
 }
 
 // New parses the embedded templates and returns the UI, or an error when a
