@@ -57,6 +57,12 @@ func TestImportChild(t *testing.T) {
 	if _, err := svc.Import(ctx, sh, p[2], &progressReader{r: f, out: pf}, st.Size(), importer.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	// Committed: say so, and wait to be killed (a child that exits on its
+	// own fails KillChild; a kill after the commit is counted too).
+	var done [8]byte
+	binary.LittleEndian.PutUint64(done[:], 1<<40)
+	_, _ = pf.WriteAt(done[:], 0)
+	time.Sleep(time.Minute)
 }
 
 // progressReader reports the bytes read so far to out on every read: the
