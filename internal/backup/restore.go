@@ -169,6 +169,22 @@ func ensureEmpty(ctx context.Context, tx *store.Tx) error {
 // loadArchive inserts the archive's table files, checking each against the
 // manifest.
 func loadArchive(ctx context.Context, tx *store.Tx, m *Manifest, tr *tar.Reader) error {
+	return eachTable(m, tr, func(t Table, r io.Reader) error {
+		if err := checkColumns(ctx, tx, t); err != nil {
+			return err
+		}
+		in := newInserter(ctx, tx, t.Name, t.Columns)
+		if err := readTable(t, r, in.row); err != nil {
+			return err
+		}
+		return in.close()
+	})
+}
+
+// eachTable walks the archive's table files in the manifest's order,
+// refusing a file the manifest does not name there and an archive that
+// ends early; restore and Verify share it so they judge an archive alike.
+func eachTable(m *Manifest, tr *tar.Reader, fn func(t Table, r io.Reader) error) error {
 	next := 0
 	for {
 		hdr, err := tr.Next()
@@ -183,10 +199,7 @@ func loadArchive(ctx context.Context, tx *store.Tx, m *Manifest, tr *tar.Reader)
 		}
 		t := m.Tables[next]
 		next++
-		if err := checkColumns(ctx, tx, t); err != nil {
-			return err
-		}
-		if err := loadTable(ctx, tx, t, tr); err != nil {
+		if err := fn(t, tr); err != nil {
 			return err
 		}
 	}
@@ -196,8 +209,9 @@ func loadArchive(ctx context.Context, tx *store.Tx, m *Manifest, tr *tar.Reader)
 	return nil
 }
 
-func loadTable(ctx context.Context, tx *store.Tx, t Table, r io.Reader) error {
-	in := newInserter(ctx, tx, t.Name, t.Columns)
+// readTable decodes a table file's rows, giving each to row (nil: only
+// check them), and checks the row count and checksum against the manifest.
+func readTable(t Table, r io.Reader, row func(values []any, line []byte) error) error {
 	s := newSummer()
 	br := bufio.NewReaderSize(r, 256<<10)
 	for {
@@ -216,15 +230,17 @@ func loadTable(ctx context.Context, tx *store.Tx, t Table, r io.Reader) error {
 		if err != nil {
 			return &archiveError{fmt.Errorf("%s line %d: %w", t.File, s.rows, err)}
 		}
-		if err := in.row(values, line); err != nil {
-			return err
+		if row != nil {
+			if err := row(values, line); err != nil {
+				return err
+			}
 		}
 	}
 	if s.rows != t.Rows || s.sum() != t.SHA256 {
 		return &archiveError{fmt.Errorf("%s has %d rows with checksum %s; the manifest says %d rows with checksum %s",
 			t.File, s.rows, s.sum(), t.Rows, t.SHA256)}
 	}
-	return in.close()
+	return nil
 }
 
 // checkColumns checks the target's table has the backup's columns, with

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bufio"
 	"compress/gzip"
-	"fmt"
 	"io"
 	"os"
 
@@ -46,45 +45,5 @@ func Verify(path string) (Manifest, error) {
 }
 
 func verifyTables(m *Manifest, tr *tar.Reader) error {
-	next := 0
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return &archiveError{err}
-		}
-		if next >= len(m.Tables) || hdr.Name != m.Tables[next].File {
-			return &archiveError{fmt.Errorf("unexpected file %s in the archive", hdr.Name)}
-		}
-		t := m.Tables[next]
-		next++
-		s := newSummer()
-		br := bufio.NewReaderSize(tr, 256<<10)
-		for {
-			line, err := br.ReadBytes('\n')
-			if err == io.EOF && len(line) == 0 {
-				break
-			}
-			if err != nil {
-				if err == io.EOF {
-					err = fmt.Errorf("%s: the last line is cut short", t.File)
-				}
-				return &archiveError{err}
-			}
-			s.add(line)
-			if _, err := decodeRow(line, t.Columns); err != nil {
-				return &archiveError{fmt.Errorf("%s line %d: %w", t.File, s.rows, err)}
-			}
-		}
-		if s.rows != t.Rows || s.sum() != t.SHA256 {
-			return &archiveError{fmt.Errorf("%s has %d rows with checksum %s; the manifest says %d rows with checksum %s",
-				t.File, s.rows, s.sum(), t.Rows, t.SHA256)}
-		}
-	}
-	if next != len(m.Tables) {
-		return &archiveError{fmt.Errorf("the archive ends before %s", m.Tables[next].File)}
-	}
-	return nil
+	return eachTable(m, tr, func(t Table, r io.Reader) error { return readTable(t, r, nil) })
 }
