@@ -503,6 +503,12 @@ func listAll[T any, J any](w http.ResponseWriter, r *http.Request, t *auth.Token
 	return nil
 }
 
+// setVersion names a record's version as its ETag, the value a change's
+// If-Match must carry (versionOf reads it back).
+func setVersion(w http.ResponseWriter, version int64) {
+	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(version, 10)))
+}
+
 func getOne[T any, J any](w http.ResponseWriter, r *http.Request, t *auth.Token, get func(ctx context.Context, shopID, id int64) (T, error), out func(T) J) error {
 	id, err := pathID(r)
 	if err != nil {

@@ -195,7 +195,7 @@ func (a *API) replyTicket(w http.ResponseWriter, r *http.Request, t *auth.Token)
 			status = http.StatusBadGateway
 		}
 	}
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(tk.Version, 10)))
+	setVersion(w, tk.Version)
 	writeJSON(w, status, j)
 	return nil
 }

@@ -99,7 +99,7 @@ func campaignOf(c *campaign.Campaign) campaignJSON {
 
 // writeCampaign answers with the campaign and its version as the ETag.
 func writeCampaign(w http.ResponseWriter, status int, c *campaign.Campaign) {
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(c.Version, 10)))
+	setVersion(w, c.Version)
 	writeJSON(w, status, campaignOf(c))
 }
 

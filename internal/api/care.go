@@ -85,7 +85,7 @@ func (a *API) careService() (*care.Service, error) {
 }
 
 func writeCareRule(w http.ResponseWriter, status int, r *care.Rule) {
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(r.Version, 10)))
+	setVersion(w, r.Version)
 	writeJSON(w, status, careRuleOf(r))
 }
 

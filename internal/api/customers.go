@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -166,7 +165,7 @@ func (a *API) writeCustomer(ctx context.Context, w http.ResponseWriter, t *auth.
 	if c.MergedInto != 0 {
 		out.MergedInto = &c.MergedInto
 	}
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(c.Version, 10)))
+	setVersion(w, c.Version)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -42,7 +42,7 @@ func surveyOf(s *survey.Survey) surveyJSON {
 }
 
 func writeSurvey(w http.ResponseWriter, status int, s *survey.Survey, counts survey.Counts) {
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(s.Version, 10)))
+	setVersion(w, s.Version)
 	j := surveyOf(s)
 	j.Invites = counts
 	writeJSON(w, status, j)

@@ -41,7 +41,7 @@ func (a *API) taskOf(k *service.Task) taskJSON {
 }
 
 func (a *API) writeTask(w http.ResponseWriter, status int, k *service.Task) {
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(k.Version, 10)))
+	setVersion(w, k.Version)
 	writeJSON(w, status, a.taskOf(k))
 }
 
@@ -266,7 +266,7 @@ func (a *API) createCanned(w http.ResponseWriter, r *http.Request, t *auth.Token
 	if err := svc.CreateCannedReply(ctx, t.ShopID, c); err != nil {
 		return err
 	}
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(c.Version, 10)))
+	setVersion(w, c.Version)
 	writeJSON(w, http.StatusCreated, cannedOf(c))
 	return nil
 }
@@ -308,7 +308,7 @@ func (a *API) putCanned(w http.ResponseWriter, r *http.Request, t *auth.Token) e
 	if c, err = svc.CannedReply(ctx, t.ShopID, id); err != nil {
 		return err
 	}
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(c.Version, 10)))
+	setVersion(w, c.Version)
 	writeJSON(w, http.StatusOK, cannedOf(c))
 	return nil
 }

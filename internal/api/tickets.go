@@ -94,7 +94,7 @@ func writeTicket(w http.ResponseWriter, status int, t *service.Ticket, events []
 			j.Events[i] = eventOf(&events[i])
 		}
 	}
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(t.Version, 10)))
+	setVersion(w, t.Version)
 	writeJSON(w, status, j)
 }
 
