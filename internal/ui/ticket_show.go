@@ -285,18 +285,8 @@ func (u *UI) ticketAction(w http.ResponseWriter, r *http.Request, rq *request, a
 		err = guanxi.Errorf(guanxi.ENOTFOUND, "no action %q", action)
 	}
 	if err != nil {
-		msg, status, ok := formError(rq.locale, err)
-		if !ok {
-			u.fail(w, r, rq, err)
-			return
-		}
 		// Show the ticket as it is now, so the agent sees what changed.
-		cur, gerr := svc.Get(ctx, shopID, t.ID)
-		if gerr != nil {
-			u.fail(w, r, rq, gerr)
-			return
-		}
-		u.showTicket(w, r, rq, svc, &ticketPage{T: cur, Error: msg}, status)
+		u.ticketRefused(w, r, rq, svc, t.ID, err)
 		return
 	}
 	u.log.Info("ticket "+action, "shop", rq.shop.Code, "ticket", t.ID, "user", rq.sess.User.Username)
