@@ -167,6 +167,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	scoreAt := fs.String("score-at", envOr("GUANXI_SCORE_AT", "02:00"), "score every shop each day at this time in the shop's zone, or off (env GUANXI_SCORE_AT)")
 	publicURL := fs.String("public-url", os.Getenv("GUANXI_PUBLIC_URL"), "where customers reach this server, for unsubscribe links in campaign messages, e.g. https://crm.example.com (env GUANXI_PUBLIC_URL; default http:// and the listen address)")
 	inboundSMTP := fs.String("inbound-smtp", os.Getenv("GUANXI_INBOUND_SMTP"), "receive the shops' service mail by SMTP at this address, e.g. 127.0.0.1:2525: mail to service+<shop code>@… becomes tickets (env GUANXI_INBOUND_SMTP; default off)")
+	trustedProxies := fs.String("trusted-proxies", os.Getenv("GUANXI_TRUSTED_PROXIES"), "reverse proxies in front of the server, as addresses or CIDR prefixes (127.0.0.1,10.0.0.0/8): from them, the right-most untrusted X-Forwarded-For hop is the client, for the sign-in throttle and the audit log (env GUANXI_TRUSTED_PROXIES)")
 	allowPrivate := fs.Bool("allow-private-network", os.Getenv("GUANXI_ALLOW_PRIVATE_NETWORK") == "1", "let every shop's SMS gateway, webhook, WeChat and SMTP settings point at loopback or private addresses (on-premise gateways); off, only a shop's admin can allow it for the shop (env GUANXI_ALLOW_PRIVATE_NETWORK=1)")
 	apiRate := fs.Float64("api-rate", 100, "requests a second each API token may make on average, in bursts of twice that (env GUANXI_API_RATE)")
 	backupDir := fs.String("backup-dir", os.Getenv("GUANXI_BACKUP_DIR"), "write a backup of the whole database into this directory on a schedule (env GUANXI_BACKUP_DIR; default off)")
@@ -193,6 +194,10 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return fmt.Errorf("--score-at %w", err)
 	}
+	proxies, err := app.ParseTrustedProxies(*trustedProxies)
+	if err != nil {
+		return err
+	}
 	a, err := dbo.open(ctx, stderr)
 	if err != nil {
 		return err
@@ -203,7 +208,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			return err
 		}
 	}
-	return a.Serve(ctx, app.ServerConfig{Addr: *addr, SecureCookies: *secure, PublicURL: *publicURL, APIRate: *apiRate, InboundSMTP: *inboundSMTP, Backups: backups, AllowPrivateNetwork: *allowPrivate, ScoreDaily: daily, ScoreHour: hour, ScoreMinute: minute, Ready: func(addr string) {
+	return a.Serve(ctx, app.ServerConfig{Addr: *addr, SecureCookies: *secure, PublicURL: *publicURL, APIRate: *apiRate, InboundSMTP: *inboundSMTP, Backups: backups, AllowPrivateNetwork: *allowPrivate, TrustedProxies: proxies, ScoreDaily: daily, ScoreHour: hour, ScoreMinute: minute, Ready: func(addr string) {
 		host := addr
 		if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
 			host = "localhost" + host[strings.LastIndexByte(host, ':'):]

@@ -60,6 +60,9 @@ func consentAll(t *testing.T, db *store.DB, shopID int64) string {
 		if err := rows.Scan(&id, &phone); err != nil {
 			t.Fatal(err)
 		}
+		if phone, err = db.Keys().Open("phone", phone); err != nil {
+			t.Fatal(err)
+		}
 		if p := guanxi.NormalizePhone(phone); len(p) == 11 && !guanxi.IsMasked(phone) {
 			ins = append(ins, []any{shopID, id, "sms", "marketing", true, "test", 1})
 			one = p
@@ -306,8 +309,9 @@ func TestCampaigns(t *testing.T) {
 		// The customer texts "T" back: SMS marketing consent withdrawn.
 		consent := func() bool {
 			var granted bool
-			if err := db.QueryRow(ctx, `SELECT cc.granted FROM customer_consents cc JOIN customers c ON c.shop_id = cc.shop_id AND c.id = cc.customer_id
-WHERE cc.shop_id = ? AND c.phone = ? AND cc.channel = 'sms' AND cc.purpose = 'marketing'`, e.shopA.ID, phone).Scan(&granted); err != nil {
+			if err := db.QueryRow(ctx, `SELECT cc.granted FROM customer_consents cc JOIN customer_identities i ON i.shop_id = cc.shop_id AND i.customer_id = cc.customer_id
+WHERE cc.shop_id = ? AND i.platform = '' AND i.kind = 'phone' AND i.value = ? AND cc.channel = 'sms' AND cc.purpose = 'marketing'`,
+				e.shopA.ID, db.Keys().Hash(e.shopA.ID, "phone", phone)).Scan(&granted); err != nil {
 				t.Fatal(err)
 			}
 			return granted

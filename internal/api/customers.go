@@ -108,6 +108,9 @@ type identityJSON struct {
 	Platform string `json:"platform"`
 	Kind     string `json:"kind"`
 	Value    string `json:"value"`
+	// Hashed: Value is the keyed hash a phone or e-mail is stored as,
+	// which no record of the customer's holds in full any more.
+	Hashed bool `json:"hashed,omitempty"`
 }
 
 type customerJSON struct {
@@ -182,7 +185,10 @@ func identitiesOf(t *auth.Token, ids []customer.Identity) []identityJSON {
 		case "email":
 			v = contact(t, v, guanxi.MaskEmail)
 		}
-		out = append(out, identityJSON{Platform: i.Platform, Kind: i.Kind, Value: v})
+		if i.Hashed {
+			v = i.Value
+		}
+		out = append(out, identityJSON{Platform: i.Platform, Kind: i.Kind, Value: v, Hashed: i.Hashed})
 	}
 	return out
 }

@@ -445,11 +445,17 @@ func TestInboundWebhook(t *testing.T) {
 		// A known buyer, by phone, about one of their orders.
 		var phone, ext string
 		var buyer, orderID int64
-		if err := db.QueryRow(ctx, `SELECT i.value, o.external_id, o.customer_id, o.id FROM customer_identities i
+		if err := db.QueryRow(ctx, `SELECT c.phone, o.external_id, o.customer_id, o.id FROM customer_identities i
 JOIN orders o ON o.shop_id = i.shop_id AND o.customer_id = i.customer_id
+JOIN customers c ON c.shop_id = i.shop_id AND c.id = i.customer_id
 WHERE i.shop_id = ? AND i.kind = 'phone' ORDER BY o.id LIMIT 1`, e.shopA.ID).Scan(&phone, &ext, &buyer, &orderID); err != nil {
 			t.Fatal(err)
 		}
+		opened, err := db.Keys().Open("phone", phone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		phone = opened
 		known, _ := json.Marshal(map[string]any{"source": "douyin", "message_id": "d-1", "text": "退货怎么寄", "order_external_id": ext,
 			"customer": map[string]any{"phone": phone}})
 		st, b = post("a", "hook-secret", end, string(known))

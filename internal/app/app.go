@@ -121,9 +121,21 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		cfg.DB = DSNFromEnv()
 	}
 	log := NewLogger(cfg)
-	db, err := store.Open(ctx, cfg.DB)
+	keys, source, err := store.LoadKeys()
 	if err != nil {
 		return nil, err
+	}
+	db, err := store.OpenWithKeys(ctx, cfg.DB, keys)
+	if err != nil {
+		return nil, err
+	}
+	if source != store.EnvFieldKey {
+		// Kept in a file the key may end up in the same backup as the
+		// database it protects; the operator is told where it is.
+		log.Warn("phones and e-mails are sealed with a field key read from a file: keep it apart from the database's backups, or set "+store.EnvFieldKey,
+			"key", source, "fingerprint", keys.Fingerprint())
+	} else {
+		log.Debug("field key", "source", source, "fingerprint", keys.Fingerprint())
 	}
 	clock := guanxi.SystemClock{}
 	a := &App{

@@ -85,7 +85,7 @@ func TestCommandCSVsNeutraliseFormulas(t *testing.T) {
 		for j := range 2 {
 			id := int64(1000 + 2*i + j)
 			if _, err := a.DB.Exec(ctx, `INSERT INTO customers (shop_id, id, name, phone, email, province, city, address, tags, created_at, updated_at)
-VALUES (?, ?, ?, ?, '', '', '', '', '[]', ?, ?)`, sh.ID, id, c, "1390000000"+string(rune('0'+i)), 1_700_000_000+id, 1_700_000_000+id); err != nil {
+VALUES (?, ?, ?, ?, '', '', '', '', '[]', ?, ?)`, sh.ID, id, c, a.DB.Keys().Seal("phone", "1390000000"+string(rune('0'+i))), 1_700_000_000+id, 1_700_000_000+id); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -138,9 +138,10 @@ func (a *App) seedDemoMarketing(ctx context.Context, sh *shop.Shop) error {
 	err := a.DB.Update(ctx, func(tx *store.Tx) error {
 		for _, ch := range []struct{ name, col string }{{"sms", "phone"}, {"email", "email"}} {
 			_, err := tx.Exec(ctx, `INSERT INTO customer_consents (shop_id, customer_id, channel, purpose, granted, source, at)
-SELECT shop_id, id, ?, 'marketing', id % 10 < 7, 'demo', ? FROM customers
-WHERE shop_id = ? AND merged_into IS NULL AND `+ch.col+` <> '' AND `+ch.col+` NOT LIKE '%*%' AND id % 10 < 8
-ON CONFLICT (shop_id, customer_id, channel, purpose) DO NOTHING`, ch.name, now, sh.ID)
+SELECT shop_id, id, ?, 'marketing', id % 10 < 7, 'demo', ? FROM customers c
+WHERE shop_id = ? AND merged_into IS NULL AND id % 10 < 8
+AND EXISTS (SELECT 1 FROM customer_identities i WHERE i.shop_id = c.shop_id AND i.customer_id = c.id AND i.platform = '' AND i.kind = ?)
+ON CONFLICT (shop_id, customer_id, channel, purpose) DO NOTHING`, ch.name, now, sh.ID, ch.col)
 			if err != nil {
 				return fmt.Errorf("consent: %w", err)
 			}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"strconv"
 	"strings"
@@ -53,6 +54,9 @@ type ServerConfig struct {
 	// can allow it for the shop's own channels. Link-local addresses (the
 	// cloud metadata service) stay refused. See internal/netguard.
 	AllowPrivateNetwork bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (proxy.go); none: the connection's peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Serve runs the HTTP server until ctx is done, then shuts down gracefully,
@@ -166,7 +170,7 @@ func (a *App) Handler(cfg ServerConfig) (http.Handler, error) {
 		Care:      a.Care(), RunCareRule: a.RunCareRule,
 		Surveys: a.Surveys, SendSurvey: a.SendSurvey,
 		Rate: cfg.APIRate, Burst: int(2 * cfg.APIRate)}))
-	return a.observe(mux, m), nil
+	return behindProxies(cfg.TrustedProxies, a.observe(mux, m)), nil
 }
 
 // healthz answers 200 when the database answers, 503 otherwise.

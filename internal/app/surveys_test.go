@@ -33,7 +33,7 @@ func TestSurveyJobs(t *testing.T) {
 		a.Dispatcher.PublicURL = "https://crm.example.com"
 		sh := &shop.Shop{Code: "s1", Name: "西湖茶庄", Timezone: "Asia/Shanghai"}
 		must(t, a.Shops.Create(ctx, sh))
-		_, err := a.DB.Exec(ctx, `INSERT INTO customers (shop_id, id, name, phone, created_at, updated_at) VALUES (?, 1, '王芳', '13812345678', 0, 0)`, sh.ID)
+		_, err := a.DB.Exec(ctx, `INSERT INTO customers (shop_id, id, name, phone, created_at, updated_at) VALUES (?, 1, '王芳', ?, 0, 0)`, sh.ID, a.DB.Keys().Seal("phone", "13812345678"))
 		must(t, err)
 		g := channeltest.NewSMSGateway(true)
 		t.Cleanup(g.Close)

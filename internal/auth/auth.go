@@ -254,10 +254,11 @@ func (s *Service) RoleIn(ctx context.Context, userID, shopID int64) (Role, error
 var errBadLogin = guanxi.Errorf(guanxi.EUNAUTH, "wrong username or password")
 
 // Authenticate checks a username and password, tried from address ip ("" when
-// unknown), and returns the user. A username or address with too many
-// recent failures is refused with ELIMIT (and a *Locked) before any
-// password is checked; a failure is recorded, a success clears the
-// username's failures.
+// unknown), and returns the user. A username locked from that address, a
+// locked address or a slowed username (see Throttle) is refused with ELIMIT
+// (and a *Locked) before any password is checked; a failure is recorded, a
+// success clears the username's failures from that address and remembers
+// the address as one the user signs in from.
 func (s *Service) Authenticate(ctx context.Context, username, password, ip string) (*User, error) {
 	if err := s.checkThrottle(ctx, username, ip); err != nil {
 		return nil, err
@@ -272,7 +273,7 @@ func (s *Service) Authenticate(ctx context.Context, username, password, ip strin
 		// With a second factor, failures are cleared only once it is
 		// passed too: else the password alone would reset the count of
 		// wrong codes, and codes could be guessed without end.
-		if cerr := s.clearFailures(ctx, username); cerr != nil {
+		if cerr := s.signedIn(ctx, username, ip); cerr != nil {
 			return nil, cerr
 		}
 	}

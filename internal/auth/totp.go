@@ -151,7 +151,7 @@ func (s *Service) DisableTOTP(ctx context.Context, userID int64, password, code 
 		}
 		return err
 	}
-	if err := s.clearFailures(ctx, username); err != nil {
+	if err := s.signedIn(ctx, username, ""); err != nil {
 		return err
 	}
 	return s.ResetTOTP(ctx, username)
@@ -230,7 +230,7 @@ func (s *Service) CompleteTOTP(ctx context.Context, pendingToken, code, userAgen
 		}
 		return "", err
 	}
-	if err := s.clearFailures(ctx, username); err != nil {
+	if err := s.signedIn(ctx, username, ip); err != nil {
 		return "", err
 	}
 	if err := s.EndSession(ctx, pendingToken); err != nil {

@@ -50,7 +50,10 @@ type Manifest struct {
 	CreatedAt     time.Time     `json:"created_at"`
 	Dialect       store.Dialect `json:"dialect"` // of the database backed up
 	SchemaVersion int64         `json:"schema_version"`
-	Tables        []Table       `json:"tables"` // in restore order
+	// FieldKey is the fingerprint of the key the personal fields are
+	// sealed with: a restore needs the same key, and checks it first.
+	FieldKey string  `json:"field_key,omitempty"`
+	Tables   []Table `json:"tables"` // in restore order
 }
 
 // Table is one table of a backup.
@@ -111,7 +114,8 @@ func BackupWith(ctx context.Context, db *store.DB, path string, opts Options) (M
 	if err != nil {
 		return Manifest{}, fmt.Errorf("backup: %w", err)
 	}
-	m := Manifest{Format: FormatVersion, CreatedAt: time.Now().UTC().Truncate(time.Second), Dialect: db.Dialect, SchemaVersion: version}
+	m := Manifest{Format: FormatVersion, CreatedAt: time.Now().UTC().Truncate(time.Second), Dialect: db.Dialect, SchemaVersion: version,
+		FieldKey: db.Keys().Fingerprint()}
 	// Tables are spooled to temporary files first, so the manifest, with
 	// their checksums, can lead the archive and the snapshot is released
 	// before compression.
@@ -321,7 +325,7 @@ func manifestOf(ctx context.Context, db *store.DB) (Manifest, error) {
 	if err != nil {
 		return Manifest{}, err
 	}
-	m := Manifest{Format: FormatVersion, Dialect: db.Dialect, SchemaVersion: version}
+	m := Manifest{Format: FormatVersion, Dialect: db.Dialect, SchemaVersion: version, FieldKey: db.Keys().Fingerprint()}
 	err = db.View(ctx, func(tx *store.ReadTx) error {
 		var err error
 		m.Tables, err = readTables(ctx, tx, db.Dialect, nil)

@@ -18,6 +18,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/backup"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/importer"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
@@ -401,6 +402,42 @@ func TestRestoreRefusesData(t *testing.T) {
 		}
 		if after := counts(t, db); !reflect.DeepEqual(before, after) {
 			t.Errorf("a refused restore changed the database: %v → %v", before, after)
+		}
+	})
+}
+
+// TestRestoreRefusesOtherKey: a backup holds phones and e-mails sealed;
+// restored where another field key is in use they could not be opened, so
+// the restore is refused before it writes, naming the key it needs.
+func TestRestoreRefusesOtherKey(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		fixture(t, db)
+		path := filepath.Join(t.TempDir(), "b.tar.gz")
+		if _, err := backup.Backup(ctx, db, path); err != nil {
+			t.Fatal(err)
+		}
+		other, err := seal.Parse(strings.Repeat("7e", 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dsn := "sqlite:" + filepath.Join(t.TempDir(), "other.db")
+		if db.Dialect == store.Postgres {
+			var drop func()
+			dsn, drop = storetest.NewSchema(t, storetest.PostgresURL(t))
+			defer drop()
+		}
+		target, err := store.OpenWithKeys(ctx, dsn, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer target.Close()
+		_, err = backup.Restore(ctx, target, path)
+		if guanxi.ErrorCode(err) != guanxi.EINVALID || !strings.Contains(err.Error(), db.Keys().Fingerprint()) {
+			t.Fatalf("restore with another key: %v", err)
+		}
+		var n int
+		if err := target.QueryRow(ctx, `SELECT COUNT(*) FROM shops`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("a refused restore wrote %d shops (%v)", n, err)
 		}
 	})
 }

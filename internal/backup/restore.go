@@ -124,6 +124,10 @@ func checkManifest(ctx context.Context, db *store.DB, m *Manifest) error {
 		return guanxi.Errorf(guanxi.EINVALID, "the backup has schema version %d and this database %d: restore with the Guanxi version that made the backup, then upgrade",
 			m.SchemaVersion, version)
 	}
+	if m.FieldKey != "" && m.FieldKey != db.Keys().Fingerprint() {
+		return guanxi.Errorf(guanxi.EINVALID, "the backup's phones and e-mails are sealed with another field key (fingerprint %s; this Guanxi's key has %s): restore with GUANXI_FIELD_KEY set to the key the backup was made with",
+			m.FieldKey, db.Keys().Fingerprint())
+	}
 	seen := map[string]bool{}
 	for _, t := range m.Tables {
 		if _, ok := tableByName(t.Name); !ok || seen[t.Name] {
@@ -387,7 +391,7 @@ func restoreDBFile(ctx context.Context, db *store.DB, path string) (Manifest, er
 	if err != nil {
 		return m, fmt.Errorf("restore: %s: %w", path, err)
 	}
-	m = Manifest{Format: FormatVersion, Dialect: src.Dialect, SchemaVersion: version}
+	m = Manifest{Format: FormatVersion, Dialect: src.Dialect, SchemaVersion: version, FieldKey: src.Keys().Fingerprint()}
 	if st, err := os.Stat(path); err == nil {
 		m.CreatedAt = st.ModTime().UTC().Truncate(0)
 	}

@@ -98,9 +98,11 @@ var tables = []table{
 }
 
 // skipped are the schema's tables that a backup leaves out on purpose: the
-// target's own migration state, and failed sign-ins (a day of throttling
-// state, meaningless elsewhere).
-var skipped = []string{"goose_db_version", "sign_in_failures"}
+// target's own migration state, the sign-in throttle's failed sign-ins and
+// usual addresses (throttling state, meaningless elsewhere), and the field
+// key's fingerprint, which the target records itself and the manifest
+// carries (FieldKey) to check.
+var skipped = []string{"goose_db_version", "sign_in_failures", "sign_in_addresses", "field_key"}
 
 func tableByName(name string) (table, bool) {
 	for _, t := range tables {

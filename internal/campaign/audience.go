@@ -13,6 +13,7 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/audit"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/uplift"
 )
@@ -184,6 +185,9 @@ WHERE c.shop_id = ? AND c.merged_into IS NULL`
 			if !want(m.id) {
 				continue
 			}
+			if err := openContact(s.db.Keys(), ch, &phone, &email); err != nil {
+				return fmt.Errorf("campaign: audience contacts: customer %d: %w", m.id, err)
+			}
 			m.segment = segment
 			m.address = address(ch, phone, email, openid, m.id)
 			switch {
@@ -237,6 +241,19 @@ func (s *Service) needsConsent(ch string) bool { return ch != Webhook }
 
 // address is where a message on the channel goes, "" when the customer
 // has none usable: a masked value is no address.
+// openContact opens, in place, the sealed field a message on ch goes to
+// (the phone for SMS, the e-mail for e-mail), and only that one: a large
+// audience is read for one channel.
+func openContact(k *seal.Keys, ch string, phone, email *string) error {
+	switch ch {
+	case SMS:
+		return k.OpenAll(seal.Phone(phone))
+	case Email:
+		return k.OpenAll(seal.Email(email))
+	}
+	return nil
+}
+
 func address(ch, phone, email, openid string, id int64) string {
 	switch ch {
 	case SMS:
@@ -626,7 +643,7 @@ WHERE shop_id = ? AND id = ? AND status IN ('draft', 'scheduled') AND version = 
 		if m.grp == Target {
 			status, next = "queued", now.Unix()
 		}
-		rows = append(rows, []any{shopID, c.ID, m.id, m.grp, m.reason, m.segment, m.address, coupons[m.id], status, next})
+		rows = append(rows, []any{shopID, c.ID, m.id, m.grp, m.reason, m.segment, tx.Keys().Seal("address", m.address), coupons[m.id], status, next})
 		if len(rows) == cap(rows) {
 			if err := flush(); err != nil {
 				return fmt.Errorf("campaign %d: audience snapshot: %w", c.ID, err)

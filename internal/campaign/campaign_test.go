@@ -355,7 +355,7 @@ func TestEmailUnsubscribeBounceRetry(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, 50)
 		// Customer 5 has an address the server refuses.
-		_, err := db.Exec(ctx, `UPDATE customers SET email = 'bounce5@example.com' WHERE shop_id = ? AND id = ?`, f.shop.ID, f.ids[5])
+		_, err := db.Exec(ctx, `UPDATE customers SET email = ? WHERE shop_id = ? AND id = ?`, db.Keys().Seal("email", "bounce5@example.com"), f.shop.ID, f.ids[5])
 		must(t, err)
 		sink, err := channeltest.NewSMTPSink(true)
 		must(t, err)

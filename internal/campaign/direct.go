@@ -86,6 +86,9 @@ WHERE c.shop_id = ? AND c.id = ? AND c.merged_into IS NULL`, c.Channel, shopID, 
 	if isNoRows(err) {
 		return "customer merged or deleted", nil
 	}
+	if err == nil {
+		err = openContact(tx.Keys(), c.Channel, &phone, &email)
+	}
 	if err != nil {
 		return "", fmt.Errorf("campaign %d: enqueue customer %d: %w", c.ID, customerID, err)
 	}
@@ -126,7 +129,7 @@ WHERE c.shop_id = ? AND c.id = ? AND c.merged_into IS NULL`, c.Channel, shopID, 
 		grp, status, next = Excluded, "", nil
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO campaign_messages (shop_id, campaign_id, customer_id, grp, reason, segment, address, status, next_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, c.ID, customerID, grp, m.reason, m.segment, m.address, status, next); err != nil {
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, c.ID, customerID, grp, m.reason, m.segment, tx.Keys().Seal("address", m.address), status, next); err != nil {
 		return "", fmt.Errorf("campaign %d: enqueue customer %d: %w", c.ID, customerID, store.MapError(err))
 	}
 	return m.reason, nil

@@ -355,7 +355,11 @@ WHERE shop_id = ? AND campaign_id = ? AND status = 'queued' AND next_at <= ? ORD
 		}
 		for rows.Next() {
 			m := &outgoing{}
-			if err := rows.Scan(&m.customerID, &m.address, &m.coupon, &m.attempts); err != nil {
+			err := rows.Scan(&m.customerID, &m.address, &m.coupon, &m.attempts)
+			if err == nil {
+				m.address, err = tx.Keys().Open("address", m.address)
+			}
+			if err != nil {
 				rows.Close()
 				return err
 			}

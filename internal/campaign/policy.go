@@ -255,16 +255,22 @@ func (s *Service) Unsubscribe(ctx context.Context, u Unsub, how string) error {
 // from a mailbox. It returns how many customers it changed.
 func (s *Service) OptOut(ctx context.Context, shopID int64, ch, address, source string) (int, error) {
 	now := s.clock.Now()
-	col := "email"
+	kind := "email"
 	if ch == SMS {
-		col, address = "phone", guanxi.NormalizePhone(address)
+		kind, address = "phone", guanxi.NormalizePhone(address)
+	} else {
+		address = guanxi.NormalizeEmail(address)
 	}
 	if address == "" || (ch != SMS && ch != Email) {
 		return 0, invalid("address", "a mobile number (sms) or an email address (email) is required")
 	}
 	n := 0
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM customers WHERE shop_id = ? AND `+col+` = ? AND merged_into IS NULL`, shopID, address)
+		// Phones and e-mails are sealed on the customer: whose they are is
+		// found through the identities' keyed hashes.
+		rows, err := tx.Query(ctx, `SELECT DISTINCT c.id FROM customer_identities i
+JOIN customers c ON c.shop_id = i.shop_id AND c.id = i.customer_id
+WHERE i.shop_id = ? AND i.platform = '' AND i.kind = ? AND i.value = ? AND c.merged_into IS NULL`, shopID, kind, tx.Keys().Hash(shopID, kind, address))
 		if err != nil {
 			return fmt.Errorf("campaign: opt-out: %w", err)
 		}

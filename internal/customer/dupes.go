@@ -19,6 +19,7 @@ import (
 	"golang.org/x/text/width"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -49,6 +50,18 @@ type Reason struct {
 	Weight float64 `json:"weight"`           // how strongly it alone says "one person", 0–1
 	Exact  bool    `json:"exact,omitempty"`  // name_address: the same name and the same address
 	Detail string  `json:"detail,omitempty"` // name_address: "王芳/王方, 杭州市 文三路100号"
+}
+
+// masked is the reason as merge records keep it: the phone or e-mail
+// masked, since the records are not sealed. The pages mask for the viewer.
+func (r Reason) masked() Reason {
+	switch r.Kind {
+	case ReasonPhone:
+		r.Value = guanxi.MaskPhone(r.Value)
+	case ReasonEmail:
+		r.Value = guanxi.MaskEmail(r.Value)
+	}
+	return r
 }
 
 // Text says the reason in English, for the command line and merge records.
@@ -288,6 +301,7 @@ func FindDuplicates(ctx context.Context, db *store.DB, shopID int64) ([]Candidat
 	var recs []dupeRec
 	var keys []blockKey
 	var vals []string
+	fk := db.Keys()
 	dismissed := map[[2]int64]bool{}
 	seed := maphash.MakeSeed()
 	var buf []byte
@@ -345,11 +359,16 @@ WHERE shop_id = ? AND merged_into IS NULL ORDER BY id`, shopID)
 			}
 			i := int32(len(recs))
 			recs = append(recs, r)
-			if v := guanxi.NormalizePhone(phone); v != "" {
+			// Phones and e-mails block by their keyed hash, the form the
+			// identities hold them in; the reason shows them masked.
+			if err := fk.OpenAll(seal.Phone(&phone), seal.Email(&email)); err != nil {
+				return fmt.Errorf("customer %d: %w", r.id, err)
+			}
+			if v := fk.Hash(shopID, "phone", guanxi.NormalizePhone(phone)); v != "" {
 				keys = append(keys, blockKey{hash(keyPhone, "", v), i, keyPhone, int32(len(vals))})
 				vals = append(vals, v)
 			}
-			if v := guanxi.NormalizeEmail(email); v != "" {
+			if v := fk.Hash(shopID, "email", guanxi.NormalizeEmail(email)); v != "" {
 				keys = append(keys, blockKey{hash(keyEmail, "", v), i, keyEmail, int32(len(vals))})
 				vals = append(vals, v)
 			}
@@ -536,6 +555,9 @@ WHERE shop_id = ? AND kind = 'unionid'`, shopID, shopID)
 		}
 		c.A, c.B = *a, *b
 		for j, r := range c.Reasons {
+			if r.Kind == ReasonPhone || r.Kind == ReasonEmail {
+				c.Reasons[j].Value = shownContact(fk, shopID, r, a, b)
+			}
 			if r.Kind == ReasonNameAddress {
 				c.Reasons[j].Value = a.Name + "/" + b.Name
 				if a.Name == b.Name {
@@ -548,6 +570,22 @@ WHERE shop_id = ? AND kind = 'unionid'`, shopID, shopID)
 		return cmp.Or(cmp.Compare(y.Score, x.Score), cmp.Compare(x.A.ID, y.A.ID), cmp.Compare(x.B.ID, y.B.ID))
 	})
 	return cands, skipped, nil
+}
+
+// shownContact is the phone or e-mail a reason found by keyed hash stands
+// for, from either customer's record, or "" when it is only an identity of
+// theirs, whose hash tells nothing.
+func shownContact(k *seal.Keys, shopID int64, r Reason, parties ...*Party) string {
+	for _, p := range parties {
+		if r.Kind == ReasonPhone {
+			if v := guanxi.NormalizePhone(p.Phone); v != "" && k.Hash(shopID, "phone", v) == r.Value {
+				return v
+			}
+		} else if v := guanxi.NormalizeEmail(p.Email); v != "" && k.Hash(shopID, "email", v) == r.Value {
+			return v
+		}
+	}
+	return ""
 }
 
 // loadParties fills in the customers named by need's keys.
@@ -573,7 +611,11 @@ WHERE shop_id = ? AND id IN (`+store.In(len(part))+`)`, args...)
 		}
 		for rows.Next() {
 			var p Party
-			if err := rows.Scan(&p.ID, &p.Name, &p.Phone, &p.Email, &p.Province, &p.City, &p.Address, &p.Version, &p.CreatedAt); err != nil {
+			err := rows.Scan(&p.ID, &p.Name, &p.Phone, &p.Email, &p.Province, &p.City, &p.Address, &p.Version, &p.CreatedAt)
+			if err == nil {
+				err = db.Keys().OpenAll(seal.Phone(&p.Phone), seal.Email(&p.Email))
+			}
+			if err != nil {
 				rows.Close()
 				return fmt.Errorf("customer: duplicates of shop %d: %w", shopID, err)
 			}
@@ -808,14 +850,15 @@ VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop_id, customer_a, customer_b) DO NOTHING`
 
 // pairReasons are the reasons two customers may be one person, computed
 // for this pair alone (the merge preview and the merge record use it).
-func pairReasons(ctx context.Context, q querier, shopID int64, a, b *row) ([]Reason, error) {
+func pairReasons(ctx context.Context, q querier, k *seal.Keys, shopID int64, a, b *row) ([]Reason, error) {
 	keysOf := func(r *row) (map[string]string, error) {
+		// Keyed by hash, the form identities hold phones and e-mails in.
 		ks := map[string]string{}
-		if v := guanxi.NormalizePhone(r.Phone); v != "" {
-			ks[ReasonPhone+":"+v] = v
+		if v := guanxi.NormalizePhone(r.phone); v != "" {
+			ks[ReasonPhone+":"+k.Hash(shopID, "phone", v)] = v
 		}
-		if v := guanxi.NormalizeEmail(r.Email); v != "" {
-			ks[ReasonEmail+":"+v] = v
+		if v := guanxi.NormalizeEmail(r.email); v != "" {
+			ks[ReasonEmail+":"+k.Hash(shopID, "email", v)] = v
 		}
 		rows, err := q.Query(ctx, `SELECT platform, kind, value FROM customer_identities WHERE shop_id = ? AND customer_id = ?`, shopID, r.ID)
 		if err != nil {
@@ -831,7 +874,9 @@ func pairReasons(ctx context.Context, q querier, shopID int64, a, b *row) ([]Rea
 			case kind == "unionid":
 				ks[ReasonUnionID+":"+value] = value
 			case platform == "" && (kind == "phone" || kind == "email"):
-				ks[kind+":"+value] = value
+				if _, ok := ks[kind+":"+value]; !ok {
+					ks[kind+":"+value] = "" // a hash alone: nothing to show
+				}
 			}
 		}
 		return ks, rows.Err()

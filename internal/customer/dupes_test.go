@@ -12,6 +12,7 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 	"github.com/guanxi-crm/guanxi/internal/store/storetest"
@@ -55,7 +56,7 @@ func addPeople(t testing.TB, db *store.DB, shopID int64, ps ...person) {
 				merged = p.merged
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO customers (shop_id, id, name, phone, email, province, city, address, tags, merged_into, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, p.id, p.name, p.phone, p.email, p.province, p.city, p.address, p.tags, merged, p.created, p.updated); err != nil {
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, shopID, p.id, p.name, tx.Keys().Seal("phone", p.phone), tx.Keys().Seal("email", p.email), p.province, p.city, p.address, p.tags, merged, p.created, p.updated); err != nil {
 				return err
 			}
 			ids = append(ids, p.id)
@@ -73,6 +74,9 @@ ON CONFLICT (shop_id, name) DO UPDATE SET next_id = excluded.next_id`, shopID, s
 
 func addIdentity(t testing.TB, db *store.DB, shopID, id int64, platform, kind, value string) {
 	t.Helper()
+	if seal.Hashed(platform, kind) {
+		value = db.Keys().Hash(shopID, kind, value) // as the importer stores them
+	}
 	if _, err := db.Exec(context.Background(), `INSERT INTO customer_identities (shop_id, platform, kind, value, customer_id, created_at) VALUES (?, ?, ?, ?, ?, 1)`,
 		shopID, platform, kind, value, id); err != nil {
 		t.Fatal(err)
@@ -298,6 +302,9 @@ func generate(b *testing.B, db *store.DB, shopID int64, n int) {
 				}
 			}
 			rows = append(rows, []any{shopID, id, name, phone, email, c[0], c[1], addr, int64(1_700_000_000 + i), int64(1_700_000_000 + i)})
+		}
+		for _, r := range rows {
+			r[3], r[4] = db.Keys().Seal("phone", r[3].(string)), db.Keys().Seal("email", r[4].(string))
 		}
 		if err := db.Update(ctx, func(tx *store.Tx) error { return tx.Insert(ctx, "customers", cols, rows) }); err != nil {
 			b.Fatal(err)

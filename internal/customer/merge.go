@@ -11,19 +11,23 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/audit"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
-// row is a customer as stored.
+// row is a customer as stored: Phone and Email sealed, as the merge trace
+// keeps them; phone and email are them opened, for display and the
+// survivorship rules.
 type row struct {
 	ID                                   int64
 	Name, Gender, Birthday, Phone, Email string
 	Province, City, Address, Tags, Attrs string
 	MergedInto                           sql.NullInt64
 	Version, CreatedAt, UpdatedAt        int64
+	phone, email                         string
 }
 
-func loadRow(ctx context.Context, q querier, shopID, id int64) (*row, error) {
+func loadRow(ctx context.Context, q querier, k *seal.Keys, shopID, id int64) (*row, error) {
 	var r row
 	err := q.QueryRow(ctx, `SELECT id, name, gender, birthday, phone, email, province, city, address, tags, attrs, merged_into, version, created_at, updated_at
 FROM customers WHERE shop_id = ? AND id = ?`, shopID, id).Scan(&r.ID, &r.Name, &r.Gender, &r.Birthday, &r.Phone, &r.Email,
@@ -31,10 +35,29 @@ FROM customers WHERE shop_id = ? AND id = ?`, shopID, id).Scan(&r.ID, &r.Name, &
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, guanxi.Errorf(guanxi.ENOTFOUND, "customer %d not found", id)
 	}
+	if err == nil {
+		r.phone, r.email = r.Phone, r.Email
+		err = k.OpenAll(seal.Phone(&r.phone), seal.Email(&r.email))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load customer %d: %w", id, err)
 	}
 	return &r, nil
+}
+
+// sealAs seals a field's new value, keeping a stored value that already
+// holds it, so that a field a merge leaves as it was is not rewritten.
+func sealAs(k *seal.Keys, field, plain string, rows ...*row) string {
+	for _, r := range rows {
+		cur, stored := r.phone, r.Phone
+		if field == "email" {
+			cur, stored = r.email, r.Email
+		}
+		if cur == plain {
+			return stored
+		}
+	}
+	return k.Seal(field, plain)
 }
 
 func (r *row) tags() []string {
@@ -44,12 +67,12 @@ func (r *row) tags() []string {
 }
 
 func (r *row) profile() Profile {
-	return Profile{Name: r.Name, Gender: r.Gender, Birthday: r.Birthday, Phone: r.Phone, Email: r.Email,
+	return Profile{Name: r.Name, Gender: r.Gender, Birthday: r.Birthday, Phone: r.phone, Email: r.email,
 		Province: r.Province, City: r.City, Address: r.Address, Tags: r.tags(), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 func (r *row) customer() *Customer {
-	return &Customer{ID: r.ID, Name: r.Name, Gender: r.Gender, Birthday: r.Birthday, Phone: r.Phone, Email: r.Email,
+	return &Customer{ID: r.ID, Name: r.Name, Gender: r.Gender, Birthday: r.Birthday, Phone: r.phone, Email: r.email,
 		Province: r.Province, City: r.City, Address: r.Address, Tags: r.tags(), MergedInto: r.MergedInto.Int64,
 		Version: r.Version, CreatedAt: time.Unix(r.CreatedAt, 0), UpdatedAt: time.Unix(r.UpdatedAt, 0)}
 }
@@ -102,11 +125,11 @@ func (s *Service) Preview(ctx context.Context, shopID, survivorID, mergedID int6
 	}
 	var p Preview
 	err := s.db.View(ctx, func(tx *store.ReadTx) error {
-		a, err := loadRow(ctx, tx, shopID, survivorID)
+		a, err := loadRow(ctx, tx, tx.Keys(), shopID, survivorID)
 		if err != nil {
 			return err
 		}
-		b, err := loadRow(ctx, tx, shopID, mergedID)
+		b, err := loadRow(ctx, tx, tx.Keys(), shopID, mergedID)
 		if err != nil {
 			return err
 		}
@@ -124,7 +147,7 @@ func (s *Service) Preview(ctx context.Context, shopID, survivorID, mergedID int6
 			return err
 		}
 		p.Consents = SurviveConsents(consentsOf(ca), consentsOf(cb))
-		if p.Reasons, err = pairReasons(ctx, tx, shopID, a, b); err != nil {
+		if p.Reasons, err = pairReasons(ctx, tx, tx.Keys(), shopID, a, b); err != nil {
 			return err
 		}
 		p.Score = combine(p.Reasons)
@@ -296,11 +319,11 @@ func merge(ctx context.Context, tx *store.Tx, shopID int64, req MergeRequest, no
 	if req.Source == "" {
 		req.Source = "api"
 	}
-	a, err := loadRow(ctx, tx, shopID, req.SurvivorID)
+	a, err := loadRow(ctx, tx, tx.Keys(), shopID, req.SurvivorID)
 	if err != nil {
 		return res, err
 	}
-	b, err := loadRow(ctx, tx, shopID, req.MergedID)
+	b, err := loadRow(ctx, tx, tx.Keys(), shopID, req.MergedID)
 	if err != nil {
 		return res, err
 	}
@@ -316,8 +339,11 @@ func merge(ctx context.Context, tx *store.Tx, shopID int64, req MergeRequest, no
 		}
 	}
 	d := mergeDetail{V: 1, Before: a.profileRow()}
-	if d.Reasons, err = pairReasons(ctx, tx, shopID, a, b); err != nil {
+	if d.Reasons, err = pairReasons(ctx, tx, tx.Keys(), shopID, a, b); err != nil {
 		return res, err
+	}
+	for i := range d.Reasons {
+		d.Reasons[i] = d.Reasons[i].masked()
 	}
 	reason := strings.TrimSpace(req.Reason)
 	if reason == "" {
@@ -382,7 +408,8 @@ func merge(ctx context.Context, tx *store.Tx, shopID int64, req MergeRequest, no
 	r, err := tx.Exec(ctx, `UPDATE customers SET name = ?, gender = ?, birthday = ?, phone = ?, email = ?, province = ?, city = ?, address = ?,
   tags = ?, attrs = ?, created_at = ?, version = version + 1, updated_at = ?
 WHERE shop_id = ? AND id = ? AND version = ? AND merged_into IS NULL`,
-		result.Name, result.Gender, result.Birthday, result.Phone, result.Email, result.Province, result.City, result.Address,
+		result.Name, result.Gender, result.Birthday, sealAs(tx.Keys(), "phone", result.Phone, a, b), sealAs(tx.Keys(), "email", result.Email, a, b),
+		result.Province, result.City, result.Address,
 		string(tags), mergeAttrs(a.Attrs, b.Attrs), result.CreatedAt, now.Unix(), shopID, a.ID, a.Version)
 	if err := oneRow(r, err, a.ID); err != nil {
 		return res, err
@@ -398,7 +425,7 @@ WHERE shop_id = ? AND id = ? AND version = ? AND merged_into IS NULL`, a.ID, now
 
 	// What the survivor is now, as stored (PostgreSQL rewrites JSON), so
 	// an undo can tell which fields were edited after the merge.
-	after, err := loadRow(ctx, tx, shopID, a.ID)
+	after, err := loadRow(ctx, tx, tx.Keys(), shopID, a.ID)
 	if err != nil {
 		return res, err
 	}
@@ -501,11 +528,11 @@ func (s *Service) Undo(ctx context.Context, shopID, mergeID, actor int64, now ti
 		if json.Unmarshal([]byte(raw), &d) != nil || d.V < 1 {
 			return guanxi.Errorf(guanxi.EINVALID, "merge %d (%s) did not record what it moved, so it cannot be undone automatically", mergeID, source)
 		}
-		a, err := loadRow(ctx, tx, shopID, res.SurvivorID)
+		a, err := loadRow(ctx, tx, tx.Keys(), shopID, res.SurvivorID)
 		if err != nil {
 			return err
 		}
-		b, err := loadRow(ctx, tx, shopID, res.MergedID)
+		b, err := loadRow(ctx, tx, tx.Keys(), shopID, res.MergedID)
 		if err != nil {
 			return err
 		}
@@ -828,7 +855,7 @@ type MergeTrace struct {
 // customer's service desk rows (tickets, tasks, survey invites and
 // responses) itself, as Merge does.
 func StartMergeTrace(ctx context.Context, tx *store.Tx, shopID, survivorID, mergedID int64) (*MergeTrace, error) {
-	a, err := loadRow(ctx, tx, shopID, survivorID)
+	a, err := loadRow(ctx, tx, tx.Keys(), shopID, survivorID)
 	if err != nil {
 		return nil, err
 	}
@@ -872,7 +899,7 @@ func StartMergeTrace(ctx context.Context, tx *store.Tx, shopID, survivorID, merg
 // JSON returns the trace as customer_merges.detail, once everything has
 // moved: the survivor as it now is completes it.
 func (t *MergeTrace) JSON(ctx context.Context, tx *store.Tx, shopID int64) (string, error) {
-	after, err := loadRow(ctx, tx, shopID, t.survivor)
+	after, err := loadRow(ctx, tx, tx.Keys(), shopID, t.survivor)
 	if err != nil {
 		return "", err
 	}

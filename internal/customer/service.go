@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -53,6 +54,10 @@ type Identity struct {
 	Platform string // "" for phone and email, the same on every platform
 	Kind     string // customer_id, buyer_nick, ouid, omid, openid, unionid, phone, email
 	Value    string
+	// Hashed is set when Value is the keyed hash a phone or e-mail is
+	// stored as, because none of the customer's records (its own or a
+	// merged one's) holds the phone or e-mail it stands for any more.
+	Hashed bool
 }
 
 // Consent is a customer's answer for one channel and purpose.
@@ -250,7 +255,7 @@ LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return p, fmt.Errorf("customer: search %q in shop %d: %w", q, shopID, err)
 	}
-	return p, scanRows(rows, &p, q, shopID)
+	return p, scanRows(s.db.Keys(), rows, &p, q, shopID)
 }
 
 // walk reads one page of a search with many matches by walking the
@@ -289,7 +294,7 @@ LIMIT ? OFFSET ?`, append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return p, fmt.Errorf("customer: search %q in shop %d: %w", q, shopID, err)
 	}
-	return p, scanRows(rows, &p, q, shopID)
+	return p, scanRows(s.db.Keys(), rows, &p, q, shopID)
 }
 
 // recent lists every live customer, most recent buyer first, walking the
@@ -316,16 +321,20 @@ LIMIT ? OFFSET ?`, shopID, p.Limit, p.Offset)
 	if err != nil {
 		return p, fmt.Errorf("customer: list shop %d: %w", shopID, err)
 	}
-	return p, scanRows(rows, &p, "", shopID)
+	return p, scanRows(s.db.Keys(), rows, &p, "", shopID)
 }
 
-func scanRows(rows *sql.Rows, p *Page, q string, shopID int64) error {
+func scanRows(k *seal.Keys, rows *sql.Rows, p *Page, q string, shopID int64) error {
 	defer rows.Close()
 	for rows.Next() {
 		var r Row
 		st := &r.Stats
-		if err := rows.Scan(&r.ID, &r.Name, &r.Phone, &r.Email, &r.Province, &r.City,
-			&st.FirstPurchaseAt, &st.LastPurchaseAt, &st.PurchaseDays, &st.Orders, &st.TotalSpent, &st.Refunded); err != nil {
+		err := rows.Scan(&r.ID, &r.Name, &r.Phone, &r.Email, &r.Province, &r.City,
+			&st.FirstPurchaseAt, &st.LastPurchaseAt, &st.PurchaseDays, &st.Orders, &st.TotalSpent, &st.Refunded)
+		if err == nil {
+			err = k.OpenAll(seal.Phone(&r.Phone), seal.Email(&r.Email))
+		}
+		if err != nil {
 			return fmt.Errorf("customer: search %q in shop %d: %w", q, shopID, err)
 		}
 		st.CustomerID = r.ID
@@ -366,14 +375,18 @@ func (s *Service) matches(ctx context.Context, db querier, shopID int64, q strin
 			`(c.name >= ? AND c.name < ?)`, q, q+maxRune)
 	}
 	identity := `EXISTS (SELECT 1 FROM customer_identities i WHERE i.shop_id = c.shop_id AND i.customer_id = c.id AND i.platform = ? AND i.kind = ? AND `
+	// Phones and e-mails are sealed on the customer and kept as keyed
+	// hashes among the identities (every whole one a customer has is
+	// there), so they are found by hash.
 	if phone := guanxi.NormalizePhone(q); phone != "" {
-		add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND phone = ?`, []any{shopID, phone}, `c.phone = ?`, phone)
-		add(`SELECT DISTINCT shop_id, customer_id AS id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'phone' AND value = ?`, []any{shopID, phone},
-			identity+`i.value = ?)`, "", "phone", phone)
+		h := s.db.Keys().Hash(shopID, "phone", phone)
+		add(`SELECT DISTINCT shop_id, customer_id AS id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'phone' AND value = ?`, []any{shopID, h},
+			identity+`i.value = ?)`, "", "phone", h)
 	}
 	if email := guanxi.NormalizeEmail(q); email != "" {
-		add(`SELECT DISTINCT shop_id, customer_id AS id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'email' AND value = ?`, []any{shopID, email},
-			identity+`i.value = ?)`, "", "email", email)
+		h := s.db.Keys().Hash(shopID, "email", email)
+		add(`SELECT DISTINCT shop_id, customer_id AS id FROM customer_identities WHERE shop_id = ? AND platform = '' AND kind = 'email' AND value = ?`, []any{shopID, h},
+			identity+`i.value = ?)`, "", "email", h)
 	}
 	if id, err := strconv.ParseInt(q, 10, 64); err == nil && id > 0 && q[0] != '+' {
 		add(`SELECT shop_id, id FROM customers WHERE shop_id = ? AND id = ?`, []any{shopID, id}, `c.id = ?`, id)
@@ -446,6 +459,9 @@ FROM customers WHERE shop_id = ? AND id = ?`, shopID, id).
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, guanxi.Errorf(guanxi.ENOTFOUND, "customer %d not found", id)
 	}
+	if err == nil {
+		err = s.db.Keys().OpenAll(seal.Phone(&c.Phone), seal.Email(&c.Email))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("customer: get %d in shop %d: %w", id, shopID, err)
 	}
@@ -492,10 +508,58 @@ WHERE shop_id = ? AND customer_id = ?`, shopID, id)
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("customer: identities of %d in shop %d: %w", id, shopID, err)
 	}
+	if err := s.showHashed(ctx, shopID, id, out); err != nil {
+		return nil, err
+	}
 	slices.SortFunc(out, func(a, b Identity) int {
 		return cmp.Or(cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Value, b.Value))
 	})
 	return out, nil
+}
+
+// showHashed puts the phone or e-mail back in place of each identity's
+// keyed hash where the customer's record, or the record of a customer
+// merged into it, still holds it sealed; the rest stay hashes, marked.
+func (s *Service) showHashed(ctx context.Context, shopID, id int64, ids []Identity) error {
+	if !slices.ContainsFunc(ids, func(i Identity) bool { return seal.Hashed(i.Platform, i.Kind) }) {
+		return nil
+	}
+	k := s.db.Keys()
+	rows, err := s.db.Query(ctx, `SELECT phone, email FROM customers WHERE shop_id = ? AND id = ?
+UNION ALL
+SELECT c.phone, c.email FROM customer_merges m JOIN customers c ON c.shop_id = m.shop_id AND c.id = m.merged_id
+WHERE m.shop_id = ? AND m.survivor_id = ?`, shopID, id, shopID, id)
+	if err != nil {
+		return fmt.Errorf("customer: identities of %d in shop %d: %w", id, shopID, err)
+	}
+	defer rows.Close()
+	plain := map[string]string{}
+	for rows.Next() {
+		var phone, email string
+		err := rows.Scan(&phone, &email)
+		if err == nil {
+			err = k.OpenAll(seal.Phone(&phone), seal.Email(&email))
+		}
+		if err != nil {
+			return fmt.Errorf("customer: identities of %d in shop %d: %w", id, shopID, err)
+		}
+		plain[k.Hash(shopID, "phone", guanxi.NormalizePhone(phone))] = guanxi.NormalizePhone(phone)
+		plain[k.Hash(shopID, "email", guanxi.NormalizeEmail(email))] = guanxi.NormalizeEmail(email)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("customer: identities of %d in shop %d: %w", id, shopID, err)
+	}
+	for i := range ids {
+		if !seal.Hashed(ids[i].Platform, ids[i].Kind) {
+			continue
+		}
+		if v, ok := plain[ids[i].Value]; ok && v != "" {
+			ids[i].Value = v
+		} else {
+			ids[i].Hashed = true
+		}
+	}
+	return nil
 }
 
 // Consents lists the customer's consent answers by channel and purpose.

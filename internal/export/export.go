@@ -36,6 +36,8 @@ const (
 	day                 // Unix seconds → YYYY-MM-DD in shop time
 	tagList             // JSON array of strings → "a;b"
 	decimal             // float64 → text with 4 decimals (model figures)
+	phone               // a sealed phone (see package seal) → the phone
+	email               // a sealed e-mail → the e-mail
 )
 
 // column is one column of an export: its header, the SQL expression that
@@ -69,8 +71,8 @@ var customerColumns = []column{
 	{"name", "c.name", text},
 	{"gender", "c.gender", text},
 	{"birthday", "c.birthday", text},
-	{"phone", "c.phone", text},
-	{"email", "c.email", text},
+	{"phone", "c.phone", phone},
+	{"email", "c.email", email},
 	{"province", "c.province", text},
 	{"city", "c.city", text},
 	{"address", "c.address", text},
@@ -125,8 +127,8 @@ var orderColumns = []column{
 	{"province", "o.province", text},
 	{"city", "o.city", text},
 	{"customer_name", "COALESCE(c.name, '')", text},
-	{"phone", "COALESCE(c.phone, '')", text},
-	{"email", "COALESCE(c.email, '')", text},
+	{"phone", "COALESCE(c.phone, '')", phone},
+	{"email", "COALESCE(c.email, '')", email},
 	{"platform", "o.platform", text},
 }
 
@@ -182,7 +184,7 @@ func run(ctx context.Context, db *store.DB, sh *shop.Shop, w Writer, cols []colu
 	dest := make([]any, len(cols))
 	for i, c := range cols {
 		switch c.kind {
-		case text, tagList:
+		case text, tagList, phone, email:
 			dest[i] = new(*string)
 		case decimal:
 			dest[i] = new(*float64)
@@ -198,6 +200,12 @@ func run(ctx context.Context, db *store.DB, sh *shop.Shop, w Writer, cols []colu
 		}
 		for i, c := range cols {
 			values[i] = cell(c.kind, dest[i], loc)
+			if v, ok := values[i].(string); ok && (c.kind == phone || c.kind == email) {
+				field := map[kind]string{phone: "phone", email: "email"}[c.kind]
+				if values[i], err = db.Keys().Open(field, v); err != nil {
+					return n, fmt.Errorf("row %d: %w", n+1, err)
+				}
+			}
 		}
 		if err := w.WriteRow(values); err != nil {
 			return n, err
@@ -210,7 +218,7 @@ func run(ctx context.Context, db *store.DB, sh *shop.Shop, w Writer, cols []colu
 // cell turns a scanned value into a Writer value; NULL is an empty cell.
 func cell(k kind, dest any, loc *time.Location) any {
 	switch k {
-	case text, tagList:
+	case text, tagList, phone, email:
 		p := *dest.(**string)
 		if p == nil {
 			return nil

@@ -172,6 +172,8 @@ var en = map[string]string{
 	"churn.high":                 "High",
 
 	"identity.title":            "Identities",
+	"identity.hashed":           "kept as a keyed hash",
+	"identity.hashed_hint":      "Only its keyed hash is stored: it still matches imports and searches, but no record of this customer holds the number in full.",
 	"identity.none":             "No identities.",
 	"identity.kind.customer_id": "Customer ID",
 	"identity.kind.buyer_nick":  "Buyer nick",

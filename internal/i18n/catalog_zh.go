@@ -172,6 +172,8 @@ var zhCN = map[string]string{
 	"churn.high":                 "高",
 
 	"identity.title":            "身份标识",
+	"identity.hashed":           "已加密为哈希",
+	"identity.hashed_hint":      "仅保存其带密钥的哈希：导入与搜索仍可匹配，但此客户的记录中已无完整号码。",
 	"identity.none":             "没有身份标识。",
 	"identity.kind.customer_id": "客户 ID",
 	"identity.kind.buyer_nick":  "买家昵称",

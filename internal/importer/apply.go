@@ -104,7 +104,7 @@ func (s *Service) newRunFor(ctx context.Context, tx *store.Tx, sh *shop.Shop, na
 	var found []int64
 	skus := map[string]bool{}
 	for _, rec := range recs {
-		for _, id := range identities(rec) {
+		for _, id := range identities(rec, tx.Keys(), sh.ID) {
 			k := identKey(id.platform, id.kind, id.value)
 			if _, ok := r.idents[k]; ok {
 				continue

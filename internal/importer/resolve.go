@@ -9,6 +9,7 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/customer"
 	"github.com/guanxi-crm/guanxi/internal/orderfile"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 )
 
 // ident is one way a record names its buyer.
@@ -17,10 +18,12 @@ type ident struct {
 	label                 string // for merge reasons: "same phone 13812345678"
 }
 
-// identities lists the usable identities of a record's buyer: its platform
-// id (namespaced by platform), WeChat unionid, normalised phone and e-mail.
-// Masked values are left out: they are for display, never for matching.
-func identities(rec *orderfile.Record) []ident {
+// identities lists the usable identities of a record's buyer in the shop:
+// its platform id (namespaced by platform), WeChat unionid, normalised phone
+// and e-mail, the last two as the keyed hashes they are stored and looked up
+// by (labelled masked, since merge reasons are kept in the clear). Masked
+// values are left out: they are for display, never for matching.
+func identities(rec *orderfile.Record, k *seal.Keys, shopID int64) []ident {
 	c := &rec.Customer
 	var out []ident
 	if k := strings.TrimSpace(c.Key); k != "" && !guanxi.IsMasked(k) && !strings.Contains(k, "*") {
@@ -34,10 +37,10 @@ func identities(rec *orderfile.Record) []ident {
 		out = append(out, ident{"wechat", orderfile.KeyUnionID, u, "same WeChat unionid " + u})
 	}
 	if p := guanxi.NormalizePhone(c.Phone); p != "" {
-		out = append(out, ident{"", "phone", p, "same phone " + p})
+		out = append(out, ident{"", "phone", k.Hash(shopID, "phone", p), "same phone " + guanxi.MaskPhone(p)})
 	}
 	if e := guanxi.NormalizeEmail(c.Email); e != "" {
-		out = append(out, ident{"", "email", e, "same email " + e})
+		out = append(out, ident{"", "email", k.Hash(shopID, "email", e), "same email " + guanxi.MaskEmail(e)})
 	}
 	return out
 }
@@ -46,7 +49,7 @@ func identities(rec *orderfile.Record) []ident {
 // buyer and merging customers the record shows to be one person. It returns
 // 0 for a guest order.
 func (r *run) resolve(ctx context.Context, rec *orderfile.Record) (int64, error) {
-	ids := identities(rec)
+	ids := identities(rec, r.tx.Keys(), r.sh.ID)
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -136,7 +139,8 @@ func (r *run) newCustomer(ctx context.Context, rec *orderfile.Record) (int64, er
 	}
 	p := profileOf(rec)
 	r.pendingCust[id] = len(r.custRows)
-	r.custRows = append(r.custRows, []any{r.sh.ID, id, p.name, p.phone, p.email, p.province, p.city, p.address, r.now, r.now})
+	k := r.tx.Keys()
+	r.custRows = append(r.custRows, []any{r.sh.ID, id, p.name, k.Seal("phone", p.phone), k.Seal("email", p.email), p.province, p.city, p.address, r.now, r.now})
 	if r.freshBase == 0 {
 		r.freshBase = id
 	}
@@ -171,6 +175,9 @@ func (r *run) fillProfile(ctx context.Context, cid int64, rec *orderfile.Record)
 		if !when {
 			return
 		}
+		if col == "phone" || col == "email" {
+			v = r.tx.Keys().Seal(col, v)
+		}
 		have |= bit
 		if i, pending := r.pendingCust[cid]; pending {
 			r.custRows[i][slices.Index(custCols, col)] = v
@@ -204,6 +211,9 @@ func (r *run) loadMask(ctx context.Context, cid int64) (uint8, error) {
 	var name, phone, email, province, city, address string
 	err := r.tx.QueryRow(ctx, `SELECT name, phone, email, province, city, address FROM customers WHERE shop_id = ? AND id = ?`, r.sh.ID, cid).
 		Scan(&name, &phone, &email, &province, &city, &address)
+	if err == nil {
+		err = r.tx.Keys().OpenAll(seal.Phone(&phone), seal.Email(&email))
+	}
 	if err != nil {
 		return 0, fmt.Errorf("load customer %d: %w", cid, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/demo/demotest"
 	"github.com/guanxi-crm/guanxi/internal/inbound"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
@@ -156,7 +157,10 @@ func TestSMTP(t *testing.T) {
 			t.Errorf("ticket: %+v", tk)
 		}
 		var name, email string
-		if err := db.QueryRow(ctx, `SELECT name, email FROM customers WHERE shop_id = ? AND id = ?`, sh.ID, tk.CustomerID).Scan(&name, &email); err != nil || name != "王芳" || email != "wang.fang@example.com" {
+		if err := db.QueryRow(ctx, `SELECT name, email FROM customers WHERE shop_id = ? AND id = ?`, sh.ID, tk.CustomerID).Scan(&name, &email); err != nil || name != "王芳" || !seal.IsSealed(email) {
+			t.Errorf("customer: %q %q %v", name, email, err)
+		}
+		if email, err := db.Keys().Open("email", email); err != nil || email != "wang.fang@example.com" {
 			t.Errorf("customer: %q %q %v", name, email, err)
 		}
 		as, err := desk.Attachments(ctx, sh.ID, tk.ID)

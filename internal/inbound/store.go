@@ -10,15 +10,17 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/customer"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
 // ident is one identity of a sender, as customer_identities keys it.
 type ident struct{ platform, kind, value string }
 
-// identsOf lists the sender's usable identities, most specific first: the
-// platform id, then the normalised phone and e-mail (the importer's keys).
-func identsOf(c Contact) []ident {
+// identsOf lists the sender's usable identities in the shop, most specific
+// first: the platform id, then the normalised phone and e-mail as the keyed
+// hashes they are stored as (the importer's keys).
+func identsOf(c Contact, k *seal.Keys, shopID int64) []ident {
 	var out []ident
 	if c.PlatformID != "" {
 		kind := "customer_id"
@@ -28,10 +30,10 @@ func identsOf(c Contact) []ident {
 		out = append(out, ident{c.Platform, kind, c.PlatformID})
 	}
 	if p := guanxi.NormalizePhone(c.Phone); p != "" {
-		out = append(out, ident{"", "phone", p})
+		out = append(out, ident{"", "phone", k.Hash(shopID, "phone", p)})
 	}
 	if e := guanxi.NormalizeEmail(c.Email); e != "" {
-		out = append(out, ident{"", "email", e})
+		out = append(out, ident{"", "email", k.Hash(shopID, "email", e)})
 	}
 	return out
 }
@@ -43,7 +45,7 @@ func (s *Service) customer(ctx context.Context, shopID int64, c Contact) (id int
 }
 
 func (s *Service) customerOnce(ctx context.Context, shopID int64, c Contact, retried bool) (id int64, created bool, err error) {
-	ids := identsOf(c)
+	ids := identsOf(c, s.db.Keys(), shopID)
 	for _, in := range ids {
 		q, args := `SELECT customer_id FROM customer_identities WHERE shop_id = ? AND platform = ? AND kind = ? AND value = ?`,
 			[]any{shopID, in.platform, in.kind, in.value}
@@ -56,13 +58,8 @@ func (s *Service) customerOnce(ctx context.Context, shopID int64, c Contact, ret
 			break
 		}
 	}
-	// Customers typed in by hand may have a phone or e-mail but no identity.
-	for _, in := range ids {
-		if id != 0 || err != nil || in.platform != "" {
-			break
-		}
-		id, err = s.one(ctx, `SELECT id FROM customers WHERE shop_id = ? AND `+in.kind+` = ? AND merged_into IS NULL ORDER BY id`, shopID, in.value)
-	}
+	// Every whole phone and e-mail a customer has is among the identities
+	// (the customer's own columns are sealed and cannot be searched).
 	if err != nil {
 		return 0, false, err
 	}
@@ -139,7 +136,7 @@ func (s *Service) create(ctx context.Context, shopID int64, c Contact, ids []ide
 			name = string([]rune(name)[:100])
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO customers (shop_id, id, name, phone, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			shopID, id, name, guanxi.NormalizePhone(c.Phone), guanxi.NormalizeEmail(c.Email), now.Unix(), now.Unix()); err != nil {
+			shopID, id, name, tx.Keys().Seal("phone", guanxi.NormalizePhone(c.Phone)), tx.Keys().Seal("email", guanxi.NormalizeEmail(c.Email)), now.Unix(), now.Unix()); err != nil {
 			return fmt.Errorf("inbound: new customer: %w", err)
 		}
 		for _, in := range ids {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/audit"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -202,7 +203,12 @@ func originalValues(ctx context.Context, tx *store.Tx, shopID int64, ids []int64
 	}
 	for rows.Next() {
 		var v [5]string
-		if err := rows.Scan(&v[0], &v[1], &v[2], &v[3], &v[4]); err != nil {
+		err := rows.Scan(&v[0], &v[1], &v[2], &v[3], &v[4])
+		if err == nil {
+			// Sealed at rest; in free text (a note, a ticket) they were typed plain.
+			err = tx.Keys().OpenAll(seal.Phone(&v[1]), seal.Email(&v[2]))
+		}
+		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("privacy: erase: %w", err)
 		}

@@ -20,16 +20,30 @@ import (
 )
 
 // Export is everything a shop holds on one customer (and on the customers
-// merged into them): every row of every table that belongs to them. An
-// attachment's bytes are left out (its name, type, size and SHA-256 are
-// in): the export is for reading, and the bytes can be asked for one by one.
+// merged into them): every row of every table that belongs to them, and
+// the shop's saved segments the customer is in. An attachment's bytes are
+// left out (its name, type, size and SHA-256 are in): the export is for
+// reading, and the bytes can be asked for one by one.
 type Export struct {
 	Shop        string    `json:"shop"`
 	CustomerID  int64     `json:"customer_id"`
 	Customers   []int64   `json:"customers"` // the customer and those merged into them
 	GeneratedAt time.Time `json:"generated_at"`
-	Tables      []Table   `json:"-"`
+	// Segments are the saved segments whose rule holds the customer at the
+	// export. No table says so (a segment is a rule, evaluated when asked),
+	// yet it is a profile of them the shop can act on.
+	Segments []Membership `json:"segment_memberships"`
+	Tables   []Table      `json:"-"`
 }
+
+// Membership is a saved segment that holds the customer.
+type Membership struct {
+	SegmentID int64  `json:"segment_id"`
+	Name      string `json:"name"`
+}
+
+// membershipTable is the file of the memberships in the zip.
+const membershipTable = "segment_memberships"
 
 // Table is one table's rows about the customer, columns in schema order.
 type Table struct {
@@ -63,8 +77,18 @@ func (e *Export) MarshalJSON() ([]byte, error) {
 // the audit log who took it and why; reason is required.
 func (s *Service) Export(ctx context.Context, shopID int64, shopCode string, id int64, format, reason string) (*Export, error) {
 	now := s.clock.Now()
-	e := &Export{Shop: shopCode, CustomerID: id, GeneratedAt: now.UTC().Truncate(time.Second)}
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
+	e := &Export{Shop: shopCode, CustomerID: id, GeneratedAt: now.UTC().Truncate(time.Second), Segments: []Membership{}}
+	// Only a live customer is in segments, never one merged into it, so
+	// the customer's own id is the one to ask about. Asked before the
+	// transaction: the segment service reads through its own connections.
+	segs, err := s.segments.SegmentsOf(ctx, shopID, id)
+	if err != nil {
+		return nil, fmt.Errorf("privacy: export %d: %w", id, err)
+	}
+	for _, seg := range segs {
+		e.Segments = append(e.Segments, Membership{SegmentID: seg.ID, Name: seg.Name})
+	}
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
 		ids, err := family(ctx, tx, shopID, id)
 		if err != nil {
 			return err
@@ -92,6 +116,9 @@ func (s *Service) Export(ctx context.Context, shopID int64, shopCode string, id 
 				e.Tables = append(e.Tables, t)
 				counts[name] = len(t.Rows)
 			}
+		}
+		if len(e.Segments) > 0 {
+			counts[membershipTable] = len(e.Segments)
 		}
 		return audit.Write(ctx, tx, shopID, "customer.export", "customer", id, map[string]any{
 			"reason": reason, "format": format, "customers": ids, "rows": counts,
@@ -142,6 +169,14 @@ func readTable(ctx context.Context, q querier, shopID int64, name string, cols [
 		}
 		for i, v := range vals {
 			vals[i] = plainValue(v, kinds[i])
+			// Sealed at rest, the subject's own data is exported opened.
+			if field, ok := store.SealedColumns[name][t.Columns[i]]; ok {
+				if s, ok := vals[i].(string); ok {
+					if vals[i], err = q.Keys().Open(field, s); err != nil {
+						return t, fmt.Errorf("privacy: export %s: %w", name, err)
+					}
+				}
+			}
 		}
 		t.Rows = append(t.Rows, vals)
 	}
@@ -181,12 +216,20 @@ func (e *Export) WriteJSON(w io.Writer) error {
 	return nil
 }
 
-// WriteZip writes the export as a zip of CSV files, one per table, UTF-8
+// WriteZip writes the export as a zip of CSV files, one per table and
+// segment_memberships.csv for the segments (when there are any), UTF-8
 // with a byte order mark (Excel reads Chinese then) and with every cell a
 // spreadsheet would run as a formula neutralised.
 func (e *Export) WriteZip(w io.Writer) error {
 	z := zip.NewWriter(w)
 	tables := append([]Table(nil), e.Tables...)
+	if len(e.Segments) > 0 {
+		t := Table{Name: membershipTable, Columns: []string{"segment_id", "name"}}
+		for _, m := range e.Segments {
+			t.Rows = append(t.Rows, []any{m.SegmentID, m.Name})
+		}
+		tables = append(tables, t)
+	}
 	sort.Slice(tables, func(i, j int) bool { return tables[i].Name < tables[j].Name })
 	for _, t := range tables {
 		f, err := z.CreateHeader(&zip.FileHeader{Name: t.Name + ".csv", Method: zip.Deflate, Modified: e.GeneratedAt})

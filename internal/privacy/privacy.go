@@ -22,14 +22,17 @@ import (
 	"strings"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/seal"
+	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
 // Service reads and changes a shop's personal data. It is safe for
 // concurrent use.
 type Service struct {
-	db    *store.DB
-	clock guanxi.Clock
+	db       *store.DB
+	clock    guanxi.Clock
+	segments *segment.Service // which saved segments hold a customer, for Export
 }
 
 // NewService returns the privacy service of db.
@@ -37,13 +40,14 @@ func NewService(db *store.DB, clock guanxi.Clock) *Service {
 	if clock == nil {
 		clock = guanxi.SystemClock{}
 	}
-	return &Service{db: db, clock: clock}
+	return &Service{db: db, clock: clock, segments: segment.NewService(db, clock)}
 }
 
 // querier is what both a read and a write transaction can do.
 type querier interface {
 	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+	Keys() *seal.Keys
 }
 
 // column is one column of a table, as the catalogue describes it.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -88,7 +89,15 @@ func setup(t *testing.T, db *store.DB) (*shop.Shop, person) {
 		address = "杭州市西湖区文三路九十九号"
 	)
 	var phone string
-	if err := db.QueryRow(ctx, `SELECT value FROM customer_identities WHERE shop_id = ? AND customer_id = ? AND kind = 'phone'`, sh.ID, p.id).Scan(&phone); err != nil {
+	if err := db.QueryRow(ctx, `SELECT phone FROM customers WHERE shop_id = ? AND id = ?`, sh.ID, p.id).Scan(&phone); err != nil {
+		t.Fatal(err)
+	}
+	if phone, err := db.Keys().Open("phone", phone); err != nil || phone == "" {
+		t.Fatalf("the import gave the person no phone: %q %v", phone, err)
+	}
+	phone, _ = db.Keys().Open("phone", phone)
+	if err := db.QueryRow(ctx, `SELECT 1 FROM customer_identities WHERE shop_id = ? AND customer_id = ? AND kind = 'phone' AND value = ?`,
+		sh.ID, p.id, db.Keys().Hash(sh.ID, "phone", phone)).Scan(new(int)); err != nil {
 		t.Fatalf("the import made no phone identity: %v", err)
 	}
 	exec(t, db, `UPDATE customers SET address = ?, birthday = '1990-02-03', attrs = ? WHERE shop_id = ? AND id = ?`,
@@ -107,10 +116,10 @@ VALUES (?, 1, 'complaint', ?, ?, ?, 'wechat', 'high', 'received', 48, 49, 48, 52
 		sh.ID, name+".txt", []byte(phone))
 	exec(t, db, `INSERT INTO campaigns (shop_id, id, name, purpose, rule, channel, body, schedule, holdout_share, seed, attribution_days, status, created_at, updated_at, version)
 VALUES (?, 1, '上新', 'marketing', '{}', 'sms', '新茶到店', 'now', 0.1, 7, 7, 'sent', 44, 45, 1)`, sh.ID)
-	exec(t, db, `INSERT INTO campaign_messages (shop_id, campaign_id, customer_id, grp, address, status, sent_at) VALUES (?, 1, ?, 'target', ?, 'sent', 45)`, sh.ID, p.id, phone)
+	exec(t, db, `INSERT INTO campaign_messages (shop_id, campaign_id, customer_id, grp, address, status, sent_at) VALUES (?, 1, ?, 'target', ?, 'sent', 45)`, sh.ID, p.id, db.Keys().Seal("address", phone))
 	exec(t, db, `INSERT INTO surveys (shop_id, id, kind, title, status, created_at, updated_at, version) VALUES (?, 1, 'nps', '推荐吗', 'active', 62, 63, 1)`, sh.ID)
 	exec(t, db, `INSERT INTO survey_invites (shop_id, id, survey_id, customer_id, channel, address, status, created_at, expires_at) VALUES (?, 1, 1, ?, 'email', ?, 'answered', 64, 99)`,
-		sh.ID, p.id, email)
+		sh.ID, p.id, db.Keys().Seal("address", email))
 	exec(t, db, `INSERT INTO survey_responses (shop_id, id, survey_id, invite_id, customer_id, kind, score, answers, comment, responded_at) VALUES (?, 1, 1, 1, ?, 'nps', 2, ?, ?, 66)`,
 		sh.ID, p.id, `{"why": "`+name+`不满意"}`, "我叫"+name)
 	exec(t, db, `INSERT INTO tasks (shop_id, id, customer_id, kind, title, body, due_at, status, source, created_at, version) VALUES (?, 1, ?, 'callback', ?, ?, 60, 'open', 'user:admin', 55, 1)`,
@@ -198,45 +207,16 @@ func figures(t *testing.T, db *store.DB, sh *shop.Shop) string {
 // each was found.
 func scan(t *testing.T, db *store.DB, values []string) []string {
 	t.Helper()
-	ctx := context.Background()
-	cat, names, err := catalogue(ctx, db, db.Dialect)
+	places, cols, err := Locate(context.Background(), db, values)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(names) < 60 {
-		t.Fatalf("catalogue lists %d tables: it does not read the schema", len(names))
-	}
-	var found []string
-	cols := 0
-	for _, table := range names {
-		for _, c := range cat[table] {
-			var expr string
-			switch {
-			case c.kind == colBlob && db.Dialect == store.Postgres:
-				expr = "position(convert_to(?, 'UTF8') in " + c.name + ") > 0"
-			case c.kind == colBlob:
-				expr = "instr(" + c.name + ", CAST(? AS BLOB)) > 0"
-			case c.kind == colOther:
-				continue
-			case db.Dialect == store.Postgres:
-				expr = "strpos(CAST(" + c.name + " AS TEXT), ?) > 0"
-			default:
-				expr = "instr(" + c.name + ", ?) > 0"
-			}
-			cols++
-			for _, v := range values {
-				var n int64
-				if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+expr, v).Scan(&n); err != nil {
-					t.Fatalf("scan %s.%s: %v", table, c.name, err)
-				}
-				if n > 0 {
-					found = append(found, fmt.Sprintf("%s.%s holds %q %d times", table, c.name, v, n))
-				}
-			}
-		}
-	}
 	if cols < 200 {
 		t.Fatalf("scanned only %d columns", cols)
+	}
+	var found []string
+	for _, p := range places {
+		found = append(found, p.String())
 	}
 	return found
 }
@@ -251,7 +231,7 @@ func TestErase(t *testing.T) {
 		if err := db.QueryRow(ctx, `SELECT MIN(id) FROM customers WHERE shop_id = ? AND id <> ?`, sh.ID, p.id).Scan(&alias); err != nil {
 			t.Fatal(err)
 		}
-		exec(t, db, `UPDATE customers SET merged_into = ?, name = '欧阳小号', phone = ? WHERE shop_id = ? AND id = ?`, p.id, p.originals[1], sh.ID, alias)
+		exec(t, db, `UPDATE customers SET merged_into = ?, name = '欧阳小号', phone = ? WHERE shop_id = ? AND id = ?`, p.id, db.Keys().Seal("phone", p.originals[1]), sh.ID, alias)
 		p.originals = append(p.originals, "欧阳小号")
 		// The scan finds what is there: before the erasure, every value is.
 		found := scan(t, db, p.originals)
@@ -358,6 +338,26 @@ func TestExport(t *testing.T) {
 		ctx := context.Background()
 		sh, p := setup(t, db)
 		exec(t, db, `UPDATE tasks SET outcome = ? WHERE shop_id = ? AND customer_id = ?`, `=HYPERLINK("http://x")`, sh.ID, p.id)
+		// Two saved segments: the person is in the first only.
+		segs := segment.NewService(db, guanxi.FixedClock(end))
+		var in, out *segment.Segment
+		for _, sg := range []struct {
+			seg  **segment.Segment
+			name string
+			rule string
+		}{
+			{&in, "=浙江老客", `{"all": [{"field": "province", "op": "eq", "value": "浙江省"}, {"field": "orders_count", "op": "gte", "value": 2}]}`},
+			{&out, "西藏", `{"field": "province", "op": "eq", "value": "西藏"}`},
+		} {
+			r, err := segment.ParseRule([]byte(sg.rule))
+			if err != nil {
+				t.Fatal(err)
+			}
+			*sg.seg = &segment.Segment{Name: sg.name, Rule: r}
+			if err := segs.Create(ctx, sh.ID, *sg.seg); err != nil {
+				t.Fatal(err)
+			}
+		}
 		s := NewService(db, guanxi.FixedClock(end))
 		if _, err := s.Export(admin, sh.ID, sh.Code, p.id, "json", ""); guanxi.ErrorCode(err) != guanxi.EINVALID {
 			t.Fatalf("export without a reason: %v", err)
@@ -374,10 +374,14 @@ func TestExport(t *testing.T) {
 			t.Fatal(err)
 		}
 		var doc struct {
-			Tables map[string][]map[string]any `json:"tables"`
+			Tables   map[string][]map[string]any `json:"tables"`
+			Segments []map[string]any            `json:"segment_memberships"`
 		}
 		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 			t.Fatal(err)
+		}
+		if len(doc.Segments) != 1 || doc.Segments[0]["segment_id"] != float64(in.ID) || doc.Segments[0]["name"] != in.Name {
+			t.Errorf("segment memberships %v, want only %d %s (not %d)", doc.Segments, in.ID, in.Name, out.ID)
 		}
 		want := map[string]int{"customers": 1, "orders": 3, "customer_identities": 4, "customer_consents": 1, "consent_log": 2,
 			"tickets": 1, "ticket_events": 1, "ticket_attachments": 1, "inbound_messages": 1, "campaign_messages": 1,
@@ -429,9 +433,12 @@ func TestExport(t *testing.T) {
 			if f.Name == "ticket_attachments.csv" && bytes.Contains(b, []byte(",content,")) {
 				t.Errorf("attachment bytes exported: %s", b)
 			}
+			if want := fmt.Sprintf("segment_id,name\n%d,'=浙江老客\n", in.ID); f.Name == "segment_memberships.csv" && !strings.HasSuffix(string(b), want) {
+				t.Errorf("segment_memberships.csv:\n%s\nwant it to end %q", b, want)
+			}
 		}
 		sort.Strings(files)
-		if len(files) != len(e.Tables) || !strings.Contains(strings.Join(files, " "), "orders.csv") {
+		if len(files) != len(e.Tables)+1 || !slices.Contains(files, "orders.csv") || !slices.Contains(files, "segment_memberships.csv") {
 			t.Errorf("zip files %v", files)
 		}
 	})

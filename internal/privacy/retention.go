@@ -235,9 +235,11 @@ ORDER BY c.id`, shopID, cut, cut, cut)
 	return ids, rows.Err()
 }
 
-// PurgeSignInFailures deletes failed sign-ins older than the shortest limit
-// any shop set (30 days when none did). They are not per shop, since
-// sign-in comes before a shop is chosen.
+// PurgeSignInFailures deletes failed sign-ins, and the addresses users
+// signed in from (which the sign-in throttle spares), older than the
+// shortest limit any shop set (30 days when none did). They are not per
+// shop, since sign-in comes before a shop is chosen. It returns the rows
+// deleted.
 func (s *Service) PurgeSignInFailures(ctx context.Context) (int64, error) {
 	var days sql.NullInt64
 	if err := s.db.QueryRow(ctx, `SELECT MIN(sign_in_days) FROM privacy_settings WHERE sign_in_days > 0`).Scan(&days); err != nil {
@@ -247,11 +249,17 @@ func (s *Service) PurgeSignInFailures(ctx context.Context) (int64, error) {
 	if days.Valid {
 		d = days.Int64
 	}
-	res, err := s.db.Exec(ctx, `DELETE FROM sign_in_failures WHERE at < ?`, s.clock.Now().Add(-time.Duration(d)*24*time.Hour).Unix())
-	if err != nil {
-		return 0, fmt.Errorf("privacy: sign-in failures: %w", err)
+	before := s.clock.Now().Add(-time.Duration(d) * 24 * time.Hour).Unix()
+	var n int64
+	for _, table := range []string{"sign_in_failures", "sign_in_addresses"} {
+		res, err := s.db.Exec(ctx, `DELETE FROM `+table+` WHERE at < ?`, before)
+		if err != nil {
+			return n, fmt.Errorf("privacy: %s: %w", table, err)
+		}
+		k, _ := res.RowsAffected()
+		n += k
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
 func anys(ss []string) []any {

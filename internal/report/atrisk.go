@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 )
 
 // Total is how many scored customers have one value of a score, and their
@@ -120,6 +121,9 @@ ORDER BY `+order+` LIMIT ? OFFSET ?`, shopID, limit, offset)
 		if err := rows.Scan(&a.ID, &a.Name, &a.Phone, &a.Email, &a.Province, &a.Segment, &a.Lifecycle,
 			&a.RecencyDays, &a.Frequency, &a.Monetary, &clv, &alive, &a.ReasonZH, &a.ReasonEN); err != nil {
 			return page, fmt.Errorf("report: churn list: %w", err)
+		}
+		if err := s.db.Keys().OpenAll(seal.Phone(&a.Phone), seal.Email(&a.Email)); err != nil {
+			return page, fmt.Errorf("report: churn list: customer %d: %w", a.ID, err)
 		}
 		if clv.Valid {
 			a.CLV = &clv.Float64

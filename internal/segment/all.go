@@ -23,3 +23,32 @@ ORDER BY c.id`, append([]any{shopID}, args...)...)
 	}
 	return ids, nil
 }
+
+// SegmentsOf returns the shop's saved segments whose rule holds customer id
+// now, by name: none for a customer merged into another or not of the
+// shop. A data-subject export lists them. Each rule is the same SQL as
+// Count's, asked about the one customer by primary key.
+func (s *Service) SegmentsOf(ctx context.Context, shopID, id int64) ([]Segment, error) {
+	segs, err := s.List(ctx, shopID)
+	if err != nil || len(segs) == 0 {
+		return nil, err
+	}
+	e, err := s.env(ctx, shopID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Segment
+	for _, seg := range segs {
+		where, args := e.where(seg.Rule)
+		var n int
+		err := s.db.QueryRow(ctx, `SELECT COUNT(*) `+from(uses(seg.Rule, "s"), uses(seg.Rule, "cs"))+`c.id = ? AND (`+where+`)`,
+			append([]any{shopID, id}, args...)...).Scan(&n)
+		if err != nil {
+			return nil, fmt.Errorf("segment: segments of customer %d in shop %d: %w", id, shopID, err)
+		}
+		if n > 0 {
+			out = append(out, seg)
+		}
+	}
+	return out, nil
+}

@@ -522,6 +522,35 @@ func TestSavedSegments(t *testing.T) {
 		if err != nil || len(list) != 2 || list[0].Name != "all" {
 			t.Fatalf("List = %v, %v", list, err)
 		}
+		// SegmentsOf agrees with each rule's members, customer by customer.
+		inBuyers, err := svc.AllMembers(ctx, sh.ID, buyers.Rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := svc.AllMembers(ctx, sh.ID, everyone.Rule)
+		if err != nil || len(inBuyers) == 0 || len(inBuyers) == len(all) {
+			t.Fatalf("%d buyers of %d customers: %v", len(inBuyers), len(all), err)
+		}
+		for _, id := range all {
+			of, err := svc.SegmentsOf(ctx, sh.ID, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, seg := range of {
+				names = append(names, seg.Name)
+			}
+			want := []string{"all"}
+			if slices.Contains(inBuyers, id) {
+				want = append(want, "回头客")
+			}
+			if !slices.Equal(names, want) {
+				t.Errorf("customer %d is in %v, want %v", id, names, want)
+			}
+		}
+		if of, err := svc.SegmentsOf(ctx, sh.ID, 1<<40); err != nil || len(of) != 0 {
+			t.Errorf("SegmentsOf an unknown customer = %v, %v", of, err)
+		}
 		if err := svc.Delete(ctx, sh.ID, buyers.ID); err != nil {
 			t.Fatal(err)
 		}

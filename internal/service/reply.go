@@ -14,6 +14,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/channel"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
 
@@ -167,6 +168,9 @@ COALESCE((SELECT MIN(ci.value) FROM customer_identities ci WHERE ci.shop_id = c.
 FROM customers c WHERE c.shop_id = ? AND c.id = ?`, shopID, customerID).Scan(&phone, &email, &openid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", guanxi.Errorf(guanxi.ENOTFOUND, "customer %d not found", customerID)
+	}
+	if err == nil {
+		err = s.db.Keys().OpenAll(seal.Phone(&phone), seal.Email(&email))
 	}
 	if err != nil {
 		return "", fmt.Errorf("service: address of customer %d: %w", customerID, err)

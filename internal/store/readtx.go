@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/guanxi-crm/guanxi/internal/seal"
+
 	"context"
 	"database/sql"
 	"fmt"
@@ -14,6 +16,9 @@ type ReadTx struct {
 	tx *sql.Tx
 	db *DB
 }
+
+// Keys returns the keys that seal the database's personal fields.
+func (tx *ReadTx) Keys() *seal.Keys { return tx.db.keys }
 
 // Dialect returns the engine the transaction runs on.
 func (tx *ReadTx) Dialect() Dialect { return tx.db.Dialect }

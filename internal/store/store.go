@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/guanxi-crm/guanxi"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 )
 
 // Dialect names an engine.
@@ -34,11 +35,22 @@ type DB struct {
 	read    *sql.DB
 	write   *sql.DB // SQLite: a single connection, so writers queue in Go, not on SQLITE_BUSY
 	rebinds sync.Map
+	keys    *seal.Keys // seal personal fields; see fields.go
 }
 
 // Open opens the database named by dsn ("sqlite:PATH", a bare path, or a
-// postgres:// URL) and migrates it to the current schema.
+// postgres:// URL) with the field key LoadKeys finds, and migrates it to the
+// current schema.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	k, _, err := LoadKeys()
+	if err != nil {
+		return nil, err
+	}
+	return OpenWithKeys(ctx, dsn, k)
+}
+
+// OpenWithKeys is Open with the field keys given.
+func OpenWithKeys(ctx context.Context, dsn string, k *seal.Keys) (*DB, error) {
 	var db *DB
 	var err error
 	switch {
@@ -52,6 +64,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	db.DSN = dsn
 	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.useKeys(ctx, k); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -204,15 +220,14 @@ func In(n int) string {
 // returns the first. Ids are per shop (the primary keys are (shop_id, id)),
 // so a shop's data can move between installs without renumbering.
 func (tx *Tx) NextIDs(ctx context.Context, shopID int64, name string, n int64) (int64, error) {
+	// One upsert, not an UPDATE then an INSERT when there was no row: two
+	// transactions taking a shop's first ids of a kind at once would both
+	// insert, and one fail (seen under concurrent writes on PostgreSQL);
+	// the upsert makes the second wait and then count on from the first.
 	var next int64
-	err := tx.QueryRow(ctx, `UPDATE shop_counters SET next_id = next_id + ? WHERE shop_id = ? AND name = ? RETURNING next_id`,
-		n, shopID, name).Scan(&next)
-	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := tx.Exec(ctx, `INSERT INTO shop_counters (shop_id, name, next_id) VALUES (?, ?, ?)`, shopID, name, n+1); err != nil {
-			return 0, fmt.Errorf("store: counter %s: %w", name, err)
-		}
-		return 1, nil
-	}
+	err := tx.QueryRow(ctx, `INSERT INTO shop_counters (shop_id, name, next_id) VALUES (?, ?, ?)
+ON CONFLICT (shop_id, name) DO UPDATE SET next_id = shop_counters.next_id + ? RETURNING next_id`,
+		shopID, name, n+1, n).Scan(&next)
 	if err != nil {
 		return 0, fmt.Errorf("store: counter %s: %w", name, err)
 	}

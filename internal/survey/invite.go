@@ -15,6 +15,7 @@ import (
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
 	"github.com/guanxi-crm/guanxi/internal/channel"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 	"github.com/guanxi-crm/guanxi/internal/shop"
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
@@ -347,6 +348,10 @@ ORDER BY i.id LIMIT ?`, shopID, batch)
 			rows.Close()
 			return out, fmt.Errorf("survey: queued invites of shop %d: %w", shopID, err)
 		}
+		if err := s.db.Keys().OpenAll(seal.Phone(&p.phone), seal.Email(&p.email)); err != nil {
+			rows.Close()
+			return out, fmt.Errorf("survey: queued invites of shop %d: %w", shopID, err)
+		}
 		p.inv.ExpiresAt = time.Unix(exp, 0)
 		p.retrying = p.reason != ""
 		p.reason = ""
@@ -462,7 +467,7 @@ ORDER BY i.id LIMIT ?`, shopID, batch)
 				continue
 			case Sent:
 				_, err = tx.Exec(ctx, `UPDATE survey_invites SET status = 'sent', address = ?, reason = '', sent_at = ? WHERE shop_id = ? AND id = ? AND status = 'queued'`,
-					p.inv.Address, now.Unix(), shopID, p.inv.ID)
+					tx.Keys().Seal("address", p.inv.Address), now.Unix(), shopID, p.inv.ID)
 				out.Sent++
 			case Queued: // a temporary failure: sent_at holds the try's time until it goes
 				_, err = tx.Exec(ctx, `UPDATE survey_invites SET reason = ?, sent_at = ? WHERE shop_id = ? AND id = ? AND status = 'queued'`,
@@ -534,8 +539,12 @@ FROM survey_invites `+where, args...)
 		var v Invite
 		var agent, sent sql.NullInt64
 		var created, expires int64
-		if err := rows.Scan(&v.ID, &v.SurveyID, &v.CustomerID, &v.TicketID, &agent, &v.Channel, &v.Address, &v.Status, &v.Reason,
-			&created, &sent, &expires); err != nil {
+		err := rows.Scan(&v.ID, &v.SurveyID, &v.CustomerID, &v.TicketID, &agent, &v.Channel, &v.Address, &v.Status, &v.Reason,
+			&created, &sent, &expires)
+		if err == nil {
+			v.Address, err = q.Keys().Open("address", v.Address)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("survey: invites of shop %d: %w", shopID, err)
 		}
 		v.AgentID, v.CreatedAt, v.SentAt, v.ExpiresAt = agent.Int64, time.Unix(created, 0), store.TimeOf(sent), time.Unix(expires, 0)

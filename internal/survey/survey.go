@@ -27,6 +27,7 @@ import (
 	"github.com/guanxi-crm/guanxi"
 	"github.com/guanxi-crm/guanxi/internal/audit"
 	"github.com/guanxi-crm/guanxi/internal/campaign"
+	"github.com/guanxi-crm/guanxi/internal/seal"
 	"github.com/guanxi-crm/guanxi/internal/segment"
 	"github.com/guanxi-crm/guanxi/internal/service"
 	"github.com/guanxi-crm/guanxi/internal/store"
@@ -337,6 +338,7 @@ func (s *Service) List(ctx context.Context, shopID int64) ([]Survey, error) {
 type querier interface {
 	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
 	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	Keys() *seal.Keys
 }
 
 func get(ctx context.Context, q querier, shopID, id int64) (*Survey, error) {

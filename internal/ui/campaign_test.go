@@ -45,6 +45,11 @@ func TestCampaignPages(t *testing.T) {
 			Webhook: &campaign.WebhookSettings{URL: hook.URL, Secret: "s3cret"}}); err != nil {
 			t.Fatal(err)
 		}
+		// The pages run on the system clock: without quiet hours, a run at
+		// night (shop time) sends now instead of deferring to the morning.
+		if err := e.campaigns.SetPolicy(ctx, e.shopA.ID, campaign.Policy{CapMessages: 2, CapDays: 7}); err != nil {
+			t.Fatal(err)
+		}
 		seg := e.createSegment(t, e.shopA, "全部客户", `{"field":"orders_count","op":"gte","value":0}`)
 		carl := e.client(t)
 		carl.signIn("carl")

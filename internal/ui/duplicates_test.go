@@ -35,7 +35,7 @@ func addDuplicates(t *testing.T, e *env) {
 			{905, "宋青书", "", "", "湖北省", "武汉市", "武昌区中山路88号2单元"},
 		} {
 			if _, err := tx.Exec(ctx, `INSERT INTO customers (shop_id, id, name, phone, email, province, city, address, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				e.shopA.ID, c.id, c.name, c.phone, c.email, c.prov, c.city, c.addr, 1_700_000_000+c.id, 1_700_000_000+c.id); err != nil {
+				e.shopA.ID, c.id, c.name, tx.Keys().Seal("phone", c.phone), tx.Keys().Seal("email", c.email), c.prov, c.city, c.addr, 1_700_000_000+c.id, 1_700_000_000+c.id); err != nil {
 				return err
 			}
 		}
@@ -140,7 +140,9 @@ func TestDuplicatesUI(t *testing.T) {
 			t.Errorf("merged customer: %d %q", p.status, p.header.Get("Location"))
 		}
 		p = alice.get("/s/a/customers/900?saved=merged")
-		mustContain(t, "survivor page", p.body, "合并记录", "已合并。", "周止若", "手机号相同 13955550000")
+		// The merge record keeps the phone masked: records are not sealed.
+		mustContain(t, "survivor page", p.body, "合并记录", "已合并。", "周止若", "手机号相同 139****0000")
+		mustNotContain(t, "survivor page", p.body, "手机号相同 13955550000")
 		m := regexp.MustCompile(`action="/s/a/merges/(\d+)/undo"`).FindStringSubmatch(p.body)
 		if m == nil {
 			t.Fatalf("no undo button on the survivor's page")

@@ -200,7 +200,10 @@ func TestXSSBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#username"), "alice"),
 		chromedp.SendKeys(chromedp.CSS("#password"), password),
 		chromedp.Click(chromedp.CSS(`form.login-form button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS("main")),
+		// The signed-in navigation, which the sign-in page lacks (it has a
+		// <main> too): navigating on while the sign-in's redirect is still
+		// loading aborts the next page (net::ERR_ABORTED).
+		chromedp.WaitVisible(chromedp.CSS("nav.side")),
 	)
 	// Each page, with the payload text it must show as text.
 	pages := []struct {
