@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/guanxi-crm/guanxi"
-	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -27,11 +26,7 @@ import (
 func TestScheduledBackups(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		a, err := Open(ctx, Config{DB: db.DSN, LogOut: io.Discard})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = a.Close() })
+		a := openTest(t, db)
 		start := time.Date(2026, 1, 1, 2, 0, 0, 0, time.FixedZone("CST", 8*3600))
 		clock := guanxi.NewManualClock(start)
 		a.Clock = clock

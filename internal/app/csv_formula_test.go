@@ -21,11 +21,7 @@ import (
 func TestCommandCSVsNeutraliseFormulas(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.SQLite(t)
-	a, err := Open(ctx, Config{DB: db.DSN, LogOut: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
+	a := openTest(t, db)
 	cells := []string{"=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"}
 	var in strings.Builder
 	w := csv.NewWriter(&in)

@@ -25,11 +25,7 @@ func TestServeInbound(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	db := storetest.SQLite(t)
-	a, err := Open(ctx, Config{DB: db.DSN, LogOut: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
+	a := openTest(t, db)
 	sh := demotest.Shop(t, a.DB, "tea", time.Now(), 5, 5)
 	if err := a.Campaigns.SetChannelSettings(ctx, sh.ID, &campaign.ChannelSettings{AllowPrivateNetwork: true, Channel: campaign.Webhook,
 		Webhook: &campaign.WebhookSettings{URL: "http://127.0.0.1:1/hook", Secret: "s3cret"}}); err != nil {

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"io"
 	"testing"
 
 	"github.com/guanxi-crm/guanxi/internal/kb"
@@ -14,11 +13,7 @@ import (
 func TestSeedDemoKB(t *testing.T) {
 	db := storetest.SQLite(t)
 	ctx := context.Background()
-	a, err := Open(ctx, Config{DB: db.DSN, LogOut: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
+	a := openTest(t, db)
 	sh := &shop.Shop{Code: DemoShop, Name: "关系演示店", Currency: "CNY", Timezone: "Asia/Shanghai"}
 	if err := a.Shops.Create(ctx, sh); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -19,11 +18,7 @@ import (
 func TestPrivacyJob(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		a, err := Open(ctx, Config{DB: db.DSN, LogOut: io.Discard})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = a.Close() })
+		a := openTest(t, db)
 		sh := demotest.Shop(t, a.DB, "s1", time.Now(), 20, 40)
 		if err := a.Privacy().SaveSettings(ctx, sh.ID, privacy.Retention{SignInDays: 30, AuditDays: 180}); err != nil {
 			t.Fatal(err)

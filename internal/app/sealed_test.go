@@ -23,11 +23,7 @@ import (
 func TestSealedAtRest(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		a, err := Open(ctx, Config{DB: db.DSN, LogOut: io.Discard})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = a.Close() })
+		a := openTest(t, db)
 		sh := demotest.Shop(t, a.DB, DemoShop, a.Clock.Now(), 400, 1200)
 		if err := a.seedDemoMarketing(ctx, sh); err != nil {
 			t.Fatal(err)

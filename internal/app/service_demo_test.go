@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -26,11 +25,7 @@ func TestSeedDemoService(t *testing.T) {
 
 func testSeedDemoService(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	a, err := Open(ctx, Config{DB: db.DSN, LogOut: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
+	a := openTest(t, db)
 	now := a.Clock.Now()
 	sh := demotest.Shop(t, a.DB, DemoShop, now, 3000, 9000)
 	var out strings.Builder

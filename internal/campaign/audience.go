@@ -239,8 +239,6 @@ WHERE c.shop_id = ? AND c.merged_into IS NULL`
 // webhook hands the customer to the shop's own system, which decides.
 func (s *Service) needsConsent(ch string) bool { return ch != Webhook }
 
-// address is where a message on the channel goes, "" when the customer
-// has none usable: a masked value is no address.
 // openContact opens, in place, the sealed field a message on ch goes to
 // (the phone for SMS, the e-mail for e-mail), and only that one: a large
 // audience is read for one channel.
@@ -254,6 +252,8 @@ func openContact(k *seal.Keys, ch string, phone, email *string) error {
 	return nil
 }
 
+// address is where a message on the channel goes, "" when the customer
+// has none usable: a masked value is no address.
 func address(ch, phone, email, openid string, id int64) string {
 	switch ch {
 	case SMS:

@@ -850,7 +850,8 @@ VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop_id, customer_a, customer_b) DO NOTHING`
 
 // pairReasons are the reasons two customers may be one person, computed
 // for this pair alone (the merge preview and the merge record use it).
-func pairReasons(ctx context.Context, q querier, k *seal.Keys, shopID int64, a, b *row) ([]Reason, error) {
+func pairReasons(ctx context.Context, q querier, shopID int64, a, b *row) ([]Reason, error) {
+	k := q.Keys()
 	keysOf := func(r *row) (map[string]string, error) {
 		// Keyed by hash, the form identities hold phones and e-mails in.
 		ks := map[string]string{}
@@ -931,6 +932,7 @@ func (r *row) dupeRec() dupeRec {
 type querier interface {
 	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+	Keys() *seal.Keys
 }
 
 // ScoreText formats a score as a whole percentage.

@@ -27,7 +27,7 @@ type row struct {
 	phone, email                         string
 }
 
-func loadRow(ctx context.Context, q querier, k *seal.Keys, shopID, id int64) (*row, error) {
+func loadRow(ctx context.Context, q querier, shopID, id int64) (*row, error) {
 	var r row
 	err := q.QueryRow(ctx, `SELECT id, name, gender, birthday, phone, email, province, city, address, tags, attrs, merged_into, version, created_at, updated_at
 FROM customers WHERE shop_id = ? AND id = ?`, shopID, id).Scan(&r.ID, &r.Name, &r.Gender, &r.Birthday, &r.Phone, &r.Email,
@@ -37,7 +37,7 @@ FROM customers WHERE shop_id = ? AND id = ?`, shopID, id).Scan(&r.ID, &r.Name, &
 	}
 	if err == nil {
 		r.phone, r.email = r.Phone, r.Email
-		err = k.OpenAll(seal.Phone(&r.phone), seal.Email(&r.email))
+		err = q.Keys().OpenAll(seal.Phone(&r.phone), seal.Email(&r.email))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load customer %d: %w", id, err)
@@ -125,11 +125,11 @@ func (s *Service) Preview(ctx context.Context, shopID, survivorID, mergedID int6
 	}
 	var p Preview
 	err := s.db.View(ctx, func(tx *store.ReadTx) error {
-		a, err := loadRow(ctx, tx, tx.Keys(), shopID, survivorID)
+		a, err := loadRow(ctx, tx, shopID, survivorID)
 		if err != nil {
 			return err
 		}
-		b, err := loadRow(ctx, tx, tx.Keys(), shopID, mergedID)
+		b, err := loadRow(ctx, tx, shopID, mergedID)
 		if err != nil {
 			return err
 		}
@@ -147,7 +147,7 @@ func (s *Service) Preview(ctx context.Context, shopID, survivorID, mergedID int6
 			return err
 		}
 		p.Consents = SurviveConsents(consentsOf(ca), consentsOf(cb))
-		if p.Reasons, err = pairReasons(ctx, tx, tx.Keys(), shopID, a, b); err != nil {
+		if p.Reasons, err = pairReasons(ctx, tx, shopID, a, b); err != nil {
 			return err
 		}
 		p.Score = combine(p.Reasons)
@@ -319,11 +319,11 @@ func merge(ctx context.Context, tx *store.Tx, shopID int64, req MergeRequest, no
 	if req.Source == "" {
 		req.Source = "api"
 	}
-	a, err := loadRow(ctx, tx, tx.Keys(), shopID, req.SurvivorID)
+	a, err := loadRow(ctx, tx, shopID, req.SurvivorID)
 	if err != nil {
 		return res, err
 	}
-	b, err := loadRow(ctx, tx, tx.Keys(), shopID, req.MergedID)
+	b, err := loadRow(ctx, tx, shopID, req.MergedID)
 	if err != nil {
 		return res, err
 	}
@@ -339,7 +339,7 @@ func merge(ctx context.Context, tx *store.Tx, shopID int64, req MergeRequest, no
 		}
 	}
 	d := mergeDetail{V: 1, Before: a.profileRow()}
-	if d.Reasons, err = pairReasons(ctx, tx, tx.Keys(), shopID, a, b); err != nil {
+	if d.Reasons, err = pairReasons(ctx, tx, shopID, a, b); err != nil {
 		return res, err
 	}
 	for i := range d.Reasons {
@@ -425,7 +425,7 @@ WHERE shop_id = ? AND id = ? AND version = ? AND merged_into IS NULL`, a.ID, now
 
 	// What the survivor is now, as stored (PostgreSQL rewrites JSON), so
 	// an undo can tell which fields were edited after the merge.
-	after, err := loadRow(ctx, tx, tx.Keys(), shopID, a.ID)
+	after, err := loadRow(ctx, tx, shopID, a.ID)
 	if err != nil {
 		return res, err
 	}
@@ -528,11 +528,11 @@ func (s *Service) Undo(ctx context.Context, shopID, mergeID, actor int64, now ti
 		if json.Unmarshal([]byte(raw), &d) != nil || d.V < 1 {
 			return guanxi.Errorf(guanxi.EINVALID, "merge %d (%s) did not record what it moved, so it cannot be undone automatically", mergeID, source)
 		}
-		a, err := loadRow(ctx, tx, tx.Keys(), shopID, res.SurvivorID)
+		a, err := loadRow(ctx, tx, shopID, res.SurvivorID)
 		if err != nil {
 			return err
 		}
-		b, err := loadRow(ctx, tx, tx.Keys(), shopID, res.MergedID)
+		b, err := loadRow(ctx, tx, shopID, res.MergedID)
 		if err != nil {
 			return err
 		}
@@ -855,7 +855,7 @@ type MergeTrace struct {
 // customer's service desk rows (tickets, tasks, survey invites and
 // responses) itself, as Merge does.
 func StartMergeTrace(ctx context.Context, tx *store.Tx, shopID, survivorID, mergedID int64) (*MergeTrace, error) {
-	a, err := loadRow(ctx, tx, tx.Keys(), shopID, survivorID)
+	a, err := loadRow(ctx, tx, shopID, survivorID)
 	if err != nil {
 		return nil, err
 	}
@@ -899,7 +899,7 @@ func StartMergeTrace(ctx context.Context, tx *store.Tx, shopID, survivorID, merg
 // JSON returns the trace as customer_merges.detail, once everything has
 // moved: the survivor as it now is completes it.
 func (t *MergeTrace) JSON(ctx context.Context, tx *store.Tx, shopID int64) (string, error) {
-	after, err := loadRow(ctx, tx, tx.Keys(), shopID, t.survivor)
+	after, err := loadRow(ctx, tx, shopID, t.survivor)
 	if err != nil {
 		return "", err
 	}

@@ -543,8 +543,11 @@ WHERE m.shop_id = ? AND m.survivor_id = ?`, shopID, id, shopID, id)
 		if err != nil {
 			return fmt.Errorf("customer: identities of %d in shop %d: %w", id, shopID, err)
 		}
-		plain[k.Hash(shopID, "phone", guanxi.NormalizePhone(phone))] = guanxi.NormalizePhone(phone)
-		plain[k.Hash(shopID, "email", guanxi.NormalizeEmail(email))] = guanxi.NormalizeEmail(email)
+		for _, f := range [2][2]string{{"phone", guanxi.NormalizePhone(phone)}, {"email", guanxi.NormalizeEmail(email)}} {
+			if f[1] != "" {
+				plain[k.Hash(shopID, f[0], f[1])] = f[1]
+			}
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("customer: identities of %d in shop %d: %w", id, shopID, err)
@@ -553,7 +556,7 @@ WHERE m.shop_id = ? AND m.survivor_id = ?`, shopID, id, shopID, id)
 		if !seal.Hashed(ids[i].Platform, ids[i].Kind) {
 			continue
 		}
-		if v, ok := plain[ids[i].Value]; ok && v != "" {
+		if v, ok := plain[ids[i].Value]; ok {
 			ids[i].Value = v
 		} else {
 			ids[i].Hashed = true

@@ -200,9 +200,8 @@ func run(ctx context.Context, db *store.DB, sh *shop.Shop, w Writer, cols []colu
 		}
 		for i, c := range cols {
 			values[i] = cell(c.kind, dest[i], loc)
-			if v, ok := values[i].(string); ok && (c.kind == phone || c.kind == email) {
-				field := map[kind]string{phone: "phone", email: "email"}[c.kind]
-				if values[i], err = db.Keys().Open(field, v); err != nil {
+			if v, ok := values[i].(string); ok && c.kind.sealed() != "" {
+				if values[i], err = db.Keys().Open(c.kind.sealed(), v); err != nil {
 					return n, fmt.Errorf("row %d: %w", n+1, err)
 				}
 			}
@@ -213,6 +212,18 @@ func run(ctx context.Context, db *store.DB, sh *shop.Shop, w Writer, cols []colu
 		n++
 	}
 	return n, rows.Err()
+}
+
+// sealed is the field a column of this kind is sealed as (package seal),
+// "" for a column stored as it is.
+func (k kind) sealed() string {
+	switch k {
+	case phone:
+		return "phone"
+	case email:
+		return "email"
+	}
+	return ""
 }
 
 // cell turns a scanned value into a Writer value; NULL is an empty cell.

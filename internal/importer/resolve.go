@@ -26,12 +26,12 @@ type ident struct {
 func identities(rec *orderfile.Record, k *seal.Keys, shopID int64) []ident {
 	c := &rec.Customer
 	var out []ident
-	if k := strings.TrimSpace(c.Key); k != "" && !guanxi.IsMasked(k) && !strings.Contains(k, "*") {
+	if key := strings.TrimSpace(c.Key); key != "" && !guanxi.IsMasked(key) && !strings.Contains(key, "*") {
 		kind := c.KeyKind
 		if kind == "" {
 			kind = orderfile.KeyCustomerID
 		}
-		out = append(out, ident{rec.Platform, kind, k, "same " + rec.Platform + " " + kind + " " + k})
+		out = append(out, ident{rec.Platform, kind, key, "same " + rec.Platform + " " + kind + " " + key})
 	}
 	if u := strings.TrimSpace(rec.Attrs["unionid"]); u != "" {
 		out = append(out, ident{"wechat", orderfile.KeyUnionID, u, "same WeChat unionid " + u})

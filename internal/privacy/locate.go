@@ -3,6 +3,8 @@ package privacy
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/guanxi-crm/guanxi/internal/store"
 )
@@ -45,6 +47,15 @@ func Locate(ctx context.Context, db *store.DB, values []string) (found []Place, 
 				expr = "instr(" + c.name + ", ?) > 0"
 			}
 			columns++
+			// One pass over the column for all values first: nearly
+			// always none is there, and then one scan is all it costs.
+			hit, err := anyIn(ctx, db, table, expr, values)
+			if err != nil {
+				return nil, columns, fmt.Errorf("privacy: locate in %s.%s: %w", table, c.name, err)
+			}
+			if !hit {
+				continue
+			}
 			for _, v := range values {
 				var n int64
 				if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+expr, v).Scan(&n); err != nil {
@@ -57,4 +68,19 @@ func Locate(ctx context.Context, db *store.DB, values []string) (found []Place, 
 		}
 	}
 	return found, columns, nil
+}
+
+// anyIn reports whether a row of table matches expr for one of values,
+// asking for at most 500 values at once (engines bound a query's
+// parameters).
+func anyIn(ctx context.Context, db *store.DB, table, expr string, values []string) (bool, error) {
+	for part := range slices.Chunk(values, 500) {
+		var n int64
+		err := db.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+table+" WHERE "+
+			strings.Repeat("("+expr+") OR ", len(part)-1)+"("+expr+") LIMIT 1) m", anys(part)...).Scan(&n)
+		if err != nil || n > 0 {
+			return n > 0, err
+		}
+	}
+	return false, nil
 }

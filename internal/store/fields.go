@@ -98,17 +98,9 @@ func (tx *Tx) Keys() *seal.Keys { return tx.db.keys }
 // resumes the sealing at the next start.
 func (db *DB) useKeys(ctx context.Context, k *seal.Keys) error {
 	db.keys = k
-	var fp string
-	err := db.QueryRow(ctx, `SELECT fingerprint FROM field_key WHERE id = 1`).Scan(&fp)
-	switch {
-	case err == nil:
-		if fp != k.Fingerprint() {
-			return guanxi.Errorf(guanxi.EINVALID, "store: this database's personal fields were sealed with another field key (fingerprint %s; the key given has %s): start with %s set to the key it was written with",
-				fp, k.Fingerprint(), EnvFieldKey)
-		}
-		return nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("store: field key: %w", err)
+	recorded, err := db.checkFingerprint(ctx, k)
+	if err != nil || recorded {
+		return err
 	}
 	if err := db.sealLegacy(ctx); err != nil {
 		return err
@@ -119,18 +111,25 @@ func (db *DB) useKeys(ctx context.Context, k *seal.Keys) error {
 		return fmt.Errorf("store: field key: %w", err)
 	}
 	// Another process may have recorded its key first.
-	return db.useKeysRecorded(ctx, k)
+	_, err = db.checkFingerprint(ctx, k)
+	return err
 }
 
-func (db *DB) useKeysRecorded(ctx context.Context, k *seal.Keys) error {
+// checkFingerprint compares the fingerprint the database recorded with k's;
+// recorded is false when there is none yet.
+func (db *DB) checkFingerprint(ctx context.Context, k *seal.Keys) (recorded bool, err error) {
 	var fp string
-	if err := db.QueryRow(ctx, `SELECT fingerprint FROM field_key WHERE id = 1`).Scan(&fp); err != nil {
-		return fmt.Errorf("store: field key: %w", err)
+	err = db.QueryRow(ctx, `SELECT fingerprint FROM field_key WHERE id = 1`).Scan(&fp)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("store: field key: %w", err)
+	case fp != k.Fingerprint():
+		return true, guanxi.Errorf(guanxi.EINVALID, "store: this database's personal fields were sealed with another field key (fingerprint %s; the key given has %s): start with %s set to the key it was written with",
+			fp, k.Fingerprint(), EnvFieldKey)
 	}
-	if fp != k.Fingerprint() {
-		return guanxi.Errorf(guanxi.EINVALID, "store: this database's personal fields are sealed with another field key (fingerprint %s)", fp)
-	}
-	return nil
+	return true, nil
 }
 
 // SealedColumns names, per table, the columns that hold sealed values and
@@ -160,7 +159,6 @@ func (db *DB) sealLegacy(ctx context.Context) error {
 		}
 		return k.Seal(field, v)
 	}
-	// Each step reads a row and returns the statement that seals it.
 	type write struct {
 		q    string
 		args []any

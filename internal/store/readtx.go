@@ -1,12 +1,12 @@
 package store
 
 import (
-	"github.com/guanxi-crm/guanxi/internal/seal"
-
 	"context"
 	"database/sql"
 	"fmt"
 	"path/filepath"
+
+	"github.com/guanxi-crm/guanxi/internal/seal"
 )
 
 // ReadTx is a read-only transaction: every query in it sees one snapshot of
